@@ -1,0 +1,228 @@
+package command
+
+import (
+	"sort"
+	"strings"
+)
+
+// Flag is a command property the dispatcher acts on.
+type Flag uint32
+
+// Command flags, named as COMMAND reports them.
+const (
+	Write Flag = 1 << iota
+	ReadOnly
+	DenyOOM
+	Admin
+	PubSub
+	NoScript
+	Blocking
+	Loading // allowed while loading the dataset
+	Stale   // allowed on a replica with a stale dataset
+	SkipMonitor
+	SkipSlowlog
+	Fast
+	NoAuth
+	MayReplicate
+	NoMulti
+	AllowBusy
+	Sentinel
+	OnlySentinel
+	NoMandatoryKeys
+	NoAsyncLoading
+	AllowQueuedInMulti
+)
+
+var flagNames = []string{"write", "readonly", "denyoom", "admin", "pubsub", "noscript", "blocking", "loading", "stale",
+	"skip_monitor", "skip_slowlog", "fast", "no_auth", "may_replicate", "no_multi", "allow_busy", "sentinel",
+	"only_sentinel", "no_mandatory_keys", "no_async_loading", "allow_queued_in_multi"}
+
+// Category is a set of ACL categories.
+type Category uint32
+
+// ACL categories, named as ACL CAT reports them.
+const (
+	CatKeyspace Category = 1 << iota
+	CatRead
+	CatWrite
+	CatSet
+	CatSortedSet
+	CatList
+	CatHash
+	CatString
+	CatBitmap
+	CatHyperLogLog
+	CatGeo
+	CatStream
+	CatPubSub
+	CatAdmin
+	CatFast
+	CatSlow
+	CatBlocking
+	CatDangerous
+	CatConnection
+	CatTransaction
+	CatScripting
+)
+
+// CategoryNames are the category names in bit order.
+var CategoryNames = []string{"keyspace", "read", "write", "set", "sortedset", "list", "hash", "string", "bitmap",
+	"hyperloglog", "geo", "stream", "pubsub", "admin", "fast", "slow", "blocking", "dangerous", "connection",
+	"transaction", "scripting"}
+
+// KeySpec gives the positions of a command's key arguments: First and Last
+// (negative counts from the end) with Step between them; First 0 means the
+// command takes no keys.
+type KeySpec struct{ First, Last, Step int }
+
+func keys(first, last, step int) KeySpec { return KeySpec{first, last, step} }
+
+// Command is one row of the command table.
+type Command struct {
+	Name string
+	Fn   func(*Ctx)
+	// Arity is the exact argument count including the name, or -N for at
+	// least N.
+	Arity int
+	Flags Flag
+	Keys  KeySpec
+	ACL   Category
+	// Group, Since and Summary feed COMMAND DOCS.
+	Group, Since, Summary string
+	// Sub holds subcommands; a container's own Fn is not called.
+	Sub []*Command
+
+	parent   *Command
+	fullName string
+	subIndex map[string]*Command
+}
+
+// FullName is the name COMMAND and error texts use: "get", "config|get".
+func (c *Command) FullName() string { return c.fullName }
+
+// Has reports whether the command has every flag in f.
+func (c *Command) Has(f Flag) bool { return c.Flags&f == f }
+
+// families lists every family table; each file owns its own.
+var families = [][]*Command{connectionCommands, serverCommands, configCommands, stringCommands, keyCommands}
+
+var table = map[string]*Command{}
+
+func init() {
+	for _, fam := range families {
+		for _, c := range fam {
+			register(c, nil)
+			table[c.Name] = c
+		}
+	}
+}
+
+func register(c *Command, parent *Command) {
+	c.parent = parent
+	c.fullName = c.Name
+	if parent != nil {
+		c.fullName = parent.Name + "|" + c.Name
+		// Subcommands inherit the parent's categories by default, as the
+		// keyspace-wide ones (like @slow) are usually shared.
+		if c.ACL == 0 {
+			c.ACL = parent.ACL
+		}
+		if c.Group == "" {
+			c.Group = parent.Group
+		}
+	}
+	if len(c.Sub) > 0 {
+		c.subIndex = map[string]*Command{}
+		for _, s := range c.Sub {
+			register(s, c)
+			c.subIndex[s.Name] = s
+		}
+	}
+}
+
+// All returns the top-level commands sorted by name.
+func All() []*Command {
+	out := make([]*Command, 0, len(table))
+	for _, c := range table {
+		out = append(out, c)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// Find returns the top-level command named name (any case), or nil.
+func Find(name []byte) *Command {
+	var buf [32]byte
+	if len(name) > len(buf) {
+		return table[strings.ToLower(string(name))]
+	}
+	for i, ch := range name {
+		if ch >= 'A' && ch <= 'Z' {
+			ch += 'a' - 'A'
+		}
+		buf[i] = ch
+	}
+	return table[string(buf[:len(name)])]
+}
+
+// Lookup resolves args to a command, a subcommand where the command is a
+// container, and checks arity. On failure it returns nil and the error
+// reply Redis gives.
+func Lookup(args [][]byte) (*Command, string) {
+	c := Find(args[0])
+	if c == nil {
+		return nil, unknownCommand(args)
+	}
+	if c.subIndex != nil && len(args) >= 2 {
+		s := c.subIndex[strings.ToLower(string(args[1]))]
+		if s == nil {
+			return nil, "ERR unknown subcommand '" + cString(args[1], 128) + "'. Try " + strings.ToUpper(c.Name) + " HELP."
+		}
+		c = s
+	}
+	if (c.Arity > 0 && len(args) != c.Arity) || len(args) < -c.Arity {
+		return nil, string(ArityError(c.fullName))
+	}
+	return c, ""
+}
+
+// cString renders b as C's "%.*s" would: up to max bytes, stopping at NUL.
+func cString(b []byte, max int) string {
+	if i := strings.IndexByte(string(b), 0); i >= 0 {
+		b = b[:i]
+	}
+	if len(b) > max {
+		b = b[:max]
+	}
+	return string(b)
+}
+
+func unknownCommand(args [][]byte) string {
+	var sb strings.Builder
+	for _, a := range args[1:] {
+		if sb.Len() >= 128 {
+			break
+		}
+		sb.WriteString("'")
+		sb.WriteString(cString(a, 128-sb.Len()))
+		sb.WriteString("' ")
+	}
+	return "ERR unknown command '" + cString(args[0], 128) + "', with args beginning with: " + sb.String()
+}
+
+// KeyIndexes returns the positions of the key arguments in args.
+func (c *Command) KeyIndexes(args [][]byte) []int {
+	k := c.Keys
+	if k.First == 0 {
+		return nil
+	}
+	last := k.Last
+	if last < 0 {
+		last = len(args) + last
+	}
+	var out []int
+	for i := k.First; i <= last && i < len(args); i += max(k.Step, 1) {
+		out = append(out, i)
+	}
+	return out
+}

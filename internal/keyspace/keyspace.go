@@ -1,0 +1,295 @@
+package keyspace
+
+import (
+	"math/rand/v2"
+
+	"github.com/respd/respd/internal/clock"
+	"github.com/respd/respd/internal/ds/dict"
+)
+
+// Stats are the counters INFO stats reports.
+type Stats struct {
+	Hits, Misses, ExpiredKeys int64
+}
+
+// Keyspace is the set of numbered databases.
+type Keyspace struct {
+	DBs   []*DB
+	Clock clock.Clock
+	// Replica makes expired keys read as missing without deleting them.
+	Replica bool
+	Stats   Stats
+	// OnChange, when set, is called for every key a write touches, and with
+	// a nil key for whole-db changes (flush, swap). WATCH and keyspace
+	// notifications hang off it.
+	OnChange func(db int, key []byte)
+	// OnExpire, when set, is called after a key is deleted for being past
+	// its time, so the deletion can be propagated.
+	OnExpire func(db int, key string)
+}
+
+// New returns a keyspace of n empty databases.
+func New(n int, c clock.Clock) *Keyspace {
+	ks := &Keyspace{Clock: c}
+	for i := 0; i < n; i++ {
+		ks.DBs = append(ks.DBs, newDB(ks, i))
+	}
+	return ks
+}
+
+// Swap exchanges the contents of databases a and b.
+func (ks *Keyspace) Swap(a, b int) {
+	da, db := ks.DBs[a], ks.DBs[b]
+	da.keys, db.keys = db.keys, da.keys
+	da.expires, db.expires = db.expires, da.expires
+	ks.changed(a, nil)
+	ks.changed(b, nil)
+}
+
+// FlushAll empties every database.
+func (ks *Keyspace) FlushAll() {
+	for _, d := range ks.DBs {
+		d.Flush()
+	}
+}
+
+func (ks *Keyspace) changed(db int, key []byte) {
+	if ks.OnChange != nil {
+		ks.OnChange(db, key)
+	}
+}
+
+// DB is one numbered database.
+type DB struct {
+	ks      *Keyspace
+	ID      int
+	keys    *dict.Dict[*Object]
+	expires *dict.Dict[int64]
+}
+
+func newDB(ks *Keyspace, id int) *DB {
+	return &DB{ks: ks, ID: id, keys: dict.New[*Object](), expires: dict.New[int64]()}
+}
+
+// Len returns the number of keys, expired-but-not-yet-deleted ones included.
+func (d *DB) Len() int { return d.keys.Len() }
+
+// ExpiresLen returns the number of keys with a TTL.
+func (d *DB) ExpiresLen() int { return d.expires.Len() }
+
+// Now is the keyspace clock's time in ms.
+func (d *DB) Now() int64 { return d.ks.Clock.NowMs() }
+
+// expired reports whether key is past its time, deleting it unless this is
+// a replica.
+func (d *DB) expired(key []byte) bool {
+	if d.expires.Len() == 0 {
+		return false
+	}
+	at, ok := d.expires.Get(key)
+	if !ok || at > d.ks.Clock.NowMs() {
+		return false
+	}
+	if d.ks.Replica {
+		return true
+	}
+	d.deleteExpired(string(key))
+	return true
+}
+
+func (d *DB) deleteExpired(key string) {
+	d.keys.DeleteString(key)
+	d.expires.DeleteString(key)
+	d.ks.Stats.ExpiredKeys++
+	d.ks.changed(d.ID, []byte(key))
+	if d.ks.OnExpire != nil {
+		d.ks.OnExpire(d.ID, key)
+	}
+}
+
+// Lookup returns key's value for a read, counting a hit or a miss.
+func (d *DB) Lookup(key []byte) *Object {
+	o := d.Peek(key)
+	if o == nil {
+		d.ks.Stats.Misses++
+		return nil
+	}
+	d.ks.Stats.Hits++
+	o.Access = d.ks.Clock.NowMs()
+	return o
+}
+
+// LookupWrite returns key's value for a command about to change it; it
+// counts nothing.
+func (d *DB) LookupWrite(key []byte) *Object {
+	o := d.Peek(key)
+	if o != nil {
+		o.Access = d.ks.Clock.NowMs()
+	}
+	return o
+}
+
+// Peek returns key's value without touching stats or access time.
+func (d *DB) Peek(key []byte) *Object {
+	if d.expired(key) {
+		return nil
+	}
+	o, _ := d.keys.Get(key)
+	return o
+}
+
+// Exists reports whether key exists (and is not expired).
+func (d *DB) Exists(key []byte) bool { return d.Peek(key) != nil }
+
+// Set stores o under key, clearing any TTL unless keepTTL.
+func (d *DB) Set(key []byte, o *Object, keepTTL bool) {
+	o.Access = d.ks.Clock.NowMs()
+	d.keys.Set(key, o)
+	if !keepTTL && d.expires.Len() > 0 {
+		d.expires.Delete(key)
+	}
+	d.ks.changed(d.ID, key)
+}
+
+// SetString stores a string value under key, reusing the existing string
+// object's buffer where it can so overwrites do not allocate.
+func (d *DB) SetString(key, val []byte, keepTTL bool) {
+	if p := d.keys.Ptr(key); p != nil && (*p).Type == TypeString && !d.expired(key) {
+		o := *p
+		o.Str = append(o.Str[:0], val...)
+		o.Enc = StringEncoding(val)
+		o.Access = d.ks.Clock.NowMs()
+		if !keepTTL && d.expires.Len() > 0 {
+			d.expires.Delete(key)
+		}
+		d.ks.changed(d.ID, key)
+		return
+	}
+	d.Set(key, &Object{Type: TypeString, Enc: StringEncoding(val), Str: append([]byte(nil), val...)}, keepTTL)
+}
+
+// Touch signals that key's value was changed in place.
+func (d *DB) Touch(key []byte) { d.ks.changed(d.ID, key) }
+
+// Delete removes key and reports whether it existed.
+func (d *DB) Delete(key []byte) bool {
+	if d.expired(key) {
+		return false
+	}
+	if !d.keys.Delete(key) {
+		return false
+	}
+	if d.expires.Len() > 0 {
+		d.expires.Delete(key)
+	}
+	d.ks.changed(d.ID, key)
+	return true
+}
+
+// Expire returns key's absolute expiry time in ms, or -1 without one.
+func (d *DB) Expire(key []byte) int64 {
+	if at, ok := d.expires.Get(key); ok {
+		return at
+	}
+	return -1
+}
+
+// SetExpire sets the absolute expiry time of an existing key.
+func (d *DB) SetExpire(key []byte, atMs int64) {
+	d.expires.Set(key, atMs)
+	d.ks.changed(d.ID, key)
+}
+
+// Persist removes key's TTL and reports whether it had one.
+func (d *DB) Persist(key []byte) bool {
+	if d.expires.Delete(key) {
+		d.ks.changed(d.ID, key)
+		return true
+	}
+	return false
+}
+
+// Flush removes every key.
+func (d *DB) Flush() {
+	d.keys.Clear()
+	d.expires.Clear()
+	d.ks.changed(d.ID, nil)
+}
+
+// Range calls fn for every live key until fn returns false; fn must not
+// change the database.
+func (d *DB) Range(fn func(key string, o *Object) bool) {
+	now := d.ks.Clock.NowMs()
+	d.keys.Range(func(k string, o *Object) bool {
+		if at, ok := d.expires.GetString(k); ok && at <= now {
+			return true
+		}
+		return fn(k, o)
+	})
+}
+
+// Scan visits one cursor step of the key table (see package dict) and
+// returns the next cursor. Expired keys are skipped.
+func (d *DB) Scan(cursor uint64, fn func(key string, o *Object)) uint64 {
+	now := d.ks.Clock.NowMs()
+	return d.keys.Scan(cursor, func(k string, o *Object) {
+		if at, ok := d.expires.GetString(k); ok && at <= now {
+			return
+		}
+		fn(k, o)
+	})
+}
+
+// RandomKey returns a random live key, or "" and false when there is none.
+func (d *DB) RandomKey() (string, bool) {
+	// Give up on sampling after a while when nearly every key is expired,
+	// like Redis does on replicas, instead of looping forever.
+	for tries := 0; tries < 100; tries++ {
+		k, _, ok := d.keys.Random(rand.Uint64)
+		if !ok {
+			return "", false
+		}
+		at, has := d.expires.GetString(k)
+		if !has || at > d.ks.Clock.NowMs() {
+			return k, true
+		}
+		if !d.ks.Replica {
+			d.deleteExpired(k)
+		} else if tries > 50 {
+			return k, true
+		}
+	}
+	return "", false
+}
+
+// ActiveExpire samples keys with a TTL in every database and deletes the
+// expired ones, repeating a database while more than a quarter of a sample
+// was expired, until budget samples have been taken. It returns how many
+// keys it deleted. Replicas never call it.
+func (ks *Keyspace) ActiveExpire(budget int) int {
+	const sample = 20
+	deleted := 0
+	for _, d := range ks.DBs {
+		for budget > 0 && d.expires.Len() > 0 {
+			now := ks.Clock.NowMs()
+			n := min(sample, d.expires.Len())
+			expired := 0
+			for i := 0; i < n; i++ {
+				k, at, ok := d.expires.Random(rand.Uint64)
+				if !ok {
+					break
+				}
+				if at <= now {
+					d.deleteExpired(k)
+					expired++
+				}
+			}
+			budget -= n
+			deleted += expired
+			if expired*4 <= n {
+				break
+			}
+		}
+	}
+	return deleted
+}

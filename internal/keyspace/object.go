@@ -1,0 +1,69 @@
+package keyspace
+
+import "github.com/respd/respd/internal/resp"
+
+// Type is a value's data type, as TYPE reports it.
+type Type uint8
+
+// The data types.
+const (
+	TypeString Type = iota
+	TypeList
+	TypeSet
+	TypeZSet
+	TypeHash
+	TypeStream
+)
+
+var typeNames = [...]string{"string", "list", "set", "zset", "hash", "stream"}
+
+func (t Type) String() string { return typeNames[t] }
+
+// Encoding is the internal representation OBJECT ENCODING reports.
+type Encoding uint8
+
+// The encodings strings can have; other types add theirs as they land.
+const (
+	EncRaw Encoding = iota
+	EncInt
+	EncEmbstr
+	EncListpack
+	EncQuicklist
+	EncHashtable
+	EncIntset
+	EncSkiplist
+	EncStream
+)
+
+var encNames = [...]string{"raw", "int", "embstr", "listpack", "quicklist", "hashtable", "intset", "skiplist", "stream"}
+
+func (e Encoding) String() string { return encNames[e] }
+
+// Object is one value in a database.
+type Object struct {
+	Type Type
+	Enc  Encoding
+	// Str is the value of a string; the keyspace owns these bytes.
+	Str []byte
+	// Val is the value of any other type.
+	Val any
+	// Access is the last access time in ms, for OBJECT IDLETIME.
+	Access int64
+}
+
+// embstrMax is the longest string Redis stores as embstr.
+const embstrMax = 44
+
+// StringEncoding returns the encoding Redis chooses for a freshly set
+// string value.
+func StringEncoding(v []byte) Encoding {
+	if len(v) <= 20 {
+		if _, ok := resp.ParseInt(v); ok {
+			return EncInt
+		}
+	}
+	if len(v) <= embstrMax {
+		return EncEmbstr
+	}
+	return EncRaw
+}

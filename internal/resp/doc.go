@@ -1,0 +1,17 @@
+// Package resp reads and writes the Redis serialization protocol.
+//
+// The reader parses requests in place: every argument it returns is a
+// sub-slice of the caller's buffer, so a pipeline of commands is parsed
+// without copying or allocating. Two request forms are accepted:
+//
+//	multibulk:  *<n>\r\n then n times $<len>\r\n<len bytes>\r\n
+//	inline:     words separated by spaces, ended by \n (an optional \r before
+//	            it is dropped); "double" and 'single' quotes group words,
+//	            double quotes understand \n \r \t \b \a \\ \" and \xHH.
+//
+// The writer is append-style: each Append function appends one encoded
+// value to a byte slice and returns it. Writer wraps a slice together with
+// the protocol version the client negotiated (2 or 3), so handlers write
+// typed replies (maps, sets, doubles, nulls) and get the right encoding
+// for either protocol.
+package resp

@@ -1,0 +1,182 @@
+package server
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"runtime"
+	"slices"
+	"strings"
+	"time"
+)
+
+// infoSections are the sections INFO renders, in order; "default" and
+// "all" select all of them for now.
+var infoSections = []struct {
+	name string
+	fn   func(s *Server, b *strings.Builder)
+}{
+	{"server", (*Server).infoServer},
+	{"clients", (*Server).infoClients},
+	{"memory", (*Server).infoMemory},
+	{"stats", (*Server).infoStats},
+	{"replication", (*Server).infoReplication},
+	{"keyspace", (*Server).infoKeyspace},
+}
+
+// Info implements command.Host. Unknown section names select nothing, as
+// in Redis.
+func (s *Server) Info(sections []string) string {
+	all := len(sections) == 0 || slices.Contains(sections, "all") || slices.Contains(sections, "default") || slices.Contains(sections, "everything")
+	var b strings.Builder
+	for _, sec := range infoSections {
+		if !all && !slices.Contains(sections, sec.name) {
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteString("\r\n")
+		}
+		b.WriteString("# " + strings.ToUpper(sec.name[:1]) + sec.name[1:] + "\r\n")
+		sec.fn(s, &b)
+	}
+	return b.String()
+}
+
+func field(b *strings.Builder, name string, v any) {
+	fmt.Fprintf(b, "%s:%v\r\n", name, v)
+}
+
+func (s *Server) infoServer(b *strings.Builder) {
+	now := time.Now().UnixMilli()
+	uptime := (now - s.startMs) / 1000
+	field(b, "redis_version", Version)
+	field(b, "redis_git_sha1", "00000000")
+	field(b, "redis_git_dirty", 0)
+	field(b, "redis_build_id", "0")
+	field(b, "redis_mode", "standalone")
+	field(b, "os", runtime.GOOS+" "+runtime.GOARCH)
+	field(b, "arch_bits", 64)
+	field(b, "multiplexing_api", "goroutines")
+	field(b, "gcc_version", "0.0.0")
+	field(b, "go_version", runtime.Version())
+	field(b, "process_id", os.Getpid())
+	field(b, "run_id", s.runID)
+	field(b, "tcp_port", s.tcpPort())
+	field(b, "server_time_usec", time.Now().UnixMicro())
+	field(b, "uptime_in_seconds", uptime)
+	field(b, "uptime_in_days", uptime/86400)
+	field(b, "hz", s.cfg.Get("hz"))
+	field(b, "configured_hz", s.cfg.Get("hz"))
+	field(b, "executable", executable())
+	field(b, "config_file", s.configFile)
+}
+
+func executable() string {
+	p, _ := os.Executable()
+	return p
+}
+
+func (s *Server) infoClients(b *strings.Builder) {
+	s.cmu.Lock()
+	n := len(s.clients)
+	s.cmu.Unlock()
+	field(b, "connected_clients", n)
+	field(b, "cluster_connections", 0)
+	field(b, "maxclients", s.maxClients.Load())
+	field(b, "client_recent_max_input_buffer", 0)
+	field(b, "client_recent_max_output_buffer", 0)
+	field(b, "blocked_clients", 0)
+	field(b, "tracking_clients", 0)
+	field(b, "clients_in_timeout_table", 0)
+}
+
+func (s *Server) infoMemory(b *strings.Builder) {
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	used := m.HeapAlloc
+	field(b, "used_memory", used)
+	field(b, "used_memory_human", humanBytes(used))
+	field(b, "used_memory_rss", m.Sys)
+	field(b, "used_memory_rss_human", humanBytes(m.Sys))
+	field(b, "used_memory_peak", m.HeapSys)
+	field(b, "used_memory_peak_human", humanBytes(m.HeapSys))
+	field(b, "total_system_memory", 0)
+	field(b, "maxmemory", s.cfg.Int("maxmemory"))
+	field(b, "maxmemory_human", humanBytes(uint64(s.cfg.Int("maxmemory"))))
+	field(b, "maxmemory_policy", "noeviction")
+	field(b, "mem_allocator", "go")
+}
+
+func humanBytes(n uint64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.2fG", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.2fM", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.2fK", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%dB", n)
+}
+
+func (s *Server) infoStats(b *strings.Builder) {
+	field(b, "total_connections_received", s.stats.connections.Load())
+	field(b, "total_commands_processed", s.stats.commands)
+	field(b, "instantaneous_ops_per_sec", 0)
+	field(b, "total_net_input_bytes", s.stats.netIn.Load())
+	field(b, "total_net_output_bytes", s.stats.netOut.Load())
+	field(b, "rejected_connections", s.stats.rejected.Load())
+	field(b, "expired_keys", s.ks.Stats.ExpiredKeys)
+	field(b, "evicted_keys", 0)
+	field(b, "keyspace_hits", s.ks.Stats.Hits)
+	field(b, "keyspace_misses", s.ks.Stats.Misses)
+	field(b, "pubsub_channels", 0)
+	field(b, "pubsub_patterns", 0)
+}
+
+func (s *Server) infoReplication(b *strings.Builder) {
+	if s.masterHost == "" {
+		field(b, "role", "master")
+		field(b, "connected_slaves", 0)
+	} else {
+		field(b, "role", "slave")
+		field(b, "master_host", s.masterHost)
+		field(b, "master_port", s.masterPort)
+		field(b, "master_link_status", "down")
+		field(b, "master_last_io_seconds_ago", -1)
+		field(b, "master_sync_in_progress", 0)
+		field(b, "slave_read_repl_offset", 0)
+		field(b, "slave_repl_offset", 0)
+		field(b, "slave_priority", 100)
+		field(b, "slave_read_only", 1)
+		field(b, "replica_announced", 1)
+		field(b, "connected_slaves", 0)
+	}
+	field(b, "master_failover_state", "no-failover")
+	field(b, "master_replid", s.replid)
+	field(b, "master_replid2", strings.Repeat("0", 40))
+	field(b, "master_repl_offset", 0)
+	field(b, "second_repl_offset", -1)
+	field(b, "repl_backlog_active", 0)
+	field(b, "repl_backlog_size", 1048576)
+	field(b, "repl_backlog_first_byte_offset", 0)
+	field(b, "repl_backlog_histlen", 0)
+}
+
+func (s *Server) infoKeyspace(b *strings.Builder) {
+	for _, d := range s.ks.DBs {
+		if d.Len() == 0 {
+			continue
+		}
+		fmt.Fprintf(b, "db%d:keys=%d,expires=%d,avg_ttl=0\r\n", d.ID, d.Len(), d.ExpiresLen())
+	}
+}
+
+// tcpPort is the port actually listened on (the configured one may be 0
+// in tests).
+func (s *Server) tcpPort() int {
+	if a, ok := s.Addr().(*net.TCPAddr); ok {
+		return a.Port
+	}
+	return 0
+}

@@ -1,0 +1,252 @@
+package server
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/respd/respd/internal/clock"
+	"github.com/respd/respd/internal/command"
+	"github.com/respd/respd/internal/config"
+	"github.com/respd/respd/internal/keyspace"
+)
+
+// Version is the Redis version respd reports.
+const Version = "7.2.4"
+
+// Server is a running respd instance.
+type Server struct {
+	mu  sync.Mutex // the engine lock
+	cfg *config.Config
+	ks  *keyspace.Keyspace
+
+	// Values cached from the configuration by apply hooks; engine-owned.
+	maxBulk    int64
+	maxClients atomic.Int64 // read by accept without the engine lock
+
+	replid     string
+	masterHost string
+	masterPort string
+
+	configFile string
+	startMs    int64
+	runID      string
+	listeners  []net.Listener
+
+	cmu     sync.Mutex // guards clients and closing
+	clients map[int64]*client
+	closing bool
+	nextID  atomic.Int64
+
+	// Counters for INFO stats; owned by the engine.
+	stats struct {
+		commands                             int64
+		connections, rejected, netIn, netOut atomic.Int64
+	}
+
+	stop chan struct{}
+	wg   sync.WaitGroup
+}
+
+// Options are what Start needs beyond the configuration.
+type Options struct {
+	// Clock defaults to the wall clock.
+	Clock clock.Clock
+	// ConfigFile is the path of the redis.conf the server was started
+	// with, for INFO and CONFIG REWRITE.
+	ConfigFile string
+	// Addr, when set, is the one address to listen on ("127.0.0.1:0" in
+	// tests), instead of bind and port.
+	Addr string
+}
+
+// Start listens on the configured addresses and serves until Close.
+func Start(cfg *config.Config, opts Options) (*Server, error) {
+	if opts.Clock == nil {
+		opts.Clock = clock.Real{}
+	}
+	s := &Server{
+		cfg:        cfg,
+		ks:         keyspace.New(int(cfg.Int("databases")), opts.Clock),
+		clients:    map[int64]*client{},
+		stop:       make(chan struct{}),
+		replid:     randomHex(40),
+		runID:      randomHex(40),
+		startMs:    time.Now().UnixMilli(),
+		configFile: opts.ConfigFile,
+	}
+	cfg.OnChange("proto-max-bulk-len", func(string) { s.maxBulk = cfg.Int("proto-max-bulk-len") })
+	cfg.OnChange("maxclients", func(string) { s.maxClients.Store(cfg.Int("maxclients")) })
+	if err := s.applyReplicaOf(cfg.Get("replicaof")); err != nil {
+		return nil, err
+	}
+	if err := s.listen(opts.Addr); err != nil {
+		return nil, err
+	}
+	s.wg.Add(1)
+	go s.cron()
+	return s, nil
+}
+
+func (s *Server) applyReplicaOf(v string) error {
+	f := strings.Fields(v)
+	switch {
+	case len(f) == 0 || (len(f) == 2 && strings.EqualFold(f[0], "no") && strings.EqualFold(f[1], "one")):
+		s.masterHost, s.masterPort = "", ""
+	case len(f) == 2:
+		if _, err := strconv.Atoi(f[1]); err != nil {
+			return fmt.Errorf("invalid master port %q", f[1])
+		}
+		s.masterHost, s.masterPort = f[0], f[1]
+	default:
+		return errors.New("replicaof needs a host and a port")
+	}
+	s.ks.Replica = s.masterHost != ""
+	return nil
+}
+
+func (s *Server) listen(only string) error {
+	port := s.cfg.Get("port")
+	addrs := strings.Fields(s.cfg.Get("bind"))
+	if only != "" {
+		host, p, err := net.SplitHostPort(only)
+		if err != nil {
+			return err
+		}
+		addrs, port = []string{host}, p
+	} else if port == "0" {
+		return nil
+	}
+	for _, addr := range addrs {
+		optional := strings.HasPrefix(addr, "-")
+		addr = strings.TrimPrefix(addr, "-")
+		if addr == "*" {
+			addr = "0.0.0.0"
+		} else if addr == "::*" {
+			addr = "::"
+		}
+		ln, err := net.Listen("tcp", net.JoinHostPort(addr, port))
+		if err != nil {
+			if optional {
+				continue
+			}
+			s.closeListeners()
+			return err
+		}
+		s.listeners = append(s.listeners, ln)
+	}
+	if len(s.listeners) == 0 {
+		return fmt.Errorf("could not listen on any address for port %s", port)
+	}
+	for _, ln := range s.listeners {
+		s.wg.Add(1)
+		go s.accept(ln)
+	}
+	return nil
+}
+
+func (s *Server) closeListeners() {
+	for _, ln := range s.listeners {
+		ln.Close()
+	}
+}
+
+// Addr returns the first listening address.
+func (s *Server) Addr() net.Addr {
+	if len(s.listeners) == 0 {
+		return nil
+	}
+	return s.listeners[0].Addr()
+}
+
+// Close stops listening, disconnects every client and waits for the
+// server's goroutines to end.
+func (s *Server) Close() error {
+	s.cmu.Lock()
+	if s.closing {
+		s.cmu.Unlock()
+		return nil
+	}
+	s.closing = true
+	for _, c := range s.clients {
+		c.conn.Close()
+	}
+	s.cmu.Unlock()
+	close(s.stop)
+	s.closeListeners()
+	s.wg.Wait()
+	return nil
+}
+
+func (s *Server) accept(ln net.Listener) {
+	defer s.wg.Done()
+	var delay time.Duration
+	for {
+		conn, err := ln.Accept()
+		if err != nil {
+			select {
+			case <-s.stop:
+				return
+			default:
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() || isTemporary(err) {
+				// Out of file descriptors and the like: back off, as
+				// net/http does, rather than spin.
+				delay = min(max(2*delay, 5*time.Millisecond), time.Second)
+				time.Sleep(delay)
+				continue
+			}
+			return
+		}
+		delay = 0
+		s.newClient(conn)
+	}
+}
+
+func isTemporary(err error) bool {
+	return errors.Is(err, os.ErrDeadlineExceeded) || strings.Contains(err.Error(), "too many open files")
+}
+
+func (s *Server) cron() {
+	defer s.wg.Done()
+	hz := s.cfg.Int("hz")
+	if hz <= 0 {
+		hz = 10
+	}
+	t := time.NewTicker(time.Second / time.Duration(hz))
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+			s.mu.Lock()
+			if !s.ks.Replica {
+				s.ks.ActiveExpire(200)
+			}
+			s.mu.Unlock()
+		}
+	}
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n/2)
+	if _, err := rand.Read(b); err != nil {
+		panic(err)
+	}
+	return hex.EncodeToString(b)
+}
+
+// Config returns the live configuration (command.Host).
+func (s *Server) Config() *config.Config { return s.cfg }
+
+var _ command.Host = (*Server)(nil)

@@ -1,0 +1,117 @@
+package servertest
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/respd/respd/internal/clock"
+	"github.com/respd/respd/internal/config"
+	"github.com/respd/respd/internal/server"
+)
+
+// Instance is a respd server started for one test.
+type Instance struct {
+	Srv  *server.Server
+	Addr string
+	// Clock is the fake clock when the instance was started with one.
+	Clock *clock.Fake
+}
+
+// Start runs respd in-process on a free loopback port, configured by
+// `--name value` style args, and stops it when the test ends.
+func Start(t testing.TB, args ...string) *Instance {
+	return start(t, nil, args)
+}
+
+// StartFake is Start with a fake clock the test advances by hand.
+func StartFake(t testing.TB, args ...string) *Instance {
+	return start(t, clock.NewFake(time.Now().UnixMilli()), args)
+}
+
+func start(t testing.TB, fake *clock.Fake, args []string) *Instance {
+	t.Helper()
+	cfg := config.New()
+	_, lines, err := config.ParseArgs(args)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cfg.Apply(lines, "test"); err != nil {
+		t.Fatal(err)
+	}
+	opts := server.Options{Addr: "127.0.0.1:0"}
+	if fake != nil {
+		opts.Clock = fake
+	}
+	srv, err := server.Start(cfg, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	return &Instance{Srv: srv, Addr: srv.Addr().String(), Clock: fake}
+}
+
+// Client returns a go-redis client for addr, closed when the test ends.
+func Client(t testing.TB, addr string) *redis.Client {
+	c := redis.NewClient(&redis.Options{Addr: addr, Protocol: 2, DisableIdentity: true})
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// Client returns a go-redis client for the instance.
+func (in *Instance) Client(t testing.TB) *redis.Client { return Client(t, in.Addr) }
+
+// Raw opens a raw RESP connection to the instance.
+func (in *Instance) Raw(t testing.TB) *Conn { return Dial(t, in.Addr) }
+
+// RedisServer starts the real redis-server on a free loopback port with no
+// persistence, returning its address. Without redis-server on PATH the
+// test is skipped, or fails when CI=true.
+func RedisServer(t testing.TB, args ...string) string {
+	t.Helper()
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("redis-server not found on PATH; CI needs it for differential tests")
+		}
+		t.Skip("redis-server not found on PATH")
+	}
+	port := freePort(t)
+	base := []string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+		"--dir", t.TempDir(), "--daemonize", "no", "--protected-mode", "no", "--loglevel", "warning"}
+	cmd := exec.Command(bin, append(base, args...)...)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	})
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	c := redis.NewClient(&redis.Options{Addr: addr, Protocol: 2, DisableIdentity: true})
+	defer c.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for c.Ping(context.Background()).Err() != nil {
+		if time.Now().After(deadline) {
+			t.Fatalf("redis-server on %s did not answer PING", addr)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return addr
+}
+
+func freePort(t testing.TB) int {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
