@@ -71,9 +71,6 @@ func writeCommandInfo(c *Ctx, cmd *Command) {
 			flags = append(flags, n)
 		}
 	}
-	if cmd.Keys.First > 0 && cmd.Keys.Last < 0 && cmd.Keys.First != cmd.Keys.Last {
-		flags = append(flags, "movablekeys")
-	}
 	c.Set(len(flags))
 	for _, f := range flags {
 		c.Simple(f)
