@@ -4,13 +4,13 @@
 // The dialect is Redis's, quirks included, because replies must match
 // byte for byte:
 //
-//	*        any run of bytes (but a non-empty pattern never matches the
-//	         empty string: "*" does not match "")
-//	?        any one byte
-//	[abc]    one byte of the set; [^abc] one byte not in it
-//	[a-z]    a range; reversed ranges ([z-a]) are swapped; bounds compare
-//	         as signed chars, so bytes >= 0x80 sort below 'a'
-//	\x       x literally, outside and inside brackets
+//   - any run of bytes (but a non-empty pattern never matches the
+//     empty string: "*" does not match "")
+//     ?        any one byte
+//     [abc]    one byte of the set; [^abc] one byte not in it
+//     [a-z]    a range; reversed ranges ([z-a]) are swapped; bounds compare
+//     as signed chars, so bytes >= 0x80 sort below 'a'
+//     \x       x literally, outside and inside brackets
 //
 // An unterminated bracket ends at the end of the pattern, taking what it
 // has seen as its set. A '-' right after the first byte of a set always
