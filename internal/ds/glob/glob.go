@@ -4,17 +4,17 @@
 // The dialect is Redis's, quirks included, because replies must match
 // byte for byte:
 //
-//   - any run of bytes (but a non-empty pattern never matches the
-//     empty string: "*" does not match "")
-//     ?        any one byte
-//     [abc]    one byte of the set; [^abc] one byte not in it
-//     [a-z]    a range; reversed ranges ([z-a]) are swapped; bounds compare
-//     as signed chars, so bytes >= 0x80 sort below 'a'
-//     \x       x literally, outside and inside brackets
+//	a*b      a, any run of bytes, b (but a non-empty pattern never
+//	         matches the empty string: "*" does not match "")
+//	a?b      any one byte between a and b
+//	[abc]    one byte of the set; [^abc] one byte not in it
+//	[a-z]    a range; reversed ranges ([z-a]) are swapped; bounds compare
+//	         as signed chars, so bytes >= 0x80 sort below 'a'
+//	\x       x literally, outside and inside brackets
 //
 // An unterminated bracket ends at the end of the pattern, taking what it
-// has seen as its set. A '-' right after the first byte of a set always
-// forms a range, even with ']' as its end ("[a-]" is the range ']'..'a').
+// has seen as its set. A byte followed by '-' and any other byte forms a
+// range, even when that byte is ']' ("[a-]" is the range ']'..'a').
 //
 // Work is bounded: when the part of the pattern after a '*' fails for
 // every remaining suffix, no earlier '*' can do better by consuming more,
