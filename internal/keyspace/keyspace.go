@@ -119,6 +119,19 @@ func (d *DB) Lookup(key []byte) *Object {
 	return o
 }
 
+// LookupNoTouch returns key's value for a read that counts a hit or a miss
+// but leaves the access time alone, as TYPE, EXISTS, TTL and OBJECT do so
+// that inspecting a key does not make it look recently used.
+func (d *DB) LookupNoTouch(key []byte) *Object {
+	o := d.Peek(key)
+	if o == nil {
+		d.ks.Stats.Misses++
+		return nil
+	}
+	d.ks.Stats.Hits++
+	return o
+}
+
 // LookupWrite returns key's value for a command about to change it; it
 // counts nothing.
 func (d *DB) LookupWrite(key []byte) *Object {
@@ -186,6 +199,26 @@ func (d *DB) Delete(key []byte) bool {
 	return true
 }
 
+// Relocate moves the value and TTL of src, which must exist, to key dst of
+// database to (which may be d), replacing whatever dst held. RENAME and
+// MOVE use it: the object itself moves, so nothing is copied.
+func (d *DB) Relocate(src []byte, to *DB, dst []byte) {
+	o, _ := d.keys.Get(src)
+	at, hasTTL := d.expires.Get(src)
+	d.keys.Delete(src)
+	if hasTTL {
+		d.expires.Delete(src)
+	}
+	to.keys.Set(dst, o)
+	if hasTTL {
+		to.expires.Set(dst, at)
+	} else if to.expires.Len() > 0 {
+		to.expires.Delete(dst)
+	}
+	d.ks.changed(d.ID, src)
+	d.ks.changed(to.ID, dst)
+}
+
 // Expire returns key's absolute expiry time in ms, or -1 without one.
 func (d *DB) Expire(key []byte) int64 {
 	if at, ok := d.expires.Get(key); ok {
@@ -229,15 +262,30 @@ func (d *DB) Range(fn func(key string, o *Object) bool) {
 }
 
 // Scan visits one cursor step of the key table (see package dict) and
-// returns the next cursor. Expired keys are skipped.
+// returns the next cursor, 0 when the iteration is over (at once for an
+// empty database, as Redis answers). Expired keys are skipped and, unless
+// this is a replica, deleted once the step is done, as SCAN does in Redis.
 func (d *DB) Scan(cursor uint64, fn func(key string, o *Object)) uint64 {
+	if d.keys.Len() == 0 {
+		return 0
+	}
 	now := d.ks.Clock.NowMs()
-	return d.keys.Scan(cursor, func(k string, o *Object) {
+	var expired []string
+	next := d.keys.Scan(cursor, func(k string, o *Object) {
 		if at, ok := d.expires.GetString(k); ok && at <= now {
+			expired = append(expired, k)
 			return
 		}
 		fn(k, o)
 	})
+	if !d.ks.Replica {
+		// Deleting may shrink the table; the reverse-binary cursor stays
+		// valid across that.
+		for _, k := range expired {
+			d.deleteExpired(k)
+		}
+	}
+	return next
 }
 
 // RandomKey returns a random live key, or "" and false when there is none.

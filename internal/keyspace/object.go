@@ -1,6 +1,10 @@
 package keyspace
 
-import "github.com/respd/respd/internal/resp"
+import (
+	"bytes"
+
+	"github.com/respd/respd/internal/resp"
+)
 
 // Type is a value's data type, as TYPE reports it.
 type Type uint8
@@ -66,4 +70,26 @@ func StringEncoding(v []byte) Encoding {
 		return EncEmbstr
 	}
 	return EncRaw
+}
+
+// Cloner is implemented by the values of non-string types, so COPY can
+// duplicate them without knowing their layout. Clone must return a deep
+// copy that shares no mutable state with the original.
+type Cloner interface {
+	Clone() any
+}
+
+// Copy returns a deep copy of o (COPY's semantics: the two keys then
+// change independently). A Val that is not a Cloner is a programming
+// error, and panics rather than be shared silently.
+func (o *Object) Copy() *Object {
+	c := &Object{Type: o.Type, Enc: o.Enc, Str: bytes.Clone(o.Str), Access: o.Access}
+	if o.Val != nil {
+		cl, ok := o.Val.(Cloner)
+		if !ok {
+			panic("keyspace: value of type " + o.Type.String() + " cannot be copied: it does not implement Cloner")
+		}
+		c.Val = cl.Clone()
+	}
+	return c
 }
