@@ -129,12 +129,22 @@ func rename(c *Ctx, nx bool) {
 	}
 }
 
+// ErrIntRange is getIntFromObject's reply to an integer that does not fit
+// in 32 bits (Redis's wording, grammar included).
+var ErrIntRange = resp.Error("ERR value is out of range, value must between -2147483648 and 2147483647")
+
 // parseDBIndex parses a database number as Redis's getIntFromObject does:
-// a strict integer that fits in 32 bits (range against the configured
-// database count is checked separately, with its own error).
-func parseDBIndex(b []byte) (int64, bool) {
+// a strict integer that fits in 32 bits, replying with the matching error
+// otherwise. The range against the configured databases is checked
+// separately, with its own error.
+func parseDBIndex(c *Ctx, b []byte) (int64, bool) {
 	n, ok := resp.ParseInt(b)
-	if !ok || n < math.MinInt32 || n > math.MaxInt32 {
+	if !ok {
+		c.Error(ErrNotInt)
+		return 0, false
+	}
+	if n < math.MinInt32 || n > math.MaxInt32 {
+		c.Error(ErrIntRange)
 		return 0, false
 	}
 	return n, true
@@ -158,9 +168,8 @@ func copyCommand(c *Ctx) {
 		case c.ArgIs(i, "replace"):
 			replace = true
 		case c.ArgIs(i, "db") && i+1 < len(c.Args):
-			n, ok := parseDBIndex(c.Args[i+1])
+			n, ok := parseDBIndex(c, c.Args[i+1])
 			if !ok {
-				c.Error(ErrNotInt)
 				return
 			}
 			dbIndex = n
@@ -199,9 +208,8 @@ func copyCommand(c *Ctx) {
 // moveCommand is MOVE key db: the key must not exist in the target.
 func moveCommand(c *Ctx) {
 	key := c.Args[1]
-	n, ok := parseDBIndex(c.Args[2])
+	n, ok := parseDBIndex(c, c.Args[2])
 	if !ok {
-		c.Error(ErrNotInt)
 		return
 	}
 	to := c.db(n)
