@@ -209,3 +209,32 @@ func delKeys(t *testing.T, rdb *redis.Client, prefix string, from, to int) {
 		t.Fatalf("DEL removed %d of %d keys", n, len(keys))
 	}
 }
+
+// TestIdleTime checks which commands count as an access: inspecting a
+// key (TYPE, EXISTS, TTL, OBJECT) leaves OBJECT IDLETIME running, reading
+// it (GET, TOUCH) resets it.
+func TestIdleTime(t *testing.T) {
+	in := servertest.StartFake(t)
+	rdb := in.Client(t)
+	ctx := context.Background()
+	rdb.Set(ctx, "k", "v", 0)
+	in.Clock.Advance(5 * time.Second)
+	rdb.Type(ctx, "k")
+	rdb.Exists(ctx, "k")
+	rdb.TTL(ctx, "k")
+	rdb.ObjectEncoding(ctx, "k")
+	if idle := rdb.ObjectIdleTime(ctx, "k").Val(); idle != 5*time.Second {
+		t.Errorf("IDLETIME after inspecting = %v, want 5s", idle)
+	}
+	rdb.Get(ctx, "k")
+	if idle := rdb.ObjectIdleTime(ctx, "k").Val(); idle != 0 {
+		t.Errorf("IDLETIME after GET = %v, want 0", idle)
+	}
+	in.Clock.Advance(3 * time.Second)
+	if n := rdb.Touch(ctx, "k", "missing").Val(); n != 1 {
+		t.Errorf("TOUCH = %d, want 1", n)
+	}
+	if idle := rdb.ObjectIdleTime(ctx, "k").Val(); idle != 0 {
+		t.Errorf("IDLETIME after TOUCH = %v, want 0", idle)
+	}
+}

@@ -289,10 +289,13 @@ func (d *DB) Scan(cursor uint64, fn func(key string, o *Object)) uint64 {
 }
 
 // RandomKey returns a random live key, or "" and false when there is none.
+// A master deletes each expired key it draws, so the loop ends within
+// Len() draws. A replica cannot delete; when every key has a TTL (so all
+// might be expired) it gives up after 100 draws and returns the expired
+// key it drew, as Redis does, rather than loop forever.
 func (d *DB) RandomKey() (string, bool) {
-	// Give up on sampling after a while when nearly every key is expired,
-	// like Redis does on replicas, instead of looping forever.
-	for tries := 0; tries < 100; tries++ {
+	allVolatile := d.keys.Len() == d.expires.Len()
+	for tries := 1; ; tries++ {
 		k, _, ok := d.keys.Random(rand.Uint64)
 		if !ok {
 			return "", false
@@ -303,11 +306,10 @@ func (d *DB) RandomKey() (string, bool) {
 		}
 		if !d.ks.Replica {
 			d.deleteExpired(k)
-		} else if tries > 50 {
+		} else if allVolatile && tries >= 100 {
 			return k, true
 		}
 	}
-	return "", false
 }
 
 // ActiveExpire samples keys with a TTL in every database and deletes the
