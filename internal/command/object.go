@@ -56,13 +56,14 @@ func objectEncoding(c *Ctx) {
 
 // objectRefcount reports what Redis would: values are never shared here,
 // but Redis shares small integer strings (unless maxmemory with an LRU or
-// LFU policy needs per-key access data) and reports INT_MAX for them.
+// LFU policy needs per-key access data, or COPY made a private duplicate)
+// and reports INT_MAX for them.
 func objectRefcount(c *Ctx) {
 	o := objectKey(c)
 	if o == nil {
 		return
 	}
-	if o.Type == keyspace.TypeString && o.Enc == keyspace.EncInt && sharesIntegers(c) {
+	if o.Type == keyspace.TypeString && o.Enc == keyspace.EncInt && !o.Unshared && sharesIntegers(c) {
 		if v, ok := resp.ParseInt(o.Str); ok && v >= 0 && v < sharedIntegers {
 			c.Int(math.MaxInt32)
 			return

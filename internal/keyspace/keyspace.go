@@ -26,6 +26,10 @@ type Keyspace struct {
 	// OnExpire, when set, is called after a key is deleted for being past
 	// its time, so the deletion can be propagated.
 	OnExpire func(db int, key string)
+	// unshared bounds how many stored objects have Unshared set (deleting
+	// one does not decrement it), so Touch looks for the flag to clear
+	// only after a COPY made one.
+	unshared int
 }
 
 // New returns a keyspace of n empty databases.
@@ -157,6 +161,9 @@ func (d *DB) Exists(key []byte) bool { return d.Peek(key) != nil }
 // Set stores o under key, clearing any TTL unless keepTTL.
 func (d *DB) Set(key []byte, o *Object, keepTTL bool) {
 	o.Access = d.ks.Clock.NowMs()
+	if o.Unshared {
+		d.ks.unshared++
+	}
 	d.keys.Set(key, o)
 	if !keepTTL && d.expires.Len() > 0 {
 		d.expires.Delete(key)
@@ -171,6 +178,7 @@ func (d *DB) SetString(key, val []byte, keepTTL bool) {
 		o := *p
 		o.Str = append(o.Str[:0], val...)
 		o.Enc = StringEncoding(val)
+		d.share(o)
 		o.Access = d.ks.Clock.NowMs()
 		if !keepTTL && d.expires.Len() > 0 {
 			d.expires.Delete(key)
@@ -182,7 +190,23 @@ func (d *DB) SetString(key, val []byte, keepTTL bool) {
 }
 
 // Touch signals that key's value was changed in place.
-func (d *DB) Touch(key []byte) { d.ks.changed(d.ID, key) }
+func (d *DB) Touch(key []byte) {
+	if d.ks.unshared > 0 {
+		if o, _ := d.keys.Get(key); o != nil {
+			d.share(o)
+		}
+	}
+	d.ks.changed(d.ID, key)
+}
+
+// share clears o's Unshared mark: a rewritten small integer is the shared
+// one again in Redis.
+func (d *DB) share(o *Object) {
+	if o.Unshared {
+		o.Unshared = false
+		d.ks.unshared--
+	}
+}
 
 // Delete removes key and reports whether it existed.
 func (d *DB) Delete(key []byte) bool {

@@ -178,3 +178,29 @@ func TestLookupNoTouch(t *testing.T) {
 		t.Error("Lookup did not refresh the access time")
 	}
 }
+
+func TestUnsharedCopyOfSmallInt(t *testing.T) {
+	ks, _ := newTest()
+	d := ks.DBs[0]
+	d.SetString([]byte("n"), []byte("7"), false)
+	d.Set([]byte("c1"), d.Peek([]byte("n")).Copy(), false)
+	d.Set([]byte("c2"), d.Peek([]byte("n")).Copy(), false)
+	if d.Peek([]byte("n")).Unshared || !d.Peek([]byte("c1")).Unshared {
+		t.Fatal("only the copy should be marked unshared")
+	}
+	d.SetString([]byte("c1"), []byte("8"), false)
+	if d.Peek([]byte("c1")).Unshared {
+		t.Error("SetString kept the unshared mark")
+	}
+	d.Touch([]byte("c2"))
+	if d.Peek([]byte("c2")).Unshared {
+		t.Error("Touch kept the unshared mark")
+	}
+	if ks.unshared != 0 {
+		t.Errorf("unshared count = %d after clearing both, want 0", ks.unshared)
+	}
+	s := &Object{Type: TypeString, Enc: EncEmbstr, Str: []byte("abc")}
+	if s.Copy().Unshared {
+		t.Error("a non-integer copy was marked unshared")
+	}
+}

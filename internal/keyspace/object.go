@@ -53,6 +53,11 @@ type Object struct {
 	Val any
 	// Access is the last access time in ms, for OBJECT IDLETIME.
 	Access int64
+	// Unshared marks an integer string that Redis would keep in a private
+	// object instead of its shared small-integer one: COPY duplicates the
+	// object. OBJECT REFCOUNT reports 1 for it until the value is
+	// rewritten (SetString, or an in-place change signalled by Touch).
+	Unshared bool
 }
 
 // embstrMax is the longest string Redis stores as embstr.
@@ -84,6 +89,7 @@ type Cloner interface {
 // error, and panics rather than be shared silently.
 func (o *Object) Copy() *Object {
 	c := &Object{Type: o.Type, Enc: o.Enc, Str: bytes.Clone(o.Str), Access: o.Access}
+	c.Unshared = o.Type == TypeString && o.Enc == EncInt
 	if o.Val != nil {
 		cl, ok := o.Val.(Cloner)
 		if !ok {
