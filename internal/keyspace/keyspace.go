@@ -55,6 +55,7 @@ func (ks *Keyspace) FlushAll() {
 	for _, d := range ks.DBs {
 		d.Flush()
 	}
+	ks.unshared = 0 // no object is left to carry the mark
 }
 
 func (ks *Keyspace) changed(db int, key []byte) {
