@@ -26,6 +26,10 @@ type Keyspace struct {
 	// OnExpire, when set, is called after a key is deleted for being past
 	// its time, so the deletion can be propagated.
 	OnExpire func(db int, key string)
+	// unshared bounds how many stored objects have Unshared set (deleting
+	// one does not decrement it), so Touch looks for the flag to clear
+	// only after a COPY made one.
+	unshared int
 }
 
 // New returns a keyspace of n empty databases.
@@ -51,6 +55,7 @@ func (ks *Keyspace) FlushAll() {
 	for _, d := range ks.DBs {
 		d.Flush()
 	}
+	ks.unshared = 0 // no object is left to carry the mark
 }
 
 func (ks *Keyspace) changed(db int, key []byte) {
@@ -119,6 +124,19 @@ func (d *DB) Lookup(key []byte) *Object {
 	return o
 }
 
+// LookupNoTouch returns key's value for a read that counts a hit or a miss
+// but leaves the access time alone, as TYPE, EXISTS, TTL and OBJECT do so
+// that inspecting a key does not make it look recently used.
+func (d *DB) LookupNoTouch(key []byte) *Object {
+	o := d.Peek(key)
+	if o == nil {
+		d.ks.Stats.Misses++
+		return nil
+	}
+	d.ks.Stats.Hits++
+	return o
+}
+
 // LookupWrite returns key's value for a command about to change it; it
 // counts nothing.
 func (d *DB) LookupWrite(key []byte) *Object {
@@ -144,6 +162,9 @@ func (d *DB) Exists(key []byte) bool { return d.Peek(key) != nil }
 // Set stores o under key, clearing any TTL unless keepTTL.
 func (d *DB) Set(key []byte, o *Object, keepTTL bool) {
 	o.Access = d.ks.Clock.NowMs()
+	if o.Unshared {
+		d.ks.unshared++
+	}
 	d.keys.Set(key, o)
 	if !keepTTL && d.expires.Len() > 0 {
 		d.expires.Delete(key)
@@ -158,6 +179,7 @@ func (d *DB) SetString(key, val []byte, keepTTL bool) {
 		o := *p
 		o.Str = append(o.Str[:0], val...)
 		o.Enc = StringEncoding(val)
+		d.share(o)
 		o.Access = d.ks.Clock.NowMs()
 		if !keepTTL && d.expires.Len() > 0 {
 			d.expires.Delete(key)
@@ -169,7 +191,23 @@ func (d *DB) SetString(key, val []byte, keepTTL bool) {
 }
 
 // Touch signals that key's value was changed in place.
-func (d *DB) Touch(key []byte) { d.ks.changed(d.ID, key) }
+func (d *DB) Touch(key []byte) {
+	if d.ks.unshared > 0 {
+		if o, _ := d.keys.Get(key); o != nil {
+			d.share(o)
+		}
+	}
+	d.ks.changed(d.ID, key)
+}
+
+// share clears o's Unshared mark: a rewritten small integer is the shared
+// one again in Redis.
+func (d *DB) share(o *Object) {
+	if o.Unshared {
+		o.Unshared = false
+		d.ks.unshared--
+	}
+}
 
 // Delete removes key and reports whether it existed.
 func (d *DB) Delete(key []byte) bool {
@@ -184,6 +222,26 @@ func (d *DB) Delete(key []byte) bool {
 	}
 	d.ks.changed(d.ID, key)
 	return true
+}
+
+// Relocate moves the value and TTL of src, which must exist, to key dst of
+// database to (which may be d), replacing whatever dst held. RENAME and
+// MOVE use it: the object itself moves, so nothing is copied.
+func (d *DB) Relocate(src []byte, to *DB, dst []byte) {
+	o, _ := d.keys.Get(src)
+	at, hasTTL := d.expires.Get(src)
+	d.keys.Delete(src)
+	if hasTTL {
+		d.expires.Delete(src)
+	}
+	to.keys.Set(dst, o)
+	if hasTTL {
+		to.expires.Set(dst, at)
+	} else if to.expires.Len() > 0 {
+		to.expires.Delete(dst)
+	}
+	d.ks.changed(d.ID, src)
+	d.ks.changed(to.ID, dst)
 }
 
 // Expire returns key's absolute expiry time in ms, or -1 without one.
@@ -229,22 +287,40 @@ func (d *DB) Range(fn func(key string, o *Object) bool) {
 }
 
 // Scan visits one cursor step of the key table (see package dict) and
-// returns the next cursor. Expired keys are skipped.
+// returns the next cursor, 0 when the iteration is over (at once for an
+// empty database, as Redis answers). Expired keys are skipped and, unless
+// this is a replica, deleted once the step is done, as SCAN does in Redis.
 func (d *DB) Scan(cursor uint64, fn func(key string, o *Object)) uint64 {
+	if d.keys.Len() == 0 {
+		return 0
+	}
 	now := d.ks.Clock.NowMs()
-	return d.keys.Scan(cursor, func(k string, o *Object) {
+	var expired []string
+	next := d.keys.Scan(cursor, func(k string, o *Object) {
 		if at, ok := d.expires.GetString(k); ok && at <= now {
+			expired = append(expired, k)
 			return
 		}
 		fn(k, o)
 	})
+	if !d.ks.Replica {
+		// Deleting may shrink the table; the reverse-binary cursor stays
+		// valid across that.
+		for _, k := range expired {
+			d.deleteExpired(k)
+		}
+	}
+	return next
 }
 
 // RandomKey returns a random live key, or "" and false when there is none.
+// A master deletes each expired key it draws, so the loop ends within
+// Len() draws. A replica cannot delete; when every key has a TTL (so all
+// might be expired) it gives up after 100 draws and returns the expired
+// key it drew, as Redis does, rather than loop forever.
 func (d *DB) RandomKey() (string, bool) {
-	// Give up on sampling after a while when nearly every key is expired,
-	// like Redis does on replicas, instead of looping forever.
-	for tries := 0; tries < 100; tries++ {
+	allVolatile := d.keys.Len() == d.expires.Len()
+	for tries := 1; ; tries++ {
 		k, _, ok := d.keys.Random(rand.Uint64)
 		if !ok {
 			return "", false
@@ -255,11 +331,10 @@ func (d *DB) RandomKey() (string, bool) {
 		}
 		if !d.ks.Replica {
 			d.deleteExpired(k)
-		} else if tries > 50 {
+		} else if allVolatile && tries >= 100 {
 			return k, true
 		}
 	}
-	return "", false
 }
 
 // ActiveExpire samples keys with a TTL in every database and deletes the

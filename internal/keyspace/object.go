@@ -1,6 +1,10 @@
 package keyspace
 
-import "github.com/respd/respd/internal/resp"
+import (
+	"bytes"
+
+	"github.com/respd/respd/internal/resp"
+)
 
 // Type is a value's data type, as TYPE reports it.
 type Type uint8
@@ -49,6 +53,11 @@ type Object struct {
 	Val any
 	// Access is the last access time in ms, for OBJECT IDLETIME.
 	Access int64
+	// Unshared marks an integer string that Redis would keep in a private
+	// object instead of its shared small-integer one: COPY duplicates the
+	// object. OBJECT REFCOUNT reports 1 for it until the value is
+	// rewritten (SetString, or an in-place change signalled by Touch).
+	Unshared bool
 }
 
 // embstrMax is the longest string Redis stores as embstr.
@@ -66,4 +75,27 @@ func StringEncoding(v []byte) Encoding {
 		return EncEmbstr
 	}
 	return EncRaw
+}
+
+// Cloner is implemented by the values of non-string types, so COPY can
+// duplicate them without knowing their layout. Clone must return a deep
+// copy that shares no mutable state with the original.
+type Cloner interface {
+	Clone() any
+}
+
+// Copy returns a deep copy of o (COPY's semantics: the two keys then
+// change independently). A Val that is not a Cloner is a programming
+// error, and panics rather than be shared silently.
+func (o *Object) Copy() *Object {
+	c := &Object{Type: o.Type, Enc: o.Enc, Str: bytes.Clone(o.Str), Access: o.Access}
+	c.Unshared = o.Type == TypeString && o.Enc == EncInt
+	if o.Val != nil {
+		cl, ok := o.Val.(Cloner)
+		if !ok {
+			panic("keyspace: value of type " + o.Type.String() + " cannot be copied: it does not implement Cloner")
+		}
+		c.Val = cl.Clone()
+	}
+	return c
 }
