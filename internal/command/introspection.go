@@ -11,7 +11,7 @@ var serverCommands = []*Command{
 		{Name: "info", Fn: commandInfo, Arity: -2, Flags: Loading | Stale | Sentinel, ACL: CatSlow | CatConnection, Since: "2.8.13", Summary: "Returns information about one, multiple or all commands."},
 		{Name: "docs", Fn: commandDocs, Arity: -2, Flags: Loading | Stale | Sentinel, ACL: CatSlow | CatConnection, Since: "7.0.0", Summary: "Returns documentary information about one, multiple or all commands."},
 		{Name: "list", Fn: commandList, Arity: -2, Flags: Loading | Stale | Sentinel, ACL: CatSlow | CatConnection, Since: "7.0.0", Summary: "Returns a list of command names."},
-		{Name: "getkeys", Fn: commandGetKeys, Arity: -3, Flags: Loading | Stale | Sentinel, ACL: CatSlow | CatConnection, Since: "2.8.13", Summary: "Extracts the key names from an arbitrary command."},
+		{Name: "getkeys", Fn: commandGetKeys, Arity: -4, Flags: Loading | Stale | Sentinel, ACL: CatSlow | CatConnection, Since: "2.8.13", Summary: "Extracts the key names from an arbitrary command."},
 		{Name: "help", Fn: commandHelp, Arity: 2, Flags: Loading | Stale | Sentinel, ACL: CatSlow | CatConnection, Since: "5.0.0", Summary: "Returns helpful text about the different subcommands."},
 	}},
 }

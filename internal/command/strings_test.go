@@ -27,6 +27,7 @@ func newStrCtx() strCtx {
 // and arity check, and returns the raw reply.
 func (c strCtx) do(args ...string) string {
 	c.B = c.B[:0]
+	c.KS.Tick() // as the server does before each batch
 	av := argv(args...)
 	cmd, errText := Lookup(av)
 	if cmd == nil {

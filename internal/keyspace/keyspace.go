@@ -16,6 +16,11 @@ type Stats struct {
 type Keyspace struct {
 	DBs   []*DB
 	Clock clock.Clock
+	// now is Clock's time, read once per batch of commands by Tick: every
+	// expiry check and access stamp of a batch sees the same instant, as
+	// Redis caches its clock per command, and the hot path does not read
+	// the clock once per lookup.
+	now int64
 	// Replica makes expired keys read as missing without deleting them.
 	Replica bool
 	Stats   Stats
@@ -35,6 +40,7 @@ type Keyspace struct {
 // New returns a keyspace of n empty databases.
 func New(n int, c clock.Clock) *Keyspace {
 	ks := &Keyspace{Clock: c}
+	ks.Tick()
 	for i := 0; i < n; i++ {
 		ks.DBs = append(ks.DBs, newDB(ks, i))
 	}
@@ -83,7 +89,14 @@ func (d *DB) Len() int { return d.keys.Len() }
 func (d *DB) ExpiresLen() int { return d.expires.Len() }
 
 // Now is the keyspace clock's time in ms.
-func (d *DB) Now() int64 { return d.ks.Clock.NowMs() }
+func (d *DB) Now() int64 { return d.ks.now }
+
+// Tick refreshes the keyspace's notion of now from its clock. The engine
+// calls it before each batch of commands and each cron run.
+func (ks *Keyspace) Tick() { ks.now = ks.Clock.NowMs() }
+
+// Now returns the time of the last Tick in ms.
+func (ks *Keyspace) Now() int64 { return ks.now }
 
 // expired reports whether key is past its time, deleting it unless this is
 // a replica.
@@ -92,7 +105,7 @@ func (d *DB) expired(key []byte) bool {
 		return false
 	}
 	at, ok := d.expires.Get(key)
-	if !ok || at > d.ks.Clock.NowMs() {
+	if !ok || at > d.ks.now {
 		return false
 	}
 	if d.ks.Replica {
@@ -120,7 +133,7 @@ func (d *DB) Lookup(key []byte) *Object {
 		return nil
 	}
 	d.ks.Stats.Hits++
-	o.Access = d.ks.Clock.NowMs()
+	o.Access = d.ks.now
 	return o
 }
 
@@ -142,7 +155,7 @@ func (d *DB) LookupNoTouch(key []byte) *Object {
 func (d *DB) LookupWrite(key []byte) *Object {
 	o := d.Peek(key)
 	if o != nil {
-		o.Access = d.ks.Clock.NowMs()
+		o.Access = d.ks.now
 	}
 	return o
 }
@@ -161,7 +174,7 @@ func (d *DB) Exists(key []byte) bool { return d.Peek(key) != nil }
 
 // Set stores o under key, clearing any TTL unless keepTTL.
 func (d *DB) Set(key []byte, o *Object, keepTTL bool) {
-	o.Access = d.ks.Clock.NowMs()
+	o.Access = d.ks.now
 	if o.Unshared {
 		d.ks.unshared++
 	}
@@ -180,7 +193,7 @@ func (d *DB) SetString(key, val []byte, keepTTL bool) {
 		o.Str = append(o.Str[:0], val...)
 		o.Enc = StringEncoding(val)
 		d.share(o)
-		o.Access = d.ks.Clock.NowMs()
+		o.Access = d.ks.now
 		if !keepTTL && d.expires.Len() > 0 {
 			d.expires.Delete(key)
 		}
@@ -277,7 +290,7 @@ func (d *DB) Flush() {
 // Range calls fn for every live key until fn returns false; fn must not
 // change the database.
 func (d *DB) Range(fn func(key string, o *Object) bool) {
-	now := d.ks.Clock.NowMs()
+	now := d.ks.now
 	d.keys.Range(func(k string, o *Object) bool {
 		if at, ok := d.expires.GetString(k); ok && at <= now {
 			return true
@@ -294,7 +307,7 @@ func (d *DB) Scan(cursor uint64, fn func(key string, o *Object)) uint64 {
 	if d.keys.Len() == 0 {
 		return 0
 	}
-	now := d.ks.Clock.NowMs()
+	now := d.ks.now
 	var expired []string
 	next := d.keys.Scan(cursor, func(k string, o *Object) {
 		if at, ok := d.expires.GetString(k); ok && at <= now {
@@ -326,7 +339,7 @@ func (d *DB) RandomKey() (string, bool) {
 			return "", false
 		}
 		at, has := d.expires.GetString(k)
-		if !has || at > d.ks.Clock.NowMs() {
+		if !has || at > d.ks.now {
 			return k, true
 		}
 		if !d.ks.Replica {
@@ -346,7 +359,7 @@ func (ks *Keyspace) ActiveExpire(budget int) int {
 	deleted := 0
 	for _, d := range ks.DBs {
 		for budget > 0 && d.expires.Len() > 0 {
-			now := ks.Clock.NowMs()
+			now := ks.now
 			n := min(sample, d.expires.Len())
 			expired := 0
 			for i := 0; i < n; i++ {

@@ -93,6 +93,7 @@ func TestScanEmptyAndExpired(t *testing.T) {
 		}
 	}
 	clk.Advance(20 * time.Millisecond)
+	ks.Tick()
 	seen := 0
 	cursor := uint64(0)
 	for {
@@ -122,6 +123,7 @@ func TestScanOnReplicaKeepsExpired(t *testing.T) {
 	d.SetString([]byte("k"), []byte("v"), false)
 	d.SetExpire([]byte("k"), clk.NowMs()+1)
 	clk.Advance(time.Second)
+	ks.Tick()
 	for cursor := d.Scan(0, func(k string, _ *Object) { t.Errorf("returned expired %s", k) }); cursor != 0; {
 		cursor = d.Scan(cursor, func(k string, _ *Object) { t.Errorf("returned expired %s", k) })
 	}
@@ -140,6 +142,7 @@ func TestRandomKeySkipsExpired(t *testing.T) {
 	}
 	d.SetString([]byte("live"), []byte("v"), false)
 	clk.Advance(time.Second)
+	ks.Tick()
 	k, ok := d.RandomKey()
 	if !ok || k != "live" {
 		t.Errorf("RandomKey = %q, %v; want the one live key", k, ok)
@@ -156,6 +159,7 @@ func TestRandomKeySkipsExpired(t *testing.T) {
 		r.SetExpire(k, rclk.NowMs()+1)
 	}
 	rclk.Advance(time.Second)
+	rs.Tick()
 	if _, ok := r.RandomKey(); !ok {
 		t.Error("replica RandomKey found nothing")
 	}
@@ -167,6 +171,7 @@ func TestLookupNoTouch(t *testing.T) {
 	d.SetString([]byte("k"), []byte("v"), false)
 	before := d.Peek([]byte("k")).Access
 	clk.Advance(5 * time.Second)
+	ks.Tick()
 	if o := d.LookupNoTouch([]byte("k")); o == nil || o.Access != before {
 		t.Errorf("LookupNoTouch changed the access time")
 	}

@@ -129,6 +129,7 @@ func (c *client) process(buf []byte) (int, bool) {
 	pos := 0
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.ks.Tick()
 	c.parser.MaxBulk = s.maxBulk
 	for pos < len(buf) {
 		args, n, err := c.parser.Parse(buf[pos:], c.args)

@@ -230,6 +230,7 @@ func (s *Server) cron() {
 			return
 		case <-t.C:
 			s.mu.Lock()
+			s.ks.Tick()
 			if !s.ks.Replica {
 				s.ks.ActiveExpire(200)
 			}
