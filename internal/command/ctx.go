@@ -44,6 +44,12 @@ type Ctx struct {
 	KS   *keyspace.Keyspace
 	DB   *keyspace.DB
 	Host Host
+	// Blocked is set by Block; the server takes it after the handler
+	// returns.
+	Blocked *BlockRequest
+	// NoBlock is set where a command must not block (inside MULTI or a
+	// script): blocking handlers reply as on timeout instead.
+	NoBlock bool
 }
 
 // Arg returns argument i as a string (allocates; for option parsing).
