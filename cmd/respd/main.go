@@ -58,6 +58,12 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, err)
 		return 1
 	}
+	if srv.Addr() == nil {
+		// port 0 and nothing else to listen on, as Redis refuses.
+		srv.Close()
+		fmt.Fprintln(stderr, "Configured to not listen anywhere, exiting.")
+		return 1
+	}
 	fmt.Fprintf(stderr, "respd %s ready to accept connections on %v\n", server.Version, srv.Addr())
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)

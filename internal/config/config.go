@@ -109,6 +109,9 @@ type Config struct {
 	// seen holds the directives set so far by the load in progress.
 	seen  map[string]bool
 	depth int
+	// readFile reads included files; nil means os.ReadFile (tests and
+	// the fuzzer substitute their own).
+	readFile func(string) ([]byte, error)
 
 	// File is the absolute path of the config file the server started
 	// with, which CONFIG REWRITE rewrites; empty when there is none.

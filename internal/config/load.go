@@ -249,17 +249,22 @@ func (c *Config) Apply(lines []Line, source string) error {
 // every match, in order, and may match nothing.
 func (c *Config) include(path string) error {
 	paths := []string{path}
-	if hasGlob(path) {
+	if hasGlob(path) && c.readFile == nil {
 		var err error
 		if paths, err = filepath.Glob(path); err != nil {
 			paths = nil
 		}
 	}
+	read := c.readFile
+	if read == nil {
+		read = os.ReadFile
+	}
 	for _, p := range paths {
-		lines, err := LoadFile(p)
+		data, err := read(p)
 		if err != nil {
-			return err
+			return &FileError{Path: p, Err: err}
 		}
+		lines := Parse(string(data), 1)
 		if err := c.Apply(lines, p); err != nil {
 			return err
 		}

@@ -1,6 +1,8 @@
 package config
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"io/fs"
 	"os"
@@ -31,7 +33,12 @@ func (c *Config) Rewrite(path string) error {
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
-	st := c.readOld(string(data))
+	return writeAtomic(path, c.rewriteText(string(data)))
+}
+
+// rewriteText is Rewrite on the old file's text.
+func (c *Config) rewriteText(old string) string {
+	st := c.readOld(old)
 	for i := range Table {
 		d := &Table[i]
 		v := c.values[d.Name]
@@ -47,8 +54,29 @@ func (c *Config) Rewrite(path string) error {
 		}
 		st.rewritten[d.Name] = true
 	}
+	c.rewriteUsers(st)
 	st.removeOrphans()
-	return writeAtomic(path, st.content())
+	return st.content()
+}
+
+// rewriteUsers writes the default user's ACL line as Redis does when
+// there is no aclfile. respd has no ACL users of its own yet, so user
+// lines the file already has are left as they are.
+func (c *Config) rewriteUsers(st *rewriteState) {
+	if c.values["aclfile"] != "" {
+		st.rewritten["user"] = true
+		return
+	}
+	if len(c.Users) > 0 {
+		return
+	}
+	pass := "nopass"
+	if pw := c.values["requirepass"]; pw != "" {
+		sum := sha256.Sum256([]byte(pw))
+		pass = "#" + hex.EncodeToString(sum[:])
+	}
+	st.rewriteLine("user", "user default on "+pass+" ~* &* +@all", true)
+	st.rewritten["user"] = true
 }
 
 // readOld splits the old file into lines, turning lines Redis would not
@@ -56,7 +84,7 @@ func (c *Config) Rewrite(path string) error {
 func (c *Config) readOld(text string) *rewriteState {
 	st := &rewriteState{byOption: map[string][]int{}, rewritten: map[string]bool{}}
 	if text != "" {
-		text = strings.TrimSuffix(text, "\n")
+		// A final newline leaves an empty last line, which stays.
 		for _, raw := range strings.Split(text, "\n") {
 			line := strings.Trim(raw, " \t\r\n")
 			if line == "" || line[0] == '#' {
@@ -101,7 +129,7 @@ func (st *rewriteState) rewriteLine(option, line string, force bool) {
 		return
 	}
 	if !st.hasTail {
-		st.lines = append(st.lines, "", rewriteSignature)
+		st.lines = append(st.lines, rewriteSignature)
 		st.hasTail = true
 	}
 	st.lines = append(st.lines, line)

@@ -192,6 +192,9 @@ func parseOOMValues(p *parseCtx, args []string) (string, error) {
 
 // parsePercentiles checks latency-tracking-info-percentiles.
 func parsePercentiles(p *parseCtx, args []string) (string, error) {
+	if len(args) == 1 && args[0] == "" {
+		return "", nil
+	}
 	out := make([]string, 0, len(args))
 	for _, a := range args {
 		f, ok := parseDouble(a)
@@ -211,6 +214,12 @@ func rewriteWords(c *Config, d *Directive, v string) ([]string, bool) {
 		return []string{d.Name + ` ""`}, v != d.Default
 	}
 	return []string{d.Name + " " + v}, v != d.Default
+}
+
+// rewritePercentiles always writes the line, as Redis does.
+func rewritePercentiles(c *Config, d *Directive, v string) ([]string, bool) {
+	lines, _ := rewriteWords(c, d, v)
+	return lines, true
 }
 
 // parseBind keeps up to 16 addresses; a lone empty word means none.

@@ -79,7 +79,7 @@ var Table = []Directive{
 	{Name: "key-load-delay", Kind: Int, Default: "0", Min: math.MinInt32, Max: math.MaxInt32, Hidden: true},
 	{Name: "latency-monitor-threshold", Kind: Int, Default: "0", Min: 0, Max: math.MaxInt64},
 	{Name: "latency-tracking", Kind: Bool, Default: "yes"},
-	{Name: "latency-tracking-info-percentiles", Kind: Special, Default: "50 99 99.9", MultiArg: true, Parse: parsePercentiles, Rewrite: rewriteWords},
+	{Name: "latency-tracking-info-percentiles", Kind: Special, Default: "50 99 99.9", MultiArg: true, Parse: parsePercentiles, Rewrite: rewritePercentiles},
 	{Name: "lazyfree-lazy-eviction", Kind: Bool, Default: "no"},
 	{Name: "lazyfree-lazy-expire", Kind: Bool, Default: "no"},
 	{Name: "lazyfree-lazy-server-del", Kind: Bool, Default: "no"},
