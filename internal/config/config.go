@@ -209,7 +209,7 @@ func (c *Config) OnChange(name string, fn func(v string)) {
 // values are split on spaces). startup allows immutable and protected
 // directives.
 func (c *Config) Set(name, value string, startup bool) error {
-	return c.SetMany([][2]string{{name, value}}, startup)
+	return c.SetMany([][2]string{{name, value}}, startup, false)
 }
 
 // SetMany is CONFIG SET of several name/value pairs: all are checked
@@ -217,8 +217,7 @@ func (c *Config) Set(name, value string, startup bool) error {
 // immutable and protected directives (start-up); otherwise protected
 // ones need enable-protected-configs yes, or local for a local client.
 // The error is a *SetError.
-func (c *Config) SetMany(pairs [][2]string, force bool, local ...bool) error {
-	isLocal := len(local) > 0 && local[0]
+func (c *Config) SetMany(pairs [][2]string, force, local bool) error {
 	// First pass: names, as Redis checks them before any value.
 	dirs := make([]*Directive, len(pairs))
 	seen := map[string]bool{}
@@ -230,7 +229,7 @@ func (c *Config) SetMany(pairs [][2]string, force bool, local ...bool) error {
 		if !force && d.Immutable {
 			return &SetError{Name: p[0], Msg: "can't set immutable config"}
 		}
-		if !force && d.Protected && !c.protectedAllowed(isLocal) {
+		if !force && d.Protected && !c.protectedAllowed(local) {
 			return &SetError{Name: p[0], Msg: "can't set protected config"}
 		}
 		key := strings.ToLower(p[0])

@@ -152,7 +152,7 @@ func TestSetMany(t *testing.T) {
 		{[][2]string{{"save", "100 10 200"}}, "CONFIG SET failed (possibly related to argument 'save') - Invalid save parameters"},
 	}
 	for _, tc := range cases {
-		err := c.SetMany(tc.pairs, false)
+		err := c.SetMany(tc.pairs, false, false)
 		var se *SetError
 		if !errors.As(err, &se) || se.Error() != tc.err {
 			t.Errorf("SetMany(%q) = %v, want %q", tc.pairs, err, tc.err)
@@ -161,7 +161,7 @@ func TestSetMany(t *testing.T) {
 	if c.Get("hz") != "10" || len(seen) != 1 {
 		t.Fatalf("failed sets changed hz: %q, hooks ran %q", c.Get("hz"), seen)
 	}
-	if err := c.SetMany([][2]string{{"hz", "1000"}, {"maxmemory", "1mb"}, {"save", "01 02"}}, false); err != nil {
+	if err := c.SetMany([][2]string{{"hz", "1000"}, {"maxmemory", "1mb"}, {"save", "01 02"}}, false, false); err != nil {
 		t.Fatal(err)
 	}
 	if c.Get("hz") != "500" || c.Get("maxmemory") != "1048576" || c.Get("save") != "1 2" {
@@ -171,7 +171,7 @@ func TestSetMany(t *testing.T) {
 		t.Errorf("hz hooks saw %q", seen)
 	}
 	// Protected directives follow enable-protected-configs.
-	if err := c.SetMany([][2]string{{"enable-protected-configs", "local"}}, true); err != nil {
+	if err := c.SetMany([][2]string{{"enable-protected-configs", "local"}}, true, false); err != nil {
 		t.Fatal(err)
 	}
 	if err := c.SetMany([][2]string{{"dbfilename", "x.rdb"}}, false, false); err == nil {
@@ -271,6 +271,9 @@ func TestApplyFile(t *testing.T) {
 		{"repl-backlog-size 1\n", "repl-backlog-size", "1"},
 		{"hz 1000\n", "hz", "500"},
 		{"proc-title-template \"{title} {port}\"\n", "proc-title-template", "{title} {port}"},
+		// A NUL joins its line to the next: the comment swallows hz.
+		{"# c\x00x\nhz 7\ntimeout 8\n", "hz", "10"},
+		{"# c\x00x\nhz 7\ntimeout 8\n", "timeout", "8"},
 	}
 	for _, tc := range cases {
 		c, err := load(t, tc.text)
@@ -307,6 +310,7 @@ func TestApplyErrors(t *testing.T) {
 		{"bind 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17\n", "Reading the configuration file, at line 1\n>>> 'bind 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17'\nToo many bind addresses specified."},
 		{"activedefrag yes\n", "Reading the configuration file, at line 1\n>>> 'activedefrag yes'\nActive defragmentation cannot be enabled: it requires a Redis server compiled with a modified Jemalloc like the one shipped by default with the Redis source distribution"},
 		{"cluster-enabled yes\nreplicaof a 1\n", "replicaof directive not allowed in cluster mode"},
+		{"hz 5\x00 junk\ntimeout 7\n", "Reading the configuration file, at line 1\n>>> 'hz 5timeout 7'\nwrong number of arguments"},
 	}
 	for _, tc := range cases {
 		_, err := load(t, tc.text)
@@ -496,7 +500,7 @@ func TestRewrite(t *testing.T) {
 		{"latency-tracking-info-percentiles", "1.5 2"}, {"shutdown-on-sigterm", "save now"},
 		{"oom-score-adj-values", "1 2 3"}, {"masterauth", `x"y\z`}, {"bind", "127.0.0.1 -::1"},
 		{"proto-max-bulk-len", "1000000000"}, {"slowlog-log-slower-than", "2048"},
-	}, false)
+	}, false, false)
 	if err != nil {
 		t.Fatal(err)
 	}

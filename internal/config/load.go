@@ -57,17 +57,13 @@ func (e *FileError) Error() string {
 func (e *FileError) Unwrap() error { return e.Err }
 
 // Parse splits configuration text into directive lines as Redis reads
-// redis.conf: one directive per line, blank lines and lines starting with
-// # skipped, words split by SplitArgs, the name lower-cased. first is the
+// redis.conf: one directive per line (a NUL byte cuts the rest of its
+// line and joins the next to it), blank lines and lines starting with # skipped, words split by SplitArgs, the name lower-cased. first is the
 // number of the text's first line. Lines with unbalanced quotes are kept
 // with Bad set, so the error is reported in order.
 func Parse(text string, first int) []Line {
-	// The whole text is a C string to Redis.
-	if z := strings.IndexByte(text, 0); z >= 0 {
-		text = text[:z]
-	}
 	var lines []Line
-	for i, raw := range strings.Split(text, "\n") {
+	for i, raw := range strings.Split(cString(text), "\n") {
 		raw = strings.Trim(raw, " \t\r\n")
 		if raw == "" || raw[0] == '#' {
 			continue
@@ -85,6 +81,29 @@ func Parse(text string, first int) []Line {
 		lines = append(lines, l)
 	}
 	return lines
+}
+
+// cString drops what follows a NUL byte on each line, newline included,
+// as Redis does when it appends each line it reads as a C string: the
+// line then runs on into the next one.
+func cString(text string) string {
+	if strings.IndexByte(text, 0) < 0 {
+		return text
+	}
+	var b strings.Builder
+	for text != "" {
+		line, rest, found := strings.Cut(text, "\n")
+		if z := strings.IndexByte(line, 0); z >= 0 {
+			b.WriteString(line[:z])
+		} else {
+			b.WriteString(line)
+			if found {
+				b.WriteByte('\n')
+			}
+		}
+		text = rest
+	}
+	return b.String()
 }
 
 // OptionsText turns command-line arguments into configuration text as

@@ -85,7 +85,7 @@ func (c *Config) readOld(text string) *rewriteState {
 	st := &rewriteState{byOption: map[string][]int{}, rewritten: map[string]bool{}}
 	if text != "" {
 		// A final newline leaves an empty last line, which stays.
-		for _, raw := range strings.Split(text, "\n") {
+		for _, raw := range strings.Split(cString(text), "\n") {
 			line := strings.Trim(raw, " \t\r\n")
 			if line == "" || line[0] == '#' {
 				if line == rewriteSignature {
