@@ -7,12 +7,14 @@ import (
 	"github.com/respd/respd/internal/resp"
 )
 
+// configCommands lists CONFIG's subcommands in the order COMMAND INFO
+// shows them in Redis 7.0.
 var configCommands = []*Command{
 	{Name: "config", Arity: -2, ACL: CatSlow, Group: "server", Since: "2.0.0", Summary: "A container for server configuration commands.", Sub: []*Command{
+		{Name: "rewrite", Fn: configRewrite, Arity: 2, Flags: Admin | NoScript | Loading | Stale, ACL: CatAdmin | CatSlow | CatDangerous, Since: "2.8.0", Summary: "Persists the effective configuration to file."},
 		{Name: "get", Fn: configGet, Arity: -3, Flags: Admin | NoScript | Loading | Stale, ACL: CatAdmin | CatSlow | CatDangerous, Since: "2.0.0", Summary: "Returns the effective values of configuration parameters."},
 		{Name: "set", Fn: configSet, Arity: -4, Flags: Admin | NoScript | Loading | Stale, ACL: CatAdmin | CatSlow | CatDangerous, Since: "2.0.0", Summary: "Sets configuration parameters in-flight."},
 		{Name: "resetstat", Fn: configResetStat, Arity: 2, Flags: Admin | NoScript | Loading | Stale, ACL: CatAdmin | CatSlow | CatDangerous, Since: "2.0.0", Summary: "Resets the server's statistics."},
-		{Name: "rewrite", Fn: configRewrite, Arity: 2, Flags: Admin | NoScript | Loading | Stale, ACL: CatAdmin | CatSlow | CatDangerous, Since: "2.8.0", Summary: "Persists the effective configuration to file."},
 		{Name: "help", Fn: configHelp, Arity: 2, Flags: Loading | Stale, ACL: CatSlow, Since: "5.0.0", Summary: "Returns helpful text about the different subcommands."},
 	}},
 }

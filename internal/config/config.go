@@ -93,6 +93,7 @@ type SetError struct {
 	Unknown bool
 }
 
+// Error is the reply text after "ERR ".
 func (e *SetError) Error() string {
 	if e.Unknown {
 		return "Unknown option or number of arguments for CONFIG SET - '" + e.Name + "'"

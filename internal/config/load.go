@@ -31,6 +31,7 @@ type LoadError struct {
 	Msg  string
 }
 
+// Error is the text Redis prints under its banner: where, and what.
 func (e *LoadError) Error() string {
 	if e.Line == 0 {
 		return e.Msg
@@ -50,10 +51,12 @@ type FileError struct {
 	Err  error
 }
 
+// Error is the line redis-server prints before exiting.
 func (e *FileError) Error() string {
 	return "Fatal error, can't open config file '" + e.Path + "': " + strerror(e.Err)
 }
 
+// Unwrap gives the OS error.
 func (e *FileError) Unwrap() error { return e.Err }
 
 // Parse splits configuration text into directive lines as Redis reads

@@ -299,6 +299,8 @@ func strerror(err error) string {
 	return string(unicode.ToUpper(r)) + msg[n:]
 }
 
+// baseName refuses values with a '/', for file names that Redis keeps
+// inside dir.
 func baseName(what, kind string) func(p *parseCtx, args []string) (string, error) {
 	return func(p *parseCtx, args []string) (string, error) {
 		if strings.ContainsRune(args[0], '/') {
