@@ -1,54 +1,99 @@
-// Command respd runs the Redis-compatible server.
+// Command respd runs the Redis-compatible server. It takes redis-server's
+// arguments:
 //
-//	respd [/path/to/redis.conf] [--directive value ...]
+//	respd [/path/to/redis.conf] [--directive value ...] [-]
+//	respd -v | --version
+//	respd -h | --help
+//
+// A configuration error ends it with exit status 1 and the message
+// redis-server prints.
 package main
 
 import (
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"syscall"
 
+	"github.com/respd/respd/internal/command"
 	"github.com/respd/respd/internal/config"
 	"github.com/respd/respd/internal/server"
 )
 
 func main() {
-	if err := run(os.Args[1:]); err != nil {
-		fmt.Fprintf(os.Stderr, "\n*** FATAL CONFIG ERROR (respd) ***\n%v\n", err)
-		os.Exit(1)
-	}
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
-func run(args []string) error {
-	if len(args) == 1 && (args[0] == "-v" || args[0] == "--version") {
-		fmt.Printf("respd v=%s\n", server.Version)
-		return nil
-	}
-	file, lines, err := config.ParseArgs(args)
-	if err != nil {
-		return err
-	}
-	cfg := config.New()
-	if file != "" {
-		fileLines, err := config.LoadFile(file)
-		if err != nil {
-			return err
-		}
-		if err := cfg.Apply(fileLines, file); err != nil {
-			return err
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) > 0 {
+		switch args[0] {
+		case "-v", "--version":
+			fmt.Fprintf(stdout, "Redis server v=%s sha=00000000:0 malloc=go bits=64 build=respd\n", server.Version)
+			return 0
+		case "-h", "--help":
+			usage(stdout)
+			return 0
 		}
 	}
-	if err := cfg.Apply(lines, "command line"); err != nil {
-		return err
+	cfg, err := config.Load(args, stdin)
+	if err == nil {
+		err = checkStartup(cfg)
 	}
-	srv, err := server.Start(cfg, server.Options{ConfigFile: file})
 	if err != nil {
-		return err
+		var le *config.LoadError
+		if errors.As(err, &le) {
+			fmt.Fprint(stderr, le.Banner(server.Version))
+		} else {
+			fmt.Fprintln(stderr, err)
+		}
+		return 1
 	}
-	fmt.Fprintf(os.Stderr, "respd %s ready to accept connections on %v\n", server.Version, srv.Addr())
+	if len(cfg.Renames) > 0 {
+		fmt.Fprintln(stderr, "respd: rename-command is not supported yet; the commands keep their names")
+	}
+	srv, err := server.Start(cfg, server.Options{ConfigFile: cfg.File})
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	if srv.Addr() == nil {
+		// port 0 and nothing else to listen on, as Redis refuses.
+		srv.Close()
+		fmt.Fprintln(stderr, "Configured to not listen anywhere, exiting.")
+		return 1
+	}
+	fmt.Fprintf(stderr, "respd %s ready to accept connections on %v\n", server.Version, srv.Addr())
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
 	<-sig
-	return srv.Close()
+	srv.Close()
+	return 0
+}
+
+// checkStartup rejects what the configuration names but respd cannot do
+// at all: renaming a command that does not exist (as Redis does) and
+// loading modules.
+func checkStartup(cfg *config.Config) error {
+	for _, r := range cfg.Renames {
+		if command.Find([]byte(r.From)) == nil {
+			return &config.LoadError{Line: r.Line.Num, Text: r.Line.Text, Msg: "No such command in rename-command"}
+		}
+	}
+	if len(cfg.Modules) > 0 {
+		m := cfg.Modules[0]
+		return fmt.Errorf("Module %s failed to load: respd does not load modules", m.Args[0])
+	}
+	return nil
+}
+
+func usage(w io.Writer) {
+	fmt.Fprint(w, `Usage: respd [config-file] [--directive value ...] [-]
+       respd -v | --version
+       respd -h | --help
+
+The config file is read first, then each --directive overrides it, as
+if appended to the file. "-" reads more configuration from stdin.
+`)
 }

@@ -33,6 +33,8 @@ type Host interface {
 	ClientList(id int64) string
 	// ResetSession returns s to a fresh connection's state (RESET).
 	ResetSession(s *Session)
+	// ResetStats zeroes the INFO statistics (CONFIG RESETSTAT).
+	ResetStats()
 }
 
 // Ctx is one command invocation.

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/respd/respd/internal/keyspace"
 )
 
 // infoSections are the sections INFO renders, in order; "default" and
@@ -132,6 +134,17 @@ func (s *Server) infoStats(b *strings.Builder) {
 	field(b, "keyspace_misses", s.ks.Stats.Misses)
 	field(b, "pubsub_channels", 0)
 	field(b, "pubsub_patterns", 0)
+}
+
+// ResetStats implements command.Host (CONFIG RESETSTAT): the counters
+// INFO stats reports start again from zero.
+func (s *Server) ResetStats() {
+	s.stats.commands = 0
+	s.stats.connections.Store(0)
+	s.stats.rejected.Store(0)
+	s.stats.netIn.Store(0)
+	s.stats.netOut.Store(0)
+	s.ks.Stats = keyspace.Stats{}
 }
 
 func (s *Server) infoReplication(b *strings.Builder) {
