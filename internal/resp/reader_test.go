@@ -267,6 +267,33 @@ func TestParseNeed(t *testing.T) {
 	}
 }
 
+// TestParseBigBulk: a 5 MB argument between two small ones, arriving in
+// 64 KB reads into a buffer that grows (so it moves) as the server's does.
+func TestParseBigBulk(t *testing.T) {
+	big := bytes.Repeat([]byte("0123456789abcdef"), 5<<16)
+	req := encodeMultibulk([][]byte{[]byte("SET"), big, []byte("x")})
+	var p Parser
+	var buf []byte
+	for i := 0; i < len(req); i += 64 << 10 {
+		buf = append(buf, req[i:min(i+64<<10, len(req))]...)
+		args, n, err := p.Parse(buf, nil)
+		if len(buf) < len(req) {
+			if err != ErrIncomplete {
+				t.Fatalf("at %d bytes: %v", len(buf), err)
+			}
+			if len(buf) > 32 && p.Need() != 14+9+len(big)+2 {
+				t.Fatalf("at %d bytes: need %d", len(buf), p.Need())
+			}
+			continue
+		}
+		if err != nil || n != len(req) || len(args) != 3 || !bytes.Equal(args[1], big) || string(args[2]) != "x" {
+			t.Fatalf("n %d of %d, %d args, err %v", n, len(req), len(args), err)
+		}
+		return
+	}
+	t.Fatal("never complete")
+}
+
 // TestParseForgottenReset: a caller passing a shorter, unrelated buffer
 // after an incomplete request is not fed stale state.
 func TestParseForgottenReset(t *testing.T) {

@@ -77,15 +77,12 @@ func (c *client) serve() {
 	buf := make([]byte, readBufSize)
 	n := 0 // buf[:n] is unparsed input; it always starts at a request
 	for {
-		// Read at most readBufSize at a time, as Redis does, so that the
-		// InlineMax limits trip at the same points; but read a big bulk's
-		// data straight to its end.
-		want := readBufSize
+		// Read readBufSize at a time, as Redis does, so that the InlineMax
+		// limits trip at the same points; but read a big bulk's data
+		// straight to its end.
 		need := c.parser.Need()
-		if need > n {
-			want = need - n
-		}
-		if len(buf)-n < min(want, readBufSize) {
+		want := max(readBufSize, need-n)
+		if len(buf)-n < readBufSize && !(need > n && need <= len(buf)) {
 			buf = growReadBuf(buf, n, need)
 		}
 		r, err := c.conn.Read(buf[n:min(len(buf), n+want)])
