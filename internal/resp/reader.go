@@ -3,13 +3,15 @@ package resp
 import (
 	"bytes"
 	"errors"
+	"math"
 )
 
 // Limits that Redis applies to requests before the protocol is trusted.
 const (
-	// InlineMax is the longest inline request or header line accepted.
+	// InlineMax is how many bytes may be buffered while a line (an inline
+	// request or a multibulk/bulk header) still has no terminator.
 	InlineMax = 64 * 1024
-	// MaxMultibulk bounds the argument count of a request.
+	// MaxMultibulk bounds the argument count of a request (a C int).
 	MaxMultibulk = 1<<31 - 1
 	// DefaultMaxBulk is proto-max-bulk-len's default.
 	DefaultMaxBulk = 512 * 1024 * 1024
@@ -34,252 +36,396 @@ var (
 	ErrUnbalanced       = ProtocolError("ERR Protocol error: unbalanced quotes in request")
 )
 
-func errExpectedDollar(got byte) ProtocolError {
-	return ProtocolError("ERR Protocol error: expected '$', got '" + string([]byte{got}) + "'")
-}
+// expectedDollar holds the "expected '$'" error for every byte, built once
+// so reporting it never allocates.
+var expectedDollar = func() (e [256]ProtocolError) {
+	for i := range e {
+		e[i] = ProtocolError("ERR Protocol error: expected '$', got '" + string([]byte{byte(i)}) + "'")
+	}
+	return e
+}()
 
-// Parser parses requests from a buffer. Its zero value is ready; MaxBulk
-// zero means DefaultMaxBulk.
+// Parser parses requests from a buffer, in place. Its zero value is ready;
+// MaxBulk zero means DefaultMaxBulk.
+//
+// A Parser is incremental, like Redis's query buffer state machine: when a
+// request has not fully arrived it remembers how far it got, so a request
+// trickling in over many reads is scanned once in total rather than once
+// per read. The caller must therefore call Parse again with the same
+// request bytes from the request's first byte (the buffer may have moved
+// or grown), or call Reset before parsing unrelated bytes.
 type Parser struct {
 	MaxBulk int64
-	// inline request unquoting needs scratch space; arguments of quoted
-	// inline requests point into it and stay valid until the next Parse.
+
+	// scratch holds the unquoted arguments of a quoted inline request;
+	// those arguments point into it and stay valid until the next Parse.
 	scratch []byte
+	// spans are start/end offsets of the arguments read so far: offsets
+	// survive the caller moving its buffer, slices would not.
+	spans []int
+
+	// State of a partly read request, offsets relative to its first byte.
+	left int64 // multibulk arguments still to read; 0 when none pending
+	pos  int   // next unread byte: a bulk header, or bulk data if bulk >= 0
+	bulk int64 // declared length of the bulk whose data starts at pos
+	// scan is how far past the line start (0, or pos when left > 0) the
+	// current line is known to hold no terminator; stalled means a NUL
+	// came first, which Redis (scanning C strings) never looks past.
+	scan    int
+	stalled bool
+	// seen is the buffer length of the last call, to notice a caller that
+	// forgot Reset.
+	seen int
+}
+
+// Reset forgets a partly read request.
+func (p *Parser) Reset() {
+	p.left, p.pos, p.bulk, p.scan, p.stalled, p.seen = 0, 0, -1, 0, false, 0
+	p.spans = p.spans[:0]
+}
+
+// Pending reports whether a multibulk request has been partly read.
+func (p *Parser) Pending() bool { return p.left > 0 }
+
+// Need returns, after Parse reported ErrIncomplete, how many bytes from the
+// request's start must be buffered before the request can progress, when
+// that is known: the end of a bulk argument whose header has been read.
+// Otherwise it returns 0. Callers size their read buffer with it, and skip
+// parsing (and locking) until that many bytes have arrived.
+func (p *Parser) Need() int {
+	if p.left == 0 || p.bulk < 0 {
+		return 0
+	}
+	if p.bulk > int64(math.MaxInt-p.pos-2) {
+		return math.MaxInt // proto-max-bulk-len can be set that high
+	}
+	return p.pos + int(p.bulk) + 2
 }
 
 // Parse reads one request from the start of buf. It returns the arguments
-// (appended to args[:0], slices into buf) and the number of bytes consumed.
-// An empty request (a blank inline line or *0) returns zero arguments and a
+// (appended to args[:0], slices into buf or into the parser's scratch
+// space) and the number of bytes consumed. An empty request (a blank
+// inline line, *0 or a negative count) returns zero arguments and a
 // positive n. ErrIncomplete means more bytes are needed; a ProtocolError
-// means the connection must be answered and closed.
+// means the connection must be answered with its text and closed.
+//
+// What counts as malformed, and when, follows Redis 7.0: headers end at
+// '\r' and the byte after it is skipped unchecked, as are the two bytes
+// after a bulk's data; lines are C strings, so a NUL byte hides the rest
+// of the line until InlineMax bytes are buffered.
 func (p *Parser) Parse(buf []byte, args [][]byte) ([][]byte, int, error) {
 	args = args[:0]
+	if len(buf) < p.seen || (p.left > 0 && len(buf) > 0 && buf[0] != '*') {
+		p.Reset()
+	}
+	p.seen = len(buf)
 	if len(buf) == 0 {
 		return args, 0, ErrIncomplete
 	}
-	if buf[0] != '*' {
-		return p.parseInline(buf, args)
-	}
-	nl := bytes.IndexByte(buf, '\n')
-	if nl < 0 {
-		if len(buf) > InlineMax {
-			return args, 0, ErrTooBigMbulk
+	// A request that arrives whole (the common case) is cut straight into
+	// args; one that does not is remembered as offsets in p.spans.
+	fresh := p.left == 0
+	var left, bulk int64
+	var pos int
+	if fresh {
+		if buf[0] != '*' {
+			return p.parseInline(buf, args)
 		}
-		return args, 0, ErrIncomplete
-	}
-	if nl < 1 || buf[nl-1] != '\r' {
-		// Redis looks for \r; a header without it is read up to \r later
-		// and the number is invalid.
-		return args, 0, ErrInvalidMultibulk
-	}
-	count, ok := parseInt(buf[1 : nl-1])
-	if !ok || count > MaxMultibulk {
-		return args, 0, ErrInvalidMultibulk
-	}
-	pos := nl + 1
-	if count <= 0 {
-		return args, pos, nil
+		cr := shortLine(buf, 0)
+		if cr < 0 {
+			var err error
+			if cr, err = p.findLine(buf, 0, '\r', ErrTooBigMbulk); err != nil {
+				return args, 0, err
+			}
+		}
+		p.scan, p.stalled = 0, false
+		count, ok := ParseInt(buf[1:cr])
+		if !ok || count > MaxMultibulk {
+			p.Reset()
+			return args, 0, ErrInvalidMultibulk
+		}
+		if count <= 0 {
+			p.Reset()
+			return args, cr + 2, nil
+		}
+		left, pos, bulk = count, cr+2, -1
+		p.spans = p.spans[:0]
+	} else {
+		left, pos, bulk = p.left, p.pos, p.bulk
 	}
 	maxBulk := p.MaxBulk
 	if maxBulk == 0 {
 		maxBulk = DefaultMaxBulk
 	}
-	for i := int64(0); i < count; i++ {
-		if pos >= len(buf) {
-			return args, 0, ErrIncomplete
-		}
-		nl = bytes.IndexByte(buf[pos:], '\n')
-		if nl < 0 {
-			if len(buf)-pos > InlineMax {
-				return args, 0, ErrTooBigBulk
+	for left > 0 {
+		if bulk < 0 {
+			cr := shortLine(buf, pos)
+			if cr < 0 {
+				var err error
+				if cr, err = p.findLine(buf, pos, '\r', ErrTooBigBulk); err != nil {
+					if err == ErrIncomplete {
+						return p.suspend(buf, args, left, pos, bulk, fresh)
+					}
+					return args[:0], 0, err
+				}
 			}
-			return args, 0, ErrIncomplete
+			p.scan, p.stalled = 0, false
+			if buf[pos] != '$' {
+				err := expectedDollar[buf[pos]]
+				p.Reset()
+				return args[:0], 0, err
+			}
+			n, ok := ParseInt(buf[pos+1 : cr])
+			if !ok || n < 0 || n > maxBulk {
+				p.Reset()
+				return args[:0], 0, ErrInvalidBulk
+			}
+			bulk, pos = n, cr+2
 		}
-		line := buf[pos : pos+nl]
-		if line[0] != '$' {
-			return args, 0, errExpectedDollar(line[0])
+		// Written so that a bulk length near MaxInt64 cannot overflow.
+		if bulk > int64(len(buf)-pos)-2 {
+			return p.suspend(buf, args, left, pos, bulk, fresh)
 		}
-		if len(line) < 2 || line[len(line)-1] != '\r' {
-			return args, 0, ErrInvalidBulk
+		end := pos + int(bulk)
+		if fresh {
+			// Full capacity for now: suspend recovers offsets from it.
+			args = append(args, buf[pos:end])
+		} else {
+			p.spans = append(p.spans, pos, end)
 		}
-		n, ok := parseInt(line[1 : len(line)-1])
-		if !ok || n < 0 || n > maxBulk {
-			return args, 0, ErrInvalidBulk
-		}
-		start := pos + nl + 1
-		end := start + int(n)
-		if end+2 > len(buf) {
-			return args, 0, ErrIncomplete
-		}
-		// Redis does not check the two bytes after a bulk; it skips them.
-		args = append(args, buf[start:end:end])
-		pos = end + 2
+		pos, bulk = end+2, -1
+		left--
 	}
+	if fresh {
+		for i, a := range args {
+			args[i] = a[:len(a):len(a)]
+		}
+	} else {
+		for i := 0; i < len(p.spans); i += 2 {
+			a, b := p.spans[i], p.spans[i+1]
+			args = append(args, buf[a:b:b])
+		}
+	}
+	p.Reset()
 	return args, pos, nil
 }
 
-// NeedBulk reports, for an incomplete multibulk request at the start of
-// buf, how many bytes the whole request is known to need so far. Callers
-// use it to grow their read buffer once for a big argument.
-func NeedBulk(buf []byte) int {
-	// The caller only uses this as a hint; a cheap scan for the last bulk
-	// header is enough.
-	i := bytes.LastIndexByte(buf, '$')
-	if i < 0 {
-		return 0
+// suspend saves the state of a multibulk request that has not fully
+// arrived, turning the arguments cut so far into offsets.
+func (p *Parser) suspend(buf []byte, args [][]byte, left int64, pos int, bulk int64, fresh bool) ([][]byte, int, error) {
+	p.left, p.pos, p.bulk = left, pos, bulk
+	if fresh {
+		for _, a := range args {
+			off := cap(buf) - cap(a)
+			p.spans = append(p.spans, off, off+len(a))
+		}
 	}
-	nl := bytes.IndexByte(buf[i:], '\n')
-	if nl < 2 {
-		return 0
-	}
-	n, ok := parseInt(buf[i+1 : i+nl-1])
-	if !ok || n < 0 || n > DefaultMaxBulk {
-		return 0
-	}
-	return i + nl + 1 + int(n) + 2
+	return args[:0], 0, ErrIncomplete
 }
 
-func (p *Parser) parseInline(buf []byte, args [][]byte) ([][]byte, int, error) {
-	nl := bytes.IndexByte(buf, '\n')
-	if nl < 0 {
-		if len(buf) > InlineMax {
-			return args, 0, ErrTooBigInline
+// shortLine returns the index of the '\r' ending the header at buf[pos]
+// when the header is short and whole (the byte after '\r' has arrived),
+// else -1 and the caller falls back to findLine.
+func shortLine(buf []byte, pos int) int {
+	end := min(len(buf), pos+24)
+	for i := pos; i < end; i++ {
+		switch buf[i] {
+		case '\r':
+			if i+2 <= len(buf) {
+				return i
+			}
+			return -1
+		case 0:
+			return -1
 		}
-		return args, 0, ErrIncomplete
 	}
+	return -1
+}
+
+// findLine finds the terminator of the line starting at buf[start] and
+// checks that the byte after it has arrived too (Redis skips it unread).
+// It returns ErrIncomplete while the line is unfinished, or tooBig once
+// more than InlineMax bytes from start are buffered without it.
+func (p *Parser) findLine(buf []byte, start int, term byte, tooBig ProtocolError) (int, error) {
+	at := -1
+	if !p.stalled {
+		from := start + p.scan
+		switch i := scanLine(buf[from:], term); {
+		case i >= 0:
+			at = from + i
+		case i == -2:
+			p.stalled = true
+		default:
+			p.scan = len(buf) - start
+		}
+	}
+	if at < 0 {
+		if len(buf)-start > InlineMax {
+			p.Reset()
+			return 0, tooBig
+		}
+		return 0, ErrIncomplete
+	}
+	if at+2 > len(buf) && term == '\r' {
+		// The terminator's position is known; only the next byte is missing.
+		p.scan = at - start
+		return 0, ErrIncomplete
+	}
+	p.scan, p.stalled = 0, false
+	return at, nil
+}
+
+// scanLine returns the index of the first term in b, -1 if there is none,
+// or -2 if a NUL comes first: NUL ends the C string Redis searches.
+func scanLine(b []byte, term byte) int {
+	i := bytes.IndexByte(b, term)
+	limit := i
+	if i < 0 {
+		limit = len(b)
+	}
+	if bytes.IndexByte(b[:limit], 0) >= 0 {
+		return -2
+	}
+	return i
+}
+
+// parseInline splits one inline request line the way Redis's sdssplitargs
+// does.
+func (p *Parser) parseInline(buf []byte, args [][]byte) ([][]byte, int, error) {
+	nl, err := p.findLine(buf, 0, '\n', ErrTooBigInline)
+	if err != nil {
+		return args, 0, err
+	}
+	p.Reset()
 	line := buf[:nl]
 	if len(line) > 0 && line[len(line)-1] == '\r' {
 		line = line[:len(line)-1]
 	}
 	if bytes.IndexByte(line, '"') < 0 && bytes.IndexByte(line, '\'') < 0 {
-		for len(line) > 0 {
-			line = trimLeftSpace(line)
+		for {
+			line = skipSpace(line)
 			if len(line) == 0 {
 				break
 			}
 			end := 0
-			for end < len(line) && !isSpace(line[end]) {
+			for end < len(line) && !endsWord(line[end]) {
 				end++
+			}
+			if end == 0 {
+				break // a NUL: findLine never lets one through
 			}
 			args = append(args, line[:end:end])
 			line = line[end:]
 		}
 		return args, nl + 1, nil
 	}
-	var ok bool
-	p.scratch = p.scratch[:0]
-	args, p.scratch, ok = splitQuoted(line, args, p.scratch)
+	args, ok := p.splitQuoted(line, args)
 	if !ok {
 		return args[:0], 0, ErrUnbalanced
 	}
 	return args, nl + 1, nil
 }
 
+// isSpace is C's isspace in the C locale: what is skipped between words
+// and what may follow a closing quote.
 func isSpace(b byte) bool {
 	return b == ' ' || b == '\t' || b == '\n' || b == '\r' || b == '\v' || b == '\f'
 }
 
-func trimLeftSpace(b []byte) []byte {
+// endsWord reports whether b ends an unquoted word. Redis's set is smaller
+// than isspace: "a\vb" is one word, though a leading \v is skipped.
+func endsWord(b byte) bool {
+	return b == ' ' || b == '\t' || b == '\n' || b == '\r' || b == 0
+}
+
+func skipSpace(b []byte) []byte {
 	for len(b) > 0 && isSpace(b[0]) {
 		b = b[1:]
 	}
 	return b
 }
 
-// splitQuoted splits an inline line that has quotes. Unquoted words are
-// copied into scratch too, so every argument shares one backing array;
-// the offsets are fixed up once scratch stops growing.
-func splitQuoted(line []byte, args [][]byte, scratch []byte) ([][]byte, []byte, bool) {
-	type span struct{ a, b int }
-	var spans []span
+// splitQuoted splits a line that has quotes. Every word is unquoted into
+// p.scratch; the arguments are cut from it only at the end, since scratch
+// may move while it grows.
+func (p *Parser) splitQuoted(line []byte, args [][]byte) ([][]byte, bool) {
+	scratch := p.scratch[:0]
+	spans := p.spans[:0]
+	defer func() { p.scratch, p.spans = scratch, spans[:0] }()
 	for {
-		line = trimLeftSpace(line)
+		line = skipSpace(line)
 		if len(line) == 0 {
 			break
 		}
 		start := len(scratch)
-		inDouble, inSingle := false, false
+		var quote byte // the open quote, or 0 outside quotes
 		i := 0
 	word:
 		for {
-			if inDouble {
-				if i >= len(line) {
-					return args, scratch, false
+			if i >= len(line) {
+				if quote != 0 {
+					return args, false
 				}
-				c := line[i]
+				break
+			}
+			c := line[i]
+			switch {
+			case quote == 0:
 				switch {
-				case c == '\\' && i+3 < len(line) && line[i+1] == 'x' && isHex(line[i+2]) && isHex(line[i+3]):
-					scratch = append(scratch, unhex(line[i+2])<<4|unhex(line[i+3]))
-					i += 4
-				case c == '\\' && i+1 < len(line):
-					i++
-					switch line[i] {
-					case 'n':
-						scratch = append(scratch, '\n')
-					case 'r':
-						scratch = append(scratch, '\r')
-					case 't':
-						scratch = append(scratch, '\t')
-					case 'b':
-						scratch = append(scratch, '\b')
-					case 'a':
-						scratch = append(scratch, '\a')
-					default:
-						scratch = append(scratch, line[i])
-					}
-					i++
-				case c == '"':
-					// a closing quote must be followed by a space or the end
-					if i+1 < len(line) && !isSpace(line[i+1]) {
-						return args, scratch, false
-					}
-					i++
+				case endsWord(c):
 					break word
+				case c == '"' || c == '\'':
+					quote = c
 				default:
 					scratch = append(scratch, c)
-					i++
 				}
-			} else if inSingle {
-				if i >= len(line) {
-					return args, scratch, false
+				i++
+			case c == quote:
+				// A closing quote must end the word.
+				if i+1 < len(line) && !isSpace(line[i+1]) {
+					return args, false
 				}
-				c := line[i]
-				switch {
-				case c == '\\' && i+1 < len(line) && line[i+1] == '\'':
-					scratch = append(scratch, '\'')
-					i += 2
-				case c == '\'':
-					if i+1 < len(line) && !isSpace(line[i+1]) {
-						return args, scratch, false
-					}
-					i++
-					break word
-				default:
-					scratch = append(scratch, c)
-					i++
-				}
-			} else {
-				if i >= len(line) || isSpace(line[i]) {
-					break word
-				}
-				switch line[i] {
-				case '"':
-					inDouble = true
-				case '\'':
-					inSingle = true
-				default:
-					scratch = append(scratch, line[i])
-				}
+				i++
+				break word
+			case quote == '"' && c == '\\' && i+3 < len(line) && line[i+1] == 'x' && isHex(line[i+2]) && isHex(line[i+3]):
+				scratch = append(scratch, unhex(line[i+2])<<4|unhex(line[i+3]))
+				i += 4
+			case quote == '"' && c == '\\' && i+1 < len(line):
+				scratch = append(scratch, unescape(line[i+1]))
+				i += 2
+			case quote == '\'' && c == '\\' && i+1 < len(line) && line[i+1] == '\'':
+				scratch = append(scratch, '\'')
+				i += 2
+			default:
+				scratch = append(scratch, c)
 				i++
 			}
 		}
-		spans = append(spans, span{start, len(scratch)})
+		spans = append(spans, start, len(scratch))
 		line = line[i:]
 	}
-	for _, s := range spans {
-		args = append(args, scratch[s.a:s.b:s.b])
+	for i := 0; i < len(spans); i += 2 {
+		a, b := spans[i], spans[i+1]
+		args = append(args, scratch[a:b:b])
 	}
-	return args, scratch, true
+	return args, true
+}
+
+// unescape maps the letter after a backslash inside double quotes.
+func unescape(c byte) byte {
+	switch c {
+	case 'n':
+		return '\n'
+	case 'r':
+		return '\r'
+	case 't':
+		return '\t'
+	case 'b':
+		return '\b'
+	case 'a':
+		return '\a'
+	}
+	return c
 }
 
 func isHex(c byte) bool {
@@ -297,52 +443,51 @@ func unhex(c byte) byte {
 	}
 }
 
-// parseInt parses a signed decimal the way Redis's string2ll does: no
-// spaces, no '+', no leading zeros, fits in int64.
-func parseInt(b []byte) (int64, bool) {
-	return ParseInt(b)
-}
-
 // ParseInt parses b as a strict signed 64-bit decimal (Redis's string2ll):
-// no sign but an optional leading '-', no spaces, no leading zeros.
+// an optional leading '-', no '+', no spaces, no leading zeros, no "-0".
 func ParseInt(b []byte) (int64, bool) {
 	if len(b) == 0 || len(b) > 20 {
 		return 0, false
 	}
-	if len(b) == 1 && b[0] == '0' {
-		return 0, true
-	}
-	neg := false
-	i := 0
-	if b[0] == '-' {
-		neg = true
-		i = 1
-		if len(b) == 1 {
+	d := b
+	neg := b[0] == '-'
+	if neg {
+		d = b[1:]
+		if len(d) == 0 {
 			return 0, false
 		}
 	}
-	if b[i] < '1' || b[i] > '9' {
-		return 0, false
+	if d[0] == '0' {
+		return 0, len(b) == 1
+	}
+	if len(d) <= 18 {
+		// Eighteen digits cannot overflow: no checks in the common case.
+		var v int64
+		for _, c := range d {
+			c -= '0'
+			if c > 9 {
+				return 0, false
+			}
+			v = v*10 + int64(c)
+		}
+		if neg {
+			v = -v
+		}
+		return v, true
 	}
 	var v uint64
-	for ; i < len(b); i++ {
-		c := b[i]
-		if c < '0' || c > '9' {
+	for _, c := range d {
+		c -= '0'
+		if c > 9 || v > (1<<64-1-uint64(c))/10 {
 			return 0, false
 		}
-		if v > (1<<64-1)/10 {
-			return 0, false
-		}
-		v = v*10 + uint64(c-'0')
-		if v < uint64(c-'0') {
-			return 0, false
-		}
+		v = v*10 + uint64(c)
 	}
 	if neg {
 		if v > 1<<63 {
 			return 0, false
 		}
-		return -int64(v), true
+		return int64(-v), true
 	}
 	if v > 1<<63-1 {
 		return 0, false

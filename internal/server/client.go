@@ -75,27 +75,38 @@ func (c *client) serve() {
 		s.wg.Done()
 	}()
 	buf := make([]byte, readBufSize)
-	n := 0
+	n := 0 // buf[:n] is unparsed input; it always starts at a request
 	for {
-		if n == len(buf) {
-			size := 2 * len(buf)
-			if need := resp.NeedBulk(buf[:n]); need > size {
-				size = need
-			}
-			nb := make([]byte, size)
-			copy(nb, buf[:n])
-			buf = nb
+		// Read readBufSize at a time, as Redis does, so that the InlineMax
+		// limits trip at the same points; but read a big bulk's data
+		// straight to its end.
+		need := c.parser.Need()
+		want := max(readBufSize, need-n)
+		if len(buf)-n < readBufSize && !(need > n && need <= len(buf)) {
+			buf = growReadBuf(buf, n, need)
 		}
-		r, err := c.conn.Read(buf[n:])
+		r, err := c.conn.Read(buf[n:min(len(buf), n+want)])
 		if r > 0 {
 			s.stats.netIn.Add(int64(r))
 			n += r
+			if need := c.parser.Need(); need > n {
+				// Still inside a bulk: nothing to parse, no lock to take.
+				continue
+			}
 			consumed, closeNow := c.process(buf[:n])
-			n = copy(buf, buf[consumed:n])
-			if n < readBufSize && len(buf) > keepReadBuf {
+			if consumed > 0 {
+				// Only the unfinished tail moves, once: from then on it
+				// starts the buffer and nothing is consumed until it is
+				// complete.
+				n = copy(buf, buf[consumed:n])
+			}
+			if len(buf) > keepReadBuf && n < readBufSize && c.parser.Need() < readBufSize {
 				nb := make([]byte, readBufSize)
 				copy(nb, buf[:n])
 				buf = nb
+				// The arguments kept for reuse still point into the old
+				// buffer and would keep it alive.
+				clear(c.args[:cap(c.args)])
 			}
 			if !c.flush() || closeNow {
 				return
@@ -105,6 +116,20 @@ func (c *client) serve() {
 			return
 		}
 	}
+}
+
+// growReadBuf returns a bigger buffer holding buf[:n]. It at least doubles
+// so a request arriving slowly is copied O(1) times per byte, and when the
+// request's length is known (need) it stops there instead of overshooting;
+// it never allocates a whole declared bulk before its bytes arrive.
+func growReadBuf(buf []byte, n, need int) []byte {
+	size := max(2*len(buf), n+readBufSize)
+	if need > n+readBufSize {
+		size = min(size, need)
+	}
+	nb := make([]byte, size)
+	copy(nb, buf[:n])
+	return nb
 }
 
 // flush writes the pending replies in one write.
@@ -124,6 +149,8 @@ func (c *client) flush() bool {
 
 // process runs every complete request in buf under one engine lock and
 // returns how many bytes it consumed and whether to close after writing.
+// A protocol error is answered, after the replies of the requests before
+// it, and closes the connection, as in Redis.
 func (c *client) process(buf []byte) (int, bool) {
 	s := c.s
 	pos := 0
