@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"net"
 	"os/exec"
-	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -129,22 +127,6 @@ func TestCourseExpiry(t *testing.T) {
 	}
 }
 
-// buildRespd builds the respd binary into a directory removed when the
-// test ends.
-func buildRespd(t *testing.T) string {
-	t.Helper()
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		goBin = filepath.Join(runtime.GOROOT(), "bin", "go")
-	}
-	bin := filepath.Join(t.TempDir(), "respd")
-	out, err := exec.Command(goBin, "build", "-o", bin, "github.com/respd/respd/cmd/respd").CombinedOutput()
-	if err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
-}
-
 // startBinary runs the built respd with args and returns the address it
 // answers PING on; it is killed when the test ends.
 func startBinary(t *testing.T, bin string, port int, args ...string) string {
@@ -180,15 +162,6 @@ func startBinary(t *testing.T, bin string, port int, args ...string) string {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-}
-
-func freePort(t *testing.T) int {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
 }
 
 func TestCoursePortFlag(t *testing.T) {
