@@ -115,10 +115,13 @@ func TestCourseSetGet(t *testing.T) {
 func TestCourseExpiry(t *testing.T) {
 	in := servertest.Start(t)
 	c := in.Raw(t)
+	set := time.Now()
 	if r := c.Do("SET", "foo", "bar", "px", "100"); r != "+OK\r\n" {
 		t.Fatalf("SET PX: %q", r)
 	}
-	if r := c.Do("GET", "foo"); r != "$3\r\nbar\r\n" {
+	// A busy machine may take the GET past the 100 ms; only then is a
+	// miss allowed.
+	if r := c.Do("GET", "foo"); r != "$3\r\nbar\r\n" && (r != "$-1\r\n" || time.Since(set) < 100*time.Millisecond) {
 		t.Fatalf("GET before expiry: %q", r)
 	}
 	time.Sleep(150 * time.Millisecond)
