@@ -58,9 +58,10 @@ func FuzzParseConfig(f *testing.F) {
 		c2 := New()
 		c2.readFile = c.readFile
 		err := c2.Apply(Parse(out, 1), "rewritten")
-		if rawWordsNeedQuoting(c) {
+		if rawWordsNeedQuoting(c) || strings.Contains(c.values["save"], "-") {
 			// bind and replicaof are written unquoted, as Redis writes
-			// them, so odd words do not survive.
+			// them, so odd words do not survive; and a save count past
+			// a C int wraps negative and is then refused, in Redis too.
 			return
 		}
 		if err != nil {
@@ -76,6 +77,10 @@ func FuzzParseConfig(f *testing.F) {
 }
 
 func rawWordsNeedQuoting(c *Config) bool {
+	if len(strings.Split(c.values["bind"], " ")) > 16 {
+		// Addresses with spaces in them come back as more words.
+		return true
+	}
 	for _, name := range []string{"bind", "replicaof"} {
 		for _, w := range strings.Split(c.values[name], " ") {
 			if w == "" && c.values[name] != "" || strings.ContainsAny(w, "\"'\\#\t\r\n\v\f\x00") {
