@@ -80,7 +80,7 @@ func TestGlobMatch(t *testing.T) {
 		p, s string
 		want bool
 	}{
-		{"*", "anything", true}, {"*", "", true}, {"h?", "hz", true}, {"h?", "h", false},
+		{"*", "anything", true}, {"*", "", false}, {"h?", "hz", true}, {"h?", "h", false},
 		{"H*", "hz", true}, {"maxmemory*", "maxmemory", true}, {"*max*", "replica-ignore-maxmemory", true},
 		{"[hz]*", "zset", true}, {"[hz]*", "port", false}, {"[^a-r]*", "save", true}, {"[^a-r]*", "port", false},
 		{"[c-a]*", "b", true}, {`\hz`, "hz", true}, {`h\*`, "h*", true}, {`h\*`, "hz", false},
