@@ -34,6 +34,8 @@ type client struct {
 	// lastCmd and lastMs feed CLIENT LIST; engine-owned.
 	lastCmd string
 	lastMs  int64
+	// blocked is the parked command while the client waits; engine-owned.
+	blocked *blocked
 }
 
 func (s *Server) newClient(conn net.Conn) {
@@ -93,12 +95,8 @@ func (c *client) serve() {
 				// Still inside a bulk: nothing to parse, no lock to take.
 				continue
 			}
-			consumed, closeNow := c.process(buf[:n])
-			if consumed > 0 {
-				// Only the unfinished tail moves, once: from then on it
-				// starts the buffer and nothing is consumed until it is
-				// complete.
-				n = copy(buf, buf[consumed:n])
+			if !c.run(&buf, &n) {
+				return
 			}
 			if len(buf) > keepReadBuf && n < readBufSize && c.parser.Need() < readBufSize {
 				nb := make([]byte, readBufSize)
@@ -108,12 +106,34 @@ func (c *client) serve() {
 				// buffer and would keep it alive.
 				clear(c.args[:cap(c.args)])
 			}
-			if !c.flush() || closeNow {
-				return
-			}
 		}
 		if err != nil {
 			return
+		}
+	}
+}
+
+// run executes the complete requests in (*buf)[:*n], writes the replies
+// and keeps the unfinished tail at the start of the buffer. A command that
+// blocks parks the client until it is served, then the rest of the input
+// runs. It returns false when the connection must close.
+func (c *client) run(buf *[]byte, n *int) bool {
+	for {
+		consumed, closeNow, parked := c.process((*buf)[:*n])
+		if consumed > 0 {
+			// Only the unfinished tail moves, once: from then on it
+			// starts the buffer and nothing is consumed until it is
+			// complete.
+			*n = copy(*buf, (*buf)[consumed:*n])
+		}
+		if !c.flush() || closeNow {
+			return false
+		}
+		if !parked {
+			return true
+		}
+		if !c.waitUnparked(buf, n) {
+			return false
 		}
 	}
 }
@@ -148,10 +168,11 @@ func (c *client) flush() bool {
 }
 
 // process runs every complete request in buf under one engine lock and
-// returns how many bytes it consumed and whether to close after writing.
+// returns how many bytes it consumed, whether to close after writing and
+// whether a command parked the client (processing stops after it).
 // A protocol error is answered, after the replies of the requests before
 // it, and closes the connection, as in Redis.
-func (c *client) process(buf []byte) (int, bool) {
+func (c *client) process(buf []byte) (int, bool, bool) {
 	s := c.s
 	pos := 0
 	s.mu.Lock()
@@ -169,7 +190,7 @@ func (c *client) process(buf []byte) (int, bool) {
 			if errors.As(err, &pe) {
 				c.ctx.Errorf(string(pe))
 			}
-			return pos, true
+			return pos, true, false
 		}
 		pos += n
 		if len(args) == 0 {
@@ -177,10 +198,13 @@ func (c *client) process(buf []byte) (int, bool) {
 		}
 		c.execute(args)
 		if c.sess.CloseAfterReply {
-			return pos, true
+			return pos, true, false
+		}
+		if c.blocked != nil {
+			return pos, false, true
 		}
 	}
-	return pos, false
+	return pos, false, false
 }
 
 // execute runs one command: lookup and arity, the checks the command's
@@ -188,7 +212,7 @@ func (c *client) process(buf []byte) (int, bool) {
 func (c *client) execute(args [][]byte) {
 	s := c.s
 	s.stats.commands++
-	c.lastMs = time.Now().UnixMilli()
+	c.lastMs = s.ks.Now()
 	cmd, errText := command.Lookup(args)
 	if cmd == nil {
 		c.ctx.Errorf(errText)
@@ -204,6 +228,12 @@ func (c *client) execute(args [][]byte) {
 	ctx.Cmd = cmd
 	cmd.Fn(ctx)
 	ctx.Args = nil
+	if ctx.Blocked != nil {
+		s.park(c, cmd, args)
+	}
+	if len(s.block.ready) > 0 {
+		s.serveReady()
+	}
 }
 
 func sortedIDs(m map[int64]*client) []int64 {
@@ -233,11 +263,19 @@ func (s *Server) ClientList(id int64) string {
 			continue
 		}
 		c := s.clients[cid]
-		fmt.Fprintf(&sb, "id=%d addr=%s laddr=%s fd=%d name=%s age=%d idle=%d flags=N db=%d sub=0 psub=0 ssub=0 multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=%d rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd=%s user=default redir=-1 resp=%d\n",
+		fmt.Fprintf(&sb, "id=%d addr=%s laddr=%s fd=%d name=%s age=%d idle=%d flags=%s db=%d sub=0 psub=0 ssub=0 multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=%d rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd=%s user=default redir=-1 resp=%d\n",
 			cid, c.sess.Addr, c.sess.LAddr, cid+7, c.sess.Name, (now-c.sess.CreatedMs)/1000, (now-c.lastMs)/1000,
-			c.sess.DB, readBufSize, orNULL(c.lastCmd), c.ctx.Proto)
+			clientFlags(c), c.sess.DB, readBufSize, orNULL(c.lastCmd), c.ctx.Proto)
 	}
 	return sb.String()
+}
+
+// clientFlags renders CLIENT LIST's flags field.
+func clientFlags(c *client) string {
+	if c.blocked != nil {
+		return "b"
+	}
+	return "N"
 }
 
 func orNULL(s string) string {

@@ -52,6 +52,9 @@ type Server struct {
 		connections, rejected, netIn, netOut atomic.Int64
 	}
 
+	// block holds the clients parked by blocking commands; engine-owned.
+	block blockState
+
 	stop chan struct{}
 	wg   sync.WaitGroup
 }
@@ -83,6 +86,7 @@ func Start(cfg *config.Config, opts Options) (*Server, error) {
 		startMs:    time.Now().UnixMilli(),
 		configFile: opts.ConfigFile,
 	}
+	s.initBlocking()
 	cfg.OnChange("proto-max-bulk-len", func(string) { s.maxBulk = cfg.Int("proto-max-bulk-len") })
 	cfg.OnChange("maxclients", func(string) { s.maxClients.Store(cfg.Int("maxclients")) })
 	if err := s.applyReplicaOf(cfg.Get("replicaof")); err != nil {
@@ -233,6 +237,10 @@ func (s *Server) cron() {
 			s.ks.Tick()
 			if !s.ks.Replica {
 				s.ks.ActiveExpire(200)
+			}
+			s.expireBlocked()
+			if len(s.block.ready) > 0 {
+				s.serveReady()
 			}
 			s.mu.Unlock()
 		}
