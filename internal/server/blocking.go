@@ -3,7 +3,6 @@ package server
 import (
 	"errors"
 	"net"
-	"os"
 	"slices"
 	"time"
 
@@ -20,8 +19,7 @@ import (
 //
 // While parked, a client's goroutine keeps reading (so pipelined input
 // queues up and a disconnect is noticed) but runs nothing. It is woken by
-// having its read deadline moved to the past, under the engine lock, so a
-// wake-up can never be lost to the goroutine re-arming its own deadline.
+// a poke (see client.poked), and its own read deadline is the timeout.
 
 // blocked is a client's parked command; engine-owned.
 type blocked struct {
@@ -123,9 +121,16 @@ func (s *Server) unpark(c *client) {
 	s.block.count--
 }
 
-// wake unparks c and interrupts its goroutine's read.
+// wake unparks c and pokes its goroutine to write the reply.
 func (s *Server) wake(c *client) {
 	s.unpark(c)
+	c.poke()
+}
+
+// poke interrupts the client goroutine's read so it writes the replies
+// queued for it by others. Called under the engine lock; the goroutine
+// re-arms its deadline under the same lock, so a poke is never lost.
+func (c *client) poke() {
 	c.conn.SetReadDeadline(time.Unix(1, 0))
 }
 
@@ -190,48 +195,8 @@ func (s *Server) realDeadline(ms int64) time.Time {
 	return time.Now().Add(time.Duration(ms-s.ks.Now()) * time.Millisecond)
 }
 
-// waitUnparked keeps reading c's input into *buf while c is parked, and
-// returns once it is unparked (replied or timed out) with true, or with
-// false when the connection is gone.
-func (c *client) waitUnparked(buf *[]byte, n *int) bool {
-	s := c.s
-	for {
-		if *n == len(*buf) {
-			*buf = growReadBuf(*buf, *n, 0)
-		}
-		r, err := c.conn.Read((*buf)[*n:])
-		*n += r
-		if r > 0 {
-			s.stats.netIn.Add(int64(r))
-		}
-		if err == nil {
-			continue
-		}
-		s.mu.Lock()
-		if !errors.Is(err, os.ErrDeadlineExceeded) && !isTimeout(err) {
-			s.unpark(c)
-			s.mu.Unlock()
-			return false
-		}
-		if c.blocked == nil {
-			c.conn.SetReadDeadline(time.Time{})
-			s.mu.Unlock()
-			return true
-		}
-		s.ks.Tick()
-		if d := c.blocked.req.DeadlineMs; d != 0 && d <= s.ks.Now() {
-			c.blocked.req.OnTimeout(&c.ctx.Writer)
-			s.unpark(c)
-			c.conn.SetReadDeadline(time.Time{})
-			s.mu.Unlock()
-			return true
-		}
-		// Woken early by the wall clock running ahead of the keyspace one.
-		c.conn.SetReadDeadline(s.realDeadline(c.blocked.req.DeadlineMs))
-		s.mu.Unlock()
-	}
-}
-
+// isTimeout reports a read interrupted by its deadline: a poke or a
+// parked command's timeout.
 func isTimeout(err error) bool {
 	var ne net.Error
 	return errors.As(err, &ne) && ne.Timeout()

@@ -36,6 +36,9 @@ type client struct {
 	lastMs  int64
 	// blocked is the parked command while the client waits; engine-owned.
 	blocked *blocked
+	// spare is the output buffer not in use by the engine; owned by the
+	// connection goroutine (see takeOutput).
+	spare []byte
 }
 
 func (s *Server) newClient(conn net.Conn) {
@@ -71,6 +74,9 @@ func (c *client) serve() {
 	s := c.s
 	defer func() {
 		c.conn.Close()
+		s.mu.Lock()
+		s.unpark(c)
+		s.mu.Unlock()
 		s.cmu.Lock()
 		delete(s.clients, c.sess.ID)
 		s.cmu.Unlock()
@@ -108,34 +114,79 @@ func (c *client) serve() {
 			}
 		}
 		if err != nil {
-			return
+			if !isTimeout(err) || !c.poked(&buf, &n) {
+				return
+			}
 		}
 	}
 }
 
 // run executes the complete requests in (*buf)[:*n], writes the replies
-// and keeps the unfinished tail at the start of the buffer. A command that
-// blocks parks the client until it is served, then the rest of the input
-// runs. It returns false when the connection must close.
+// and keeps the unfinished tail at the start of the buffer. While the
+// client is parked by a blocking command, input only queues up. It
+// returns false when the connection must close.
 func (c *client) run(buf *[]byte, n *int) bool {
-	for {
-		consumed, closeNow, parked := c.process((*buf)[:*n])
-		if consumed > 0 {
-			// Only the unfinished tail moves, once: from then on it
-			// starts the buffer and nothing is consumed until it is
-			// complete.
-			*n = copy(*buf, (*buf)[consumed:*n])
-		}
-		if !c.flush() || closeNow {
-			return false
-		}
-		if !parked {
-			return true
-		}
-		if !c.waitUnparked(buf, n) {
-			return false
-		}
+	consumed, closeNow, out := c.process((*buf)[:*n])
+	if consumed > 0 {
+		// Only the unfinished tail moves, once: from then on it starts
+		// the buffer and nothing is consumed until it is complete.
+		*n = copy(*buf, (*buf)[consumed:*n])
 	}
+	return c.write(out) && !closeNow
+}
+
+// poked handles an interrupted read: the engine moved the read deadline
+// to wake this goroutine (replies were queued for it, or its blocking
+// command was served), or a parked command's timeout passed. It writes
+// what is queued and, once the client is no longer parked, runs the input
+// that arrived meanwhile.
+func (c *client) poked(buf *[]byte, n *int) bool {
+	s := c.s
+	s.mu.Lock()
+	s.ks.Tick()
+	if b := c.blocked; b != nil && b.req.DeadlineMs != 0 && b.req.DeadlineMs <= s.ks.Now() {
+		b.req.OnTimeout(&c.ctx.Writer)
+		s.unpark(c)
+	}
+	parked := c.blocked != nil
+	if parked {
+		// Early by the wall clock, or a reply queued while parked.
+		c.conn.SetReadDeadline(s.realDeadline(c.blocked.req.DeadlineMs))
+	} else {
+		c.conn.SetReadDeadline(time.Time{})
+	}
+	out := c.takeOutput()
+	s.mu.Unlock()
+	if !c.write(out) {
+		return false
+	}
+	if !parked && *n > 0 && c.parser.Need() <= *n {
+		return c.run(buf, n)
+	}
+	return true
+}
+
+// takeOutput hands the replies queued in the engine-owned output buffer
+// to the connection goroutine, leaving an empty spare buffer in its place.
+// Called under the engine lock.
+func (c *client) takeOutput() []byte {
+	out := c.ctx.Writer.B
+	c.ctx.Writer.B = c.spare[:0]
+	c.spare = nil
+	return out
+}
+
+// write sends out in one write and keeps its buffer as the next spare.
+func (c *client) write(out []byte) bool {
+	var err error
+	if len(out) > 0 {
+		_, err = c.conn.Write(out)
+		c.s.stats.netOut.Add(int64(len(out)))
+	}
+	if cap(out) <= keepWriteBuf {
+		c.spare = out[:0]
+	}
+	return err == nil
 }
 
 // growReadBuf returns a bigger buffer holding buf[:n]. It at least doubles
@@ -152,31 +203,19 @@ func growReadBuf(buf []byte, n, need int) []byte {
 	return nb
 }
 
-// flush writes the pending replies in one write.
-func (c *client) flush() bool {
-	out := c.ctx.Writer.B
-	if len(out) == 0 {
-		return true
-	}
-	_, err := c.conn.Write(out)
-	c.s.stats.netOut.Add(int64(len(out)))
-	if cap(out) > keepWriteBuf {
-		out = nil
-	}
-	c.ctx.Writer.B = out[:0]
-	return err == nil
-}
-
 // process runs every complete request in buf under one engine lock and
-// returns how many bytes it consumed, whether to close after writing and
-// whether a command parked the client (processing stops after it).
+// returns how many bytes it consumed, whether to close after writing, and
+// the replies to write. A command that parks the client ends the batch.
 // A protocol error is answered, after the replies of the requests before
 // it, and closes the connection, as in Redis.
-func (c *client) process(buf []byte) (int, bool, bool) {
+func (c *client) process(buf []byte) (int, bool, []byte) {
 	s := c.s
 	pos := 0
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if c.blocked != nil {
+		return 0, false, c.takeOutput()
+	}
 	s.ks.Tick()
 	c.parser.MaxBulk = s.maxBulk
 	for pos < len(buf) {
@@ -190,7 +229,7 @@ func (c *client) process(buf []byte) (int, bool, bool) {
 			if errors.As(err, &pe) {
 				c.ctx.Errorf(string(pe))
 			}
-			return pos, true, false
+			return pos, true, c.takeOutput()
 		}
 		pos += n
 		if len(args) == 0 {
@@ -198,13 +237,14 @@ func (c *client) process(buf []byte) (int, bool, bool) {
 		}
 		c.execute(args)
 		if c.sess.CloseAfterReply {
-			return pos, true, false
+			return pos, true, c.takeOutput()
 		}
 		if c.blocked != nil {
-			return pos, false, true
+			// The rest of the pipeline waits until it is served.
+			break
 		}
 	}
-	return pos, false, false
+	return pos, false, c.takeOutput()
 }
 
 // execute runs one command: lookup and arity, the checks the command's

@@ -27,18 +27,19 @@ func benchClient(b testing.TB) *client {
 func benchPipeline(b *testing.B, setup, req string) {
 	c := benchClient(b)
 	if setup != "" {
-		c.process([]byte(setup))
-		c.ctx.Writer.B = c.ctx.Writer.B[:0]
+		_, _, out := c.process([]byte(setup))
+		c.spare = out[:0]
 	}
 	buf := []byte(strings.Repeat(req, 16))
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		n, _, _ := c.process(buf)
+		n, _, out := c.process(buf)
 		if n != len(buf) {
 			b.Fatalf("consumed %d of %d", n, len(buf))
 		}
-		c.ctx.Writer.B = c.ctx.Writer.B[:0]
+		c.spare = out[:0] // as write does after sending
+
 	}
 }
 
@@ -60,11 +61,12 @@ func TestProcessAllocs(t *testing.T) {
 		{"MGET", "", "*3\r\n$4\r\nMGET\r\n$3\r\nkey\r\n$4\r\nnone\r\n"},
 		{"PING", "", "PING\r\n"},
 	} {
-		c.process([]byte(tc.setup + tc.req)) // warm up buffers
+		_, _, out := c.process([]byte(tc.setup + tc.req)) // warm up buffers
+		c.spare = out[:0]
 		buf := []byte(strings.Repeat(tc.req, 16))
 		allocs := testing.AllocsPerRun(200, func() {
-			c.process(buf)
-			c.ctx.Writer.B = c.ctx.Writer.B[:0]
+			_, _, out := c.process(buf)
+			c.spare = out[:0] // as write does after sending
 		})
 		if allocs != 0 {
 			t.Errorf("%s: %v allocs per 16-request batch, want 0", tc.name, allocs)
