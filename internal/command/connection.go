@@ -11,8 +11,8 @@ var connectionCommands = []*Command{
 	{Name: "ping", Fn: pingCommand, Arity: -1, Flags: Fast | Sentinel, ACL: CatFast | CatConnection, Group: "connection", Since: "1.0.0", Summary: "Returns the server's liveliness response."},
 	{Name: "echo", Fn: echoCommand, Arity: 2, Flags: Fast, ACL: CatFast | CatConnection, Group: "connection", Since: "1.0.0", Summary: "Returns the given string."},
 	{Name: "select", Fn: selectCommand, Arity: 2, Flags: Loading | Stale | Fast, ACL: CatFast | CatConnection, Group: "connection", Since: "1.0.0", Summary: "Changes the selected database."},
-	{Name: "quit", Fn: quitCommand, Arity: -1, Flags: AllowBusy | NoAuth | Loading | Stale | NoScript | Fast, ACL: CatFast | CatConnection, Group: "connection", Since: "1.0.0", Summary: "Closes the connection."},
-	{Name: "reset", Fn: resetCommand, Arity: 1, Flags: NoScript | Loading | Stale | NoAuth | Fast | AllowBusy, ACL: CatFast | CatConnection, Group: "connection", Since: "6.2.0", Summary: "Resets the connection."},
+	{Name: "quit", Fn: quitCommand, Arity: -1, Flags: AllowBusy | NoAuth | Loading | Stale | NoScript | Fast | Unqueued, ACL: CatFast | CatConnection, Group: "connection", Since: "1.0.0", Summary: "Closes the connection."},
+	{Name: "reset", Fn: resetCommand, Arity: 1, Flags: NoScript | Loading | Stale | NoAuth | Fast | AllowBusy | Unqueued, ACL: CatFast | CatConnection, Group: "connection", Since: "6.2.0", Summary: "Resets the connection."},
 	{Name: "client", Arity: -2, Flags: Sentinel, ACL: CatSlow, Group: "connection", Since: "2.4.0", Summary: "A container for client connection commands.", Sub: []*Command{
 		{Name: "setname", Fn: clientSetName, Arity: 3, Flags: NoScript | Loading | Stale, ACL: CatSlow | CatConnection, Since: "2.6.9", Summary: "Sets the connection name."},
 		{Name: "getname", Fn: clientGetName, Arity: 2, Flags: NoScript | Loading | Stale, ACL: CatSlow | CatConnection, Since: "2.6.9", Summary: "Returns the name of the connection."},
@@ -61,8 +61,7 @@ func quitCommand(c *Ctx) {
 }
 
 func resetCommand(c *Ctx) {
-	c.Host.ResetSession(c.Sess)
-	c.Select(0)
+	c.Conn.Reset(c)
 	c.Simple("RESET")
 }
 

@@ -31,10 +31,21 @@ type Host interface {
 	Config() *config.Config
 	// ClientList renders CLIENT LIST / CLIENT INFO lines; id 0 means all.
 	ClientList(id int64) string
-	// ResetSession returns s to a fresh connection's state (RESET).
-	ResetSession(s *Session)
 	// ResetStats zeroes the INFO statistics (CONFIG RESETSTAT).
 	ResetStats()
+}
+
+// Conn is the connection-level state machine the server keeps for a
+// client: transactions now, subscriptions later. Handlers of those
+// commands delegate to it.
+type Conn interface {
+	Multi(c *Ctx)
+	Exec(c *Ctx)
+	Discard(c *Ctx)
+	Watch(c *Ctx)
+	Unwatch(c *Ctx)
+	// Reset returns the connection to a fresh one's state (RESET).
+	Reset(c *Ctx)
 }
 
 // Ctx is one command invocation.
@@ -46,6 +57,7 @@ type Ctx struct {
 	KS   *keyspace.Keyspace
 	DB   *keyspace.DB
 	Host Host
+	Conn Conn
 	// Blocked is set by Block; the server takes it after the handler
 	// returns.
 	Blocked *BlockRequest

@@ -31,6 +31,15 @@ const (
 	NoMandatoryKeys
 	NoAsyncLoading
 	AllowQueuedInMulti
+
+	// Flags below are respd's own and not shown by COMMAND.
+
+	// Unqueued commands run at once inside MULTI instead of being queued
+	// (MULTI, EXEC, DISCARD, WATCH, QUIT, RESET).
+	Unqueued
+	// EndsTx marks EXEC: when the dispatcher rejects it, the transaction
+	// is aborted with EXECABORT and the reason.
+	EndsTx
 )
 
 var flagNames = []string{"write", "readonly", "denyoom", "admin", "pubsub", "noscript", "blocking", "loading", "stale",
@@ -104,7 +113,7 @@ func (c *Command) FullName() string { return c.fullName }
 func (c *Command) Has(f Flag) bool { return c.Flags&f == f }
 
 // families lists every family table; each file owns its own.
-var families = [][]*Command{connectionCommands, serverCommands, configCommands, stringCommands, keyCommands}
+var families = [][]*Command{connectionCommands, serverCommands, configCommands, stringCommands, keyCommands, transactionCommands}
 
 var table = map[string]*Command{}
 

@@ -25,7 +25,8 @@ type Keyspace struct {
 	Replica bool
 	Stats   Stats
 	// OnChange, when set, is called for every key a write touches, and with
-	// a nil key for whole-db changes (flush, swap). WATCH and keyspace
+	// a nil key for whole-db changes (before a flush; before and after a
+	// swap). WATCH and keyspace
 	// notifications hang off it.
 	OnChange func(db int, key []byte)
 	// OnExpire, when set, is called after a key is deleted for being past
@@ -49,6 +50,10 @@ func New(n int, c clock.Clock) *Keyspace {
 
 // Swap exchanges the contents of databases a and b.
 func (ks *Keyspace) Swap(a, b int) {
+	// The hook runs before and after: a key is affected if it exists in
+	// either database at either moment.
+	ks.changed(a, nil)
+	ks.changed(b, nil)
 	da, db := ks.DBs[a], ks.DBs[b]
 	da.keys, db.keys = db.keys, da.keys
 	da.expires, db.expires = db.expires, da.expires
@@ -282,9 +287,22 @@ func (d *DB) Persist(key []byte) bool {
 
 // Flush removes every key.
 func (d *DB) Flush() {
+	// The hook runs first, so it can still see which keys existed.
+	d.ks.changed(d.ID, nil)
 	d.keys.Clear()
 	d.expires.Clear()
-	d.ks.changed(d.ID, nil)
+}
+
+// Present reports whether key is stored, even if past its expiry time.
+func (d *DB) Present(key []byte) bool {
+	_, ok := d.keys.Get(key)
+	return ok
+}
+
+// Expired reports whether key is stored but past its expiry time.
+func (d *DB) Expired(key []byte) bool {
+	at, ok := d.expires.Get(key)
+	return ok && at <= d.ks.now && d.Present(key)
 }
 
 // Range calls fn for every live key until fn returns false; fn must not

@@ -49,12 +49,16 @@ func (s *Server) initBlocking() {
 		s.block.byKey[i] = map[string][]*client{}
 	}
 	s.block.isRdy = map[readyKey]bool{}
-	s.ks.OnChange = s.keyChanged
 }
 
-// keyChanged is the keyspace's change hook: it marks keys with waiters
-// ready. A nil key means the whole database changed.
+// keyChanged is the keyspace's change hook (a nil key means the whole
+// database changed): it breaks WATCHes and marks keys with waiters ready.
 func (s *Server) keyChanged(db int, key []byte) {
+	s.touchWatched(db, key)
+	s.markWaitersReady(db, key)
+}
+
+func (s *Server) markWaitersReady(db int, key []byte) {
 	if s.block.count == 0 {
 		return
 	}

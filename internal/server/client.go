@@ -39,6 +39,11 @@ type client struct {
 	// spare is the output buffer not in use by the engine; owned by the
 	// connection goroutine (see takeOutput).
 	spare []byte
+
+	// Transaction state (multi.go); engine-owned.
+	multi    *multiState
+	watched  []watchedKey
+	dirtyCAS bool
 }
 
 func (s *Server) newClient(conn net.Conn) {
@@ -47,7 +52,7 @@ func (s *Server) newClient(conn net.Conn) {
 	now := time.Now().UnixMilli()
 	c.sess = command.Session{ID: id, Addr: conn.RemoteAddr().String(), LAddr: conn.LocalAddr().String(), CreatedMs: now}
 	c.lastMs = now
-	c.ctx = command.Ctx{Sess: &c.sess, KS: s.ks, DB: s.ks.DBs[0], Host: s, Writer: resp.Writer{Proto: 2}}
+	c.ctx = command.Ctx{Sess: &c.sess, KS: s.ks, DB: s.ks.DBs[0], Host: s, Conn: c, Writer: resp.Writer{Proto: 2}}
 
 	s.cmu.Lock()
 	if s.closing {
@@ -76,6 +81,7 @@ func (c *client) serve() {
 		c.conn.Close()
 		s.mu.Lock()
 		s.unpark(c)
+		c.unwatchAll()
 		s.mu.Unlock()
 		s.cmu.Lock()
 		delete(s.clients, c.sess.ID)
@@ -248,21 +254,32 @@ func (c *client) process(buf []byte) (int, bool, []byte) {
 }
 
 // execute runs one command: lookup and arity, the checks the command's
-// flags call for, then the handler.
+// flags call for, then queueing (inside MULTI) or the call.
 func (c *client) execute(args [][]byte) {
 	s := c.s
 	s.stats.commands++
 	c.lastMs = s.ks.Now()
 	cmd, errText := command.Lookup(args)
 	if cmd == nil {
-		c.ctx.Errorf(errText)
+		c.reject(nil, errText)
 		return
 	}
 	c.lastCmd = cmd.FullName()
 	if s.masterHost != "" && cmd.Has(command.Write) {
-		c.ctx.Error(errReadOnlyReplica)
+		c.reject(cmd, string(errReadOnlyReplica))
 		return
 	}
+	if c.multi != nil && !cmd.Has(command.Unqueued) {
+		c.queue(cmd, args)
+		return
+	}
+	c.call(cmd, args)
+}
+
+// call runs a command's handler, parks the client if it blocked, and
+// serves clients waiting on keys the command made ready.
+func (c *client) call(cmd *command.Command, args [][]byte) {
+	s := c.s
 	ctx := &c.ctx
 	ctx.Args = args
 	ctx.Cmd = cmd
@@ -285,10 +302,13 @@ func sortedIDs(m map[int64]*client) []int64 {
 	return ids
 }
 
-// ResetSession implements command.Host.
-func (s *Server) ResetSession(sess *command.Session) {
-	sess.Name = ""
-	sess.DB = 0
+// Reset implements command.Conn: RESET's return to a fresh connection.
+func (c *client) Reset(ctx *command.Ctx) {
+	c.multi = nil
+	c.unwatchAll()
+	c.sess.Name = ""
+	ctx.Select(0)
+	ctx.Proto = 2
 }
 
 // ClientList implements command.Host: one CLIENT LIST line per client,

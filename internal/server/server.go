@@ -54,6 +54,8 @@ type Server struct {
 
 	// block holds the clients parked by blocking commands; engine-owned.
 	block blockState
+	// watchers[db][key] lists the clients WATCHing key; engine-owned.
+	watchers []map[string][]*client
 
 	stop chan struct{}
 	wg   sync.WaitGroup
@@ -87,6 +89,8 @@ func Start(cfg *config.Config, opts Options) (*Server, error) {
 		configFile: opts.ConfigFile,
 	}
 	s.initBlocking()
+	s.initWatch()
+	s.ks.OnChange = s.keyChanged
 	cfg.OnChange("proto-max-bulk-len", func(string) { s.maxBulk = cfg.Int("proto-max-bulk-len") })
 	cfg.OnChange("maxclients", func(string) { s.maxClients.Store(cfg.Int("maxclients")) })
 	if err := s.applyReplicaOf(cfg.Get("replicaof")); err != nil {
