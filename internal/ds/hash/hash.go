@@ -77,8 +77,9 @@ func bytesOf(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)
 func (h *Hash) find(field []byte) (off, voff int) {
 	b := h.b
 	for off = header; off < len(b); {
-		f, next := packed.Read(b, off)
-		if string(f) == string(field) {
+		n, start := packed.Header(b, off)
+		next := start + n
+		if n == len(field) && string(b[start:next]) == string(field) {
 			return off, next
 		}
 		off = packed.Skip(b, next)

@@ -11,19 +11,30 @@ package packed
 
 import "encoding/binary"
 
+// Header returns the length of the string whose entry starts at off and
+// where that string starts.
+func Header(b []byte, off int) (n, start int) {
+	if c := b[off]; c < 0x80 {
+		// Strings under 128 bytes, the common case, have a one-byte
+		// prefix.
+		return int(c), off + 1
+	}
+	u, w := binary.Uvarint(b[off:])
+	return int(u), off + w
+}
+
 // Read returns the string whose entry starts at off and the offset of the
 // entry after it. The string aliases b.
 func Read(b []byte, off int) (s []byte, next int) {
-	n, w := binary.Uvarint(b[off:])
-	start := off + w
-	end := start + int(n)
+	n, start := Header(b, off)
+	end := start + n
 	return b[start:end:end], end
 }
 
 // Skip returns the offset of the entry after the one starting at off.
 func Skip(b []byte, off int) int {
-	n, w := binary.Uvarint(b[off:])
-	return off + w + int(n)
+	n, start := Header(b, off)
+	return start + n
 }
 
 // Size is how many bytes s takes as an entry.

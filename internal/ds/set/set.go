@@ -69,8 +69,9 @@ func (s *Set) addCount(delta int) {
 func (s *Set) findPacked(m []byte) int {
 	b := s.b
 	for off := strHeader; off < len(b); {
-		e, next := packed.Read(b, off)
-		if string(e) == string(m) {
+		n, start := packed.Header(b, off)
+		next := start + n
+		if n == len(m) && string(b[start:next]) == string(m) {
 			return off
 		}
 		off = next
