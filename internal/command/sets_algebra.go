@@ -20,17 +20,14 @@ var (
 	errNegativeLimit = resp.Error("ERR LIMIT can't be negative")
 )
 
-// loadSets looks up every key (as reads, or as writes for the STORE
-// forms, whose lookups count no hit or miss). A missing key gives a nil
-// set; any key of another type makes it reply WRONGTYPE and return false.
-func loadSets(c *Ctx, keys [][]byte, write bool) ([]*set.Set, bool) {
+// loadSets looks up every key as a read (the STORE forms too, which
+// count hits and misses like the others in Redis 7.0). A missing key
+// gives a nil set; any key of another type makes it reply WRONGTYPE and
+// return false.
+func loadSets(c *Ctx, keys [][]byte) ([]*set.Set, bool) {
 	sets := make([]*set.Set, len(keys))
 	for i, k := range keys {
-		o := c.DB.Lookup
-		if write {
-			o = c.DB.LookupWrite
-		}
-		s, ok := asSet(c, o(k))
+		s, ok := readSet(c, k)
 		if !ok {
 			return nil, false
 		}
@@ -85,7 +82,7 @@ func sintercardCommand(c *Ctx) {
 // them at dst, or (cardOnly) counting them up to limit (0: no limit). A
 // missing key is an empty set, which empties the result.
 func sinter(c *Ctx, keys [][]byte, dst []byte, cardOnly bool, limit int64) {
-	sets, ok := loadSets(c, keys, dst != nil)
+	sets, ok := loadSets(c, keys)
 	if !ok {
 		return
 	}
@@ -166,7 +163,7 @@ func unionOf(c *Ctx, sets []*set.Set) *set.Set {
 // members, which matters because the copy's encoding (a hashtable once a
 // removed member was not an integer) is what SDIFFSTORE stores.
 func sunionDiff(c *Ctx, keys [][]byte, dst []byte, diff bool) {
-	sets, ok := loadSets(c, keys, dst != nil)
+	sets, ok := loadSets(c, keys)
 	if !ok {
 		return
 	}
