@@ -17,9 +17,10 @@ import (
 var (
 	errCountRange = resp.Error("ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807")
 	errValueRange = resp.Error("ERR value is out of range")
-	// emptyScan is the reply to HSCAN/SSCAN of a missing key.
-	emptyScan = "*2\r\n$1\r\n0\r\n*0\r\n"
 )
+
+// emptyScan is the reply to HSCAN/SSCAN of a missing key.
+const emptyScan = "*2\r\n$1\r\n0\r\n*0\r\n"
 
 // encLimits are the encoding thresholds of the live configuration.
 type encLimits struct {
