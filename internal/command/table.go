@@ -113,7 +113,10 @@ func (c *Command) FullName() string { return c.fullName }
 func (c *Command) Has(f Flag) bool { return c.Flags&f == f }
 
 // families lists every family table; each file owns its own.
-var families = [][]*Command{connectionCommands, serverCommands, configCommands, stringCommands, keyCommands, transactionCommands}
+var families = [][]*Command{
+	connectionCommands, serverCommands, configCommands, transactionCommands,
+	stringCommands, keyCommands, hashCommands, setCommands,
+}
 
 var table = map[string]*Command{}
 
