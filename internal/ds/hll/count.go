@@ -89,7 +89,13 @@ func estimate(histo *[64]int) uint64 {
 		z *= 0.5
 	}
 	z += float64(m * sigma(float64(histo[0])/m))
-	return uint64(math.Round(float64(float64(alphaInf*m)*m) / z))
+	e := math.Round(float64(float64(alphaInf*m)*m) / z)
+	if !(e < 1<<63) {
+		// Past the range of a long long, Redis's rounding yields its
+		// minimum, which PFCOUNT then replies (and caches) as is.
+		return 1 << 63
+	}
+	return uint64(e)
 }
 
 // sigma is the series x + sum 2^(k-1) x^(2^k), summed until adding a term
