@@ -124,6 +124,9 @@ func sparseSet(h []byte, index int, count uint8, sparseMax int64) ([]byte, bool,
 // splice replaces the size-byte opcode at pos with seq. The new length is
 // always the old one plus the difference in size, even for an XZERO cut
 // short by the end of the value: Redis then drops the last byte of seq.
+// (Redis leaves that byte just past the end of its string, where a later
+// read of the short XZERO finds it; here such a read sees zero. Only
+// hand-made values can end in a short XZERO.)
 func splice(h []byte, pos, size int, seq []byte) []byte {
 	tail := h[min(pos+size, len(h)):]
 	newLen := len(h) + len(seq) - size
