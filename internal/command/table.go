@@ -115,7 +115,7 @@ func (c *Command) Has(f Flag) bool { return c.Flags&f == f }
 // families lists every family table; each file owns its own.
 var families = [][]*Command{
 	connectionCommands, serverCommands, configCommands, transactionCommands,
-	stringCommands, keyCommands, hashCommands, setCommands,
+	stringCommands, keyCommands, hashCommands, setCommands, bitmapCommands, hllCommands,
 }
 
 var table = map[string]*Command{}
