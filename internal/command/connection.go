@@ -8,11 +8,12 @@ import (
 )
 
 var connectionCommands = []*Command{
-	{Name: "ping", Fn: pingCommand, Arity: -1, Flags: Fast | Sentinel, ACL: CatFast | CatConnection, Group: "connection", Since: "1.0.0", Summary: "Returns the server's liveliness response."},
+	{Name: "ping", Fn: pingCommand, Arity: -1, Flags: Fast | Sentinel | Subscribed, ACL: CatFast | CatConnection, Group: "connection", Since: "1.0.0", Summary: "Returns the server's liveliness response."},
 	{Name: "echo", Fn: echoCommand, Arity: 2, Flags: Fast, ACL: CatFast | CatConnection, Group: "connection", Since: "1.0.0", Summary: "Returns the given string."},
 	{Name: "select", Fn: selectCommand, Arity: 2, Flags: Loading | Stale | Fast, ACL: CatFast | CatConnection, Group: "connection", Since: "1.0.0", Summary: "Changes the selected database."},
-	{Name: "quit", Fn: quitCommand, Arity: -1, Flags: AllowBusy | NoAuth | Loading | Stale | NoScript | Fast | Unqueued, ACL: CatFast | CatConnection, Group: "connection", Since: "1.0.0", Summary: "Closes the connection."},
-	{Name: "reset", Fn: resetCommand, Arity: 1, Flags: NoScript | Loading | Stale | NoAuth | Fast | AllowBusy | Unqueued, ACL: CatFast | CatConnection, Group: "connection", Since: "6.2.0", Summary: "Resets the connection."},
+	{Name: "quit", Fn: quitCommand, Arity: -1, Flags: AllowBusy | NoAuth | Loading | Stale | NoScript | Fast | Unqueued | Subscribed, ACL: CatFast | CatConnection, Group: "connection", Since: "1.0.0", Summary: "Closes the connection."},
+	{Name: "reset", Fn: resetCommand, Arity: 1, Flags: NoScript | Loading | Stale | NoAuth | Fast | AllowBusy | Unqueued | Subscribed, ACL: CatFast | CatConnection, Group: "connection", Since: "6.2.0", Summary: "Resets the connection."},
+	{Name: "hello", Fn: helloCommand, Arity: -1, Flags: NoScript | Loading | Stale | Fast | NoAuth | Sentinel | AllowBusy, ACL: CatFast | CatConnection, Group: "connection", Since: "6.0.0", Summary: "Handshakes with the Redis server."},
 	{Name: "client", Arity: -2, Flags: Sentinel, ACL: CatSlow, Group: "connection", Since: "2.4.0", Summary: "A container for client connection commands.", Sub: []*Command{
 		{Name: "setname", Fn: clientSetName, Arity: 3, Flags: NoScript | Loading | Stale, ACL: CatSlow | CatConnection, Since: "2.6.9", Summary: "Sets the connection name."},
 		{Name: "getname", Fn: clientGetName, Arity: 2, Flags: NoScript | Loading | Stale, ACL: CatSlow | CatConnection, Since: "2.6.9", Summary: "Returns the name of the connection."},
@@ -29,6 +30,17 @@ var connectionCommands = []*Command{
 }
 
 func pingCommand(c *Ctx) {
+	if c.Sess.Subs > 0 && c.Proto < 3 {
+		// In RESP2 subscribed mode replies must look like messages.
+		c.Array(2)
+		c.BulkString("pong")
+		if len(c.Args) == 2 {
+			c.Bulk(c.Args[1])
+		} else {
+			c.BulkString("")
+		}
+		return
+	}
 	switch len(c.Args) {
 	case 1:
 		c.Simple("PONG")
@@ -173,4 +185,66 @@ func swapdbCommand(c *Ctx) {
 	c.KS.Swap(int(a), int(b))
 	c.DB = c.KS.DBs[c.Sess.DB]
 	c.OK()
+}
+
+// helloCommand switches the protocol and reports the server: HELLO
+// [protover [AUTH username password] [SETNAME clientname]].
+func helloCommand(c *Ctx) {
+	proto := int64(c.Proto)
+	if len(c.Args) >= 2 {
+		n, ok := resp.ParseInt(c.Args[1])
+		if !ok {
+			c.Errorf("ERR Protocol version is not an integer or out of range")
+			return
+		}
+		if n < 2 || n > 3 {
+			c.Errorf("NOPROTO unsupported protocol version")
+			return
+		}
+		proto = n
+	}
+	var name []byte
+	setName := false
+	for i := 2; i < len(c.Args); i++ {
+		more := len(c.Args) - i - 1
+		switch {
+		case c.ArgIs(i, "auth") && more >= 2:
+			if !c.Host.CheckPassword(c.Args[i+1], c.Args[i+2]) {
+				c.Errorf("WRONGPASS invalid username-password pair or user is disabled.")
+				return
+			}
+			i += 2
+		case c.ArgIs(i, "setname") && more >= 1:
+			name, setName = c.Args[i+1], true
+			i++
+		default:
+			c.Errorf("ERR Syntax error in HELLO option '" + cString(c.Args[i], 128) + "'")
+			return
+		}
+	}
+	if setName {
+		for _, ch := range name {
+			if ch < '!' || ch > '~' {
+				c.Errorf("ERR Client names cannot contain spaces, newlines or special characters.")
+				return
+			}
+		}
+		c.Sess.Name = string(name)
+	}
+	c.Proto = int(proto)
+	c.Map(7)
+	c.BulkString("server")
+	c.BulkString("redis")
+	c.BulkString("version")
+	c.BulkString(c.Host.Version())
+	c.BulkString("proto")
+	c.Int(proto)
+	c.BulkString("id")
+	c.Int(c.Sess.ID)
+	c.BulkString("mode")
+	c.BulkString("standalone")
+	c.BulkString("role")
+	c.BulkString(c.Host.Role())
+	c.BulkString("modules")
+	c.Array(0)
 }

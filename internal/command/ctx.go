@@ -3,6 +3,7 @@ package command
 import (
 	"github.com/respd/respd/internal/config"
 	"github.com/respd/respd/internal/keyspace"
+	"github.com/respd/respd/internal/pubsub"
 	"github.com/respd/respd/internal/resp"
 )
 
@@ -20,6 +21,9 @@ type Session struct {
 	// CloseAfterReply makes the server close the connection once the
 	// reply is written (QUIT).
 	CloseAfterReply bool
+	// Subs counts channel and pattern subscriptions; a RESP2 client with
+	// any is in subscribed mode.
+	Subs int
 }
 
 // Host is what handlers need from the server that runs them.
@@ -29,6 +33,14 @@ type Host interface {
 	Info(sections []string) string
 	// Config is the live configuration.
 	Config() *config.Config
+	PubSubHost
+	// Version is the Redis version respd reports (INFO, HELLO).
+	Version() string
+	// Role is "master" or "slave".
+	Role() string
+	// CheckPassword reports whether user/password authenticate (HELLO
+	// AUTH); until ACLs exist only the default user, with requirepass.
+	CheckPassword(user, password []byte) bool
 	// ClientList renders CLIENT LIST / CLIENT INFO lines; id 0 means all.
 	ClientList(id int64) string
 	// ResetStats zeroes the INFO statistics (CONFIG RESETSTAT).
@@ -46,6 +58,19 @@ type Conn interface {
 	Unwatch(c *Ctx)
 	// Reset returns the connection to a fresh one's state (RESET).
 	Reset(c *Ctx)
+	// Subscribe and Unsubscribe change the client's subscriptions of a
+	// kind to the names in c.Args[1:] (Unsubscribe with none: all).
+	Subscribe(c *Ctx, k pubsub.Kind)
+	Unsubscribe(c *Ctx, k pubsub.Kind)
+}
+
+// PubSubHost is the server's side of Pub/Sub that commands query.
+type PubSubHost interface {
+	// Publish delivers msg to the subscribers of channel (and, for plain
+	// channels, of matching patterns) and returns how many received it.
+	Publish(k pubsub.Kind, channel, msg []byte) int64
+	// Registry is the subscription registry.
+	Registry() *pubsub.Registry[Conn]
 }
 
 // Ctx is one command invocation.

@@ -40,6 +40,9 @@ const (
 	// EndsTx marks EXEC: when the dispatcher rejects it, the transaction
 	// is aborted with EXECABORT and the reason.
 	EndsTx
+	// Subscribed commands are the ones a RESP2 client in subscribed mode
+	// may still send.
+	Subscribed
 )
 
 var flagNames = []string{"write", "readonly", "denyoom", "admin", "pubsub", "noscript", "blocking", "loading", "stale",
@@ -114,7 +117,7 @@ func (c *Command) Has(f Flag) bool { return c.Flags&f == f }
 
 // families lists every family table; each file owns its own.
 var families = [][]*Command{
-	connectionCommands, serverCommands, configCommands, transactionCommands,
+	connectionCommands, serverCommands, configCommands, transactionCommands, pubsubCommands,
 	stringCommands, keyCommands, hashCommands, setCommands, bitmapCommands, hllCommands,
 }
 

@@ -44,6 +44,12 @@ type client struct {
 	multi    *multiState
 	watched  []watchedKey
 	dirtyCAS bool
+
+	// Pub/Sub state (pubsub.go); engine-owned. subs[kind] lists the
+	// names subscribed, in order; softSinceMs is when the output buffer
+	// went over the soft limit (0: it is not).
+	subs        [3][]string
+	softSinceMs int64
 }
 
 func (s *Server) newClient(conn net.Conn) {
@@ -82,6 +88,7 @@ func (c *client) serve() {
 		s.mu.Lock()
 		s.unpark(c)
 		c.unwatchAll()
+		c.unsubscribeAll()
 		s.mu.Unlock()
 		s.cmu.Lock()
 		delete(s.clients, c.sess.ID)
@@ -269,6 +276,10 @@ func (c *client) execute(args [][]byte) {
 		c.reject(cmd, string(errReadOnlyReplica))
 		return
 	}
+	if c.sess.Subs > 0 && c.ctx.Proto < 3 && !cmd.Has(command.Subscribed) {
+		c.reject(cmd, errSubscribedMode(cmd))
+		return
+	}
 	if c.multi != nil && !cmd.Has(command.Unqueued) {
 		c.queue(cmd, args)
 		return
@@ -306,6 +317,7 @@ func sortedIDs(m map[int64]*client) []int64 {
 func (c *client) Reset(ctx *command.Ctx) {
 	c.multi = nil
 	c.unwatchAll()
+	c.unsubscribeAll()
 	c.sess.Name = ""
 	ctx.Select(0)
 	ctx.Proto = 2

@@ -17,6 +17,7 @@ import (
 	"github.com/respd/respd/internal/command"
 	"github.com/respd/respd/internal/config"
 	"github.com/respd/respd/internal/keyspace"
+	"github.com/respd/respd/internal/pubsub"
 )
 
 // Version is the Redis version respd reports.
@@ -56,6 +57,9 @@ type Server struct {
 	block blockState
 	// watchers[db][key] lists the clients WATCHing key; engine-owned.
 	watchers []map[string][]*client
+	// pubsub is the subscription registry; engine-owned.
+	pubsub      *pubsub.Registry[command.Conn]
+	pubsubLimit outputLimit
 
 	stop chan struct{}
 	wg   sync.WaitGroup
@@ -90,6 +94,8 @@ func Start(cfg *config.Config, opts Options) (*Server, error) {
 	}
 	s.initBlocking()
 	s.initWatch()
+	s.pubsub = pubsub.New[command.Conn]()
+	cfg.OnChange("client-output-buffer-limit", func(v string) { s.pubsubLimit = parseOutputLimit(v, "pubsub") })
 	s.ks.OnChange = s.keyChanged
 	cfg.OnChange("proto-max-bulk-len", func(string) { s.maxBulk = cfg.Int("proto-max-bulk-len") })
 	cfg.OnChange("maxclients", func(string) { s.maxClients.Store(cfg.Int("maxclients")) })
@@ -257,6 +263,27 @@ func randomHex(n int) string {
 		panic(err)
 	}
 	return hex.EncodeToString(b)
+}
+
+// Version implements command.Host.
+func (s *Server) Version() string { return Version }
+
+// Role implements command.Host.
+func (s *Server) Role() string {
+	if s.masterHost != "" {
+		return "slave"
+	}
+	return "master"
+}
+
+// CheckPassword implements command.Host: the default user with
+// requirepass (any password when none is set).
+func (s *Server) CheckPassword(user, password []byte) bool {
+	if string(user) != "default" {
+		return false
+	}
+	pass := s.cfg.Get("requirepass")
+	return pass == "" || pass == string(password)
 }
 
 // Config returns the live configuration (command.Host).

@@ -25,6 +25,7 @@ import (
 //	!sorted CMD ...  compare the array reply's elements as sorted sets
 //	!type CMD ...    compare only the reply's type (and array length)
 //	!sleep MS        wait MS milliseconds (expiry tests)
+//	!replies N CMD   the command sends N replies (SUBSCRIBE a b); compare each
 func Diff(t *testing.T, addr, oracle, glob string) {
 	files, err := filepath.Glob(glob)
 	if err != nil || len(files) == 0 {
@@ -53,13 +54,19 @@ func RunScript(t *testing.T, addr, oracle, file string) {
 		if line == "" || line[0] == '#' {
 			continue
 		}
-		mode := ""
+		mode, replies := "", 1
 		if line[0] == '!' {
 			mode, line, _ = strings.Cut(line[1:], " ")
-			if mode == "sleep" {
+			switch mode {
+			case "sleep":
 				ms, _ := strconv.Atoi(line)
 				time.Sleep(time.Duration(ms) * time.Millisecond)
 				continue
+			case "replies":
+				var count string
+				count, line, _ = strings.Cut(line, " ")
+				replies, _ = strconv.Atoi(count)
+				mode = ""
 			}
 		}
 		args, _, err := p.Parse([]byte(line+"\n"), nil)
@@ -73,9 +80,11 @@ func RunScript(t *testing.T, addr, oracle, file string) {
 		req := Encode(strs...)
 		ours.Write(req)
 		theirs.Write(req)
-		got, want := ours.Read(), theirs.Read()
-		if !sameReply(mode, got, want) {
-			t.Errorf("%s:%d: %s\n respd: %q\n redis: %q", filepath.Base(file), n+1, line, got, want)
+		for i := 0; i < replies; i++ {
+			got, want := ours.Read(), theirs.Read()
+			if !sameReply(mode, got, want) {
+				t.Errorf("%s:%d: %s (reply %d)\n respd: %q\n redis: %q", filepath.Base(file), n+1, line, i+1, got, want)
+			}
 		}
 	}
 }
