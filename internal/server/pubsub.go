@@ -176,4 +176,3 @@ var _ command.PubSubHost = (*Server)(nil)
 func errSubscribedMode(cmd *command.Command) string {
 	return "ERR Can't execute '" + cmd.FullName() + "': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context"
 }
-
