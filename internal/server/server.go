@@ -243,16 +243,7 @@ func (s *Server) cron() {
 		case <-s.stop:
 			return
 		case <-t.C:
-			s.mu.Lock()
-			s.ks.Tick()
-			if !s.ks.Replica {
-				s.ks.ActiveExpire(200)
-			}
-			s.expireBlocked()
-			if len(s.block.ready) > 0 {
-				s.serveReady()
-			}
-			s.mu.Unlock()
+			s.Housekeep()
 		}
 	}
 }
