@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // Kind tells how a directive's value is parsed and printed.
@@ -130,15 +131,28 @@ type Rename struct {
 	Line     Line
 }
 
+// byName indexes Table by name and alias; built once and shared by every
+// Config, since the table never changes at run time.
+var (
+	byName     map[string]*Directive
+	byNameOnce sync.Once
+)
+
 // New returns a Config holding the defaults of every directive in Table.
 func New() *Config {
-	c := &Config{byName: map[string]*Directive{}, values: map[string]string{}, hooks: map[string][]func(string){}}
+	byNameOnce.Do(func() {
+		byName = make(map[string]*Directive, 2*len(Table))
+		for i := range Table {
+			d := &Table[i]
+			byName[d.Name] = d
+			for _, a := range d.Aliases {
+				byName[a] = d
+			}
+		}
+	})
+	c := &Config{byName: byName, values: make(map[string]string, len(Table)), hooks: map[string][]func(string){}}
 	for i := range Table {
 		d := &Table[i]
-		c.byName[d.Name] = d
-		for _, a := range d.Aliases {
-			c.byName[a] = d
-		}
 		c.values[d.Name] = d.Default
 		if d.Init != nil {
 			c.values[d.Name] = d.Init()
