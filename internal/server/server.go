@@ -56,6 +56,8 @@ type Server struct {
 	block blockState
 	// watchers[db][key] lists the clients WATCHing key; engine-owned.
 	watchers []map[string][]*client
+	// intro is the slowlog, latency monitor and DEBUG switches.
+	intro introspection
 
 	stop chan struct{}
 	wg   sync.WaitGroup
@@ -90,6 +92,7 @@ func Start(cfg *config.Config, opts Options) (*Server, error) {
 	}
 	s.initBlocking()
 	s.initWatch()
+	s.initIntrospect()
 	s.ks.OnChange = s.keyChanged
 	cfg.OnChange("proto-max-bulk-len", func(string) { s.maxBulk = cfg.Int("proto-max-bulk-len") })
 	cfg.OnChange("maxclients", func(string) { s.maxClients.Store(cfg.Int("maxclients")) })
@@ -239,7 +242,7 @@ func (s *Server) cron() {
 		case <-t.C:
 			s.mu.Lock()
 			s.ks.Tick()
-			if !s.ks.Replica {
+			if !s.ks.Replica && !s.intro.noActiveExpire {
 				s.ks.ActiveExpire(200)
 			}
 			s.expireBlocked()
