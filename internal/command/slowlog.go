@@ -45,7 +45,7 @@ func slowlogGet(c *Ctx) {
 		}
 		count = n
 	default:
-		c.Errorf("ERR unknown subcommand or wrong number of arguments for 'get'. Try SLOWLOG HELP.")
+		c.Errorf("ERR unknown subcommand or wrong number of arguments for '" + cString(c.Args[1], 128) + "'. Try SLOWLOG HELP.")
 		return
 	}
 	if count == -1 {
