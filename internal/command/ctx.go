@@ -45,6 +45,23 @@ type Host interface {
 	ClientList(id int64) string
 	// ResetStats zeroes the INFO statistics (CONFIG RESETSTAT).
 	ResetStats()
+
+	// Slowlog returns up to count entries, newest first (count < 0: all).
+	Slowlog(count int64) []SlowlogEntry
+	// SlowlogLen is the number of entries kept.
+	SlowlogLen() int
+	// SlowlogReset drops every entry (ids keep counting).
+	SlowlogReset()
+	// LatencyEvents returns every event with samples, sorted by name.
+	LatencyEvents() []LatencyEvent
+	// LatencyReset drops the named events' samples, or every event's
+	// when names is empty, and returns how many events it dropped.
+	LatencyReset(names []string) int
+	// SetActiveExpire turns the cron's expiry of keys nobody reads on or
+	// off (DEBUG SET-ACTIVE-EXPIRE).
+	SetActiveExpire(on bool)
+	// MemoryStats reports the server's memory figures (MEMORY STATS).
+	MemoryStats() MemoryStats
 }
 
 // Conn is the connection-level state machine the server keeps for a

@@ -294,7 +294,7 @@ func (c *client) call(cmd *command.Command, args [][]byte) {
 	ctx := &c.ctx
 	ctx.Args = args
 	ctx.Cmd = cmd
-	cmd.Fn(ctx)
+	s.timedCall(c, cmd, ctx)
 	ctx.Args = nil
 	if ctx.Blocked != nil {
 		s.park(c, cmd, args)

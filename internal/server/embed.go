@@ -30,7 +30,7 @@ func (s *Server) Housekeep() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.ks.Tick()
-	if !s.ks.Replica {
+	if !s.ks.Replica && !s.intro.noActiveExpire {
 		s.ks.ActiveExpire(200)
 	}
 	s.expireBlocked()

@@ -60,6 +60,8 @@ type Server struct {
 	// pubsub is the subscription registry; engine-owned.
 	pubsub      *pubsub.Registry[command.Conn]
 	pubsubLimit outputLimit
+	// intro is the slowlog, latency monitor and DEBUG switches.
+	intro introspection
 
 	stop chan struct{}
 	wg   sync.WaitGroup
@@ -96,6 +98,7 @@ func Start(cfg *config.Config, opts Options) (*Server, error) {
 	s.initWatch()
 	s.pubsub = pubsub.New[command.Conn]()
 	cfg.OnChange("client-output-buffer-limit", func(v string) { s.pubsubLimit = parseOutputLimit(v, "pubsub") })
+	s.initIntrospect()
 	s.ks.OnChange = s.keyChanged
 	cfg.OnChange("proto-max-bulk-len", func(string) { s.maxBulk = cfg.Int("proto-max-bulk-len") })
 	cfg.OnChange("maxclients", func(string) { s.maxClients.Store(cfg.Int("maxclients")) })
