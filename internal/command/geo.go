@@ -312,11 +312,11 @@ func geohashCommand(c *Ctx) {
 
 // How a search was asked for.
 const (
-	geoByCoords = 1 << iota // GEORADIUS
-	geoByMember             // GEORADIUSBYMEMBER
-	geoNoStore              // the _RO variants
-	geoSearch               // GEOSEARCH
-	geoSearchStore          // GEOSEARCHSTORE
+	geoByCoords    = 1 << iota // GEORADIUS
+	geoByMember                // GEORADIUSBYMEMBER
+	geoNoStore                 // the _RO variants
+	geoSearch                  // GEOSEARCH
+	geoSearchStore             // GEOSEARCHSTORE
 )
 
 func georadiusCommand(c *Ctx)           { geoSearchGeneric(c, 1, geoByCoords) }
