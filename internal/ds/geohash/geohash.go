@@ -181,17 +181,42 @@ func DecodeScore(score float64) (lon, lat float64) {
 // scores starts.
 func Align52(h Hash) uint64 { return h.Bits << (52 - 2*uint(h.Step)) }
 
-// move shifts cell h by dlon cells east and dlat cells north, wrapping
-// around at the edges of the grid.
-func move(h Hash, dlon, dlat int) Hash {
-	lat, lon := deinterleave(h.Bits)
-	mask := uint32(1)<<h.Step - 1
-	if h.Step >= 32 {
-		mask = ^uint32(0)
+const (
+	oddBits  = 0xaaaaaaaaaaaaaaaa // longitude positions
+	evenBits = 0x5555555555555555 // latitude positions
+)
+
+// step moves the coordinate held in the bit positions of mask (oddBits
+// for longitude, evenBits for latitude) of cell h by d (±1), in place in
+// the interleaved form: the positions in between are filled with ones so
+// that a carry or borrow runs through them, and the result is cut to the
+// cell's width, wrapping around the grid. The other coordinate's bits are
+// kept as they are, even bits above the cell's width that a point on the
+// grid's upper edge sets: Redis moves cells the same way, and such cells
+// then scan the score ranges Redis scans.
+func step(h Hash, mask uint64, d int) Hash {
+	moved := h.Bits & mask
+	kept := h.Bits &^ mask
+	shift := 64 - 2*uint(h.Step)
+	fill := ^mask >> shift
+	if d > 0 {
+		moved += fill + 1
+	} else {
+		moved = (moved | fill) - (fill + 1)
 	}
-	lon = (lon + uint32(dlon)) & mask
-	lat = (lat + uint32(dlat)) & mask
-	return Hash{Bits: interleave(lat, lon), Step: h.Step}
+	moved &= mask >> shift
+	return Hash{Bits: moved | kept, Step: h.Step}
+}
+
+// move shifts cell h by dlon cells east and dlat cells north.
+func move(h Hash, dlon, dlat int) Hash {
+	if dlon != 0 {
+		h = step(h, oddBits, dlon)
+	}
+	if dlat != 0 {
+		h = step(h, evenBits, dlat)
+	}
+	return h
 }
 
 // Neighbors are the eight cells around one, by compass direction.
