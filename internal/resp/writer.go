@@ -163,7 +163,7 @@ func (w *Writer) Bool(v bool) {
 }
 
 // Double appends a double (,f in RESP3, a bulk string in RESP2), formatted
-// as Redis formats scores: shortest round-trip form, inf and -inf.
+// as Redis 7.0 formats scores (see AppendFloat).
 func (w *Writer) Double(f float64) {
 	var tmp [32]byte
 	s := AppendFloat(tmp[:0], f)
@@ -192,9 +192,10 @@ func (w *Writer) Verbatim(format, s string) {
 	w.B = append(w.B, '\r', '\n')
 }
 
-// AppendFloat formats f the way Redis replies with doubles: "inf", "-inf",
-// "nan", integers without a fraction where exact, else the shortest form
-// that reads back as f (%.17g trimmed).
+// AppendFloat formats f the way Redis 7.0 replies with doubles: "inf",
+// "-inf", "nan", else C's "%.17g", which is not the shortest form that
+// reads back (1.1 is "1.1000000000000001") but is what clients of Redis
+// 7.0 see. strconv's 'g' with precision 17 produces the same text.
 func AppendFloat(b []byte, f float64) []byte {
 	switch {
 	case math.IsInf(f, 1):
@@ -204,5 +205,5 @@ func AppendFloat(b []byte, f float64) []byte {
 	case math.IsNaN(f):
 		return append(b, "nan"...)
 	}
-	return strconv.AppendFloat(b, f, 'g', -1, 64)
+	return strconv.AppendFloat(b, f, 'g', 17, 64)
 }

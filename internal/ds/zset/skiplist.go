@@ -1,0 +1,196 @@
+package zset
+
+import "math/rand/v2"
+
+// The large form orders its entries in a skiplist whose links carry spans
+// (how many entries a link jumps over), so that an entry's rank and the
+// entry at a rank are found in O(log n), as ZRANK, ZRANGE and ZCOUNT need.
+// Levels are drawn with p = 1/4, up to maxLevel.
+
+const maxLevel = 32
+
+type link struct {
+	next *node
+	// span is how many entries lie between this node and next, next
+	// included: a link to nil spans the remaining entries.
+	span int
+}
+
+type node struct {
+	member string
+	score  float64
+	prev   *node // nil for the first entry
+	links  []link
+}
+
+type skiplist struct {
+	head  *node // a sentinel with maxLevel links
+	tail  *node
+	n     int
+	level int // links in use at the head
+}
+
+func newSkiplist() *skiplist {
+	return &skiplist{head: &node{links: make([]link, maxLevel)}, level: 1}
+}
+
+// randomLevel draws a node height: each extra level with probability 1/4.
+func randomLevel() int {
+	x := rand.Uint64()
+	l := 1
+	for l < maxLevel && x&3 == 0 {
+		l++
+		x >>= 2
+	}
+	return l
+}
+
+// precedes reports whether n sorts before (score, member).
+func precedes(n *node, score float64, member string) bool {
+	return n.score < score || (n.score == score && n.member < member)
+}
+
+// path fills update with, for each level, the last node before (score,
+// member), and rank with each one's 1-based rank (0 for the head).
+func (s *skiplist) path(score float64, member string, update *[maxLevel]*node, rank *[maxLevel]int) {
+	x := s.head
+	r := 0
+	for i := s.level - 1; i >= 0; i-- {
+		for x.links[i].next != nil && precedes(x.links[i].next, score, member) {
+			r += x.links[i].span
+			x = x.links[i].next
+		}
+		update[i] = x
+		if rank != nil {
+			rank[i] = r
+		}
+	}
+}
+
+// insert adds an entry that must not be present and returns its node.
+func (s *skiplist) insert(score float64, member string) *node {
+	var update [maxLevel]*node
+	var rank [maxLevel]int
+	s.path(score, member, &update, &rank)
+	lvl := randomLevel()
+	if lvl > s.level {
+		for i := s.level; i < lvl; i++ {
+			update[i] = s.head
+			rank[i] = 0
+			s.head.links[i].span = s.n
+		}
+		s.level = lvl
+	}
+	x := &node{member: member, score: score, links: make([]link, lvl)}
+	for i := 0; i < lvl; i++ {
+		u := update[i]
+		x.links[i].next = u.links[i].next
+		u.links[i].next = x
+		// u's old span is split at x, which sits rank[0]-rank[i]+1
+		// entries after u.
+		x.links[i].span = u.links[i].span - (rank[0] - rank[i])
+		u.links[i].span = rank[0] - rank[i] + 1
+	}
+	for i := lvl; i < s.level; i++ {
+		update[i].links[i].span++
+	}
+	if update[0] != s.head {
+		x.prev = update[0]
+	}
+	if x.links[0].next != nil {
+		x.links[0].next.prev = x
+	} else {
+		s.tail = x
+	}
+	s.n++
+	return x
+}
+
+// unlink removes x given the nodes before it on every level.
+func (s *skiplist) unlink(x *node, update *[maxLevel]*node) {
+	for i := 0; i < s.level; i++ {
+		u := update[i]
+		if u.links[i].next == x {
+			u.links[i].span += x.links[i].span - 1
+			u.links[i].next = x.links[i].next
+		} else {
+			u.links[i].span--
+		}
+	}
+	if x.links[0].next != nil {
+		x.links[0].next.prev = x.prev
+	} else {
+		s.tail = x.prev
+	}
+	for s.level > 1 && s.head.links[s.level-1].next == nil {
+		s.level--
+	}
+	s.n--
+}
+
+// remove deletes the entry (score, member), which must be present.
+func (s *skiplist) remove(score float64, member string) {
+	var update [maxLevel]*node
+	s.path(score, member, &update, nil)
+	s.unlink(update[0].links[0].next, &update)
+}
+
+// rank returns the 1-based rank of the present entry (score, member).
+func (s *skiplist) rank(score float64, member string) int {
+	var update [maxLevel]*node
+	var rank [maxLevel]int
+	s.path(score, member, &update, &rank)
+	return rank[0] + 1
+}
+
+// at returns the node of 1-based rank r, which must be in 1..n.
+func (s *skiplist) at(r int) *node {
+	x := s.head
+	traversed := 0
+	for i := s.level - 1; i >= 0; i-- {
+		for x.links[i].next != nil && traversed+x.links[i].span <= r {
+			traversed += x.links[i].span
+			x = x.links[i].next
+		}
+		if traversed == r {
+			return x
+		}
+	}
+	return nil
+}
+
+// count returns how many leading entries satisfy before, which must hold
+// for a prefix of the order and fail after it.
+func (s *skiplist) count(before func(n *node) bool) int {
+	x := s.head
+	r := 0
+	for i := s.level - 1; i >= 0; i-- {
+		for x.links[i].next != nil && before(x.links[i].next) {
+			r += x.links[i].span
+			x = x.links[i].next
+		}
+	}
+	return r
+}
+
+// removeRanks deletes the entries of 0-based ranks lo..hi (valid, lo <=
+// hi), calling gone for each.
+func (s *skiplist) removeRanks(lo, hi int, gone func(x *node)) {
+	var update [maxLevel]*node
+	x := s.head
+	traversed := 0
+	for i := s.level - 1; i >= 0; i-- {
+		for x.links[i].next != nil && traversed+x.links[i].span <= lo {
+			traversed += x.links[i].span
+			x = x.links[i].next
+		}
+		update[i] = x
+	}
+	x = x.links[0].next
+	for n := hi - lo + 1; n > 0 && x != nil; n-- {
+		next := x.links[0].next
+		s.unlink(x, &update)
+		gone(x)
+		x = next
+	}
+}

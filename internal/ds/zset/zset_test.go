@@ -1,0 +1,282 @@
+package zset
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"sort"
+	"testing"
+)
+
+// model is the obvious sorted-slice implementation the set is checked
+// against.
+type model []Entry
+
+func (m model) sorted() model {
+	out := append(model(nil), m...)
+	sort.Slice(out, func(i, j int) bool {
+		return out[i].Score < out[j].Score || (out[i].Score == out[j].Score && out[i].Member < out[j].Member)
+	})
+	return out
+}
+
+func (m model) find(member string) int {
+	for i, e := range m {
+		if e.Member == member {
+			return i
+		}
+	}
+	return -1
+}
+
+// check compares every query of z with the model.
+func check(t *testing.T, z *ZSet, m model, small bool) {
+	t.Helper()
+	want := m.sorted()
+	if z.Len() != len(want) {
+		t.Fatalf("Len = %d, want %d", z.Len(), len(want))
+	}
+	if small && !z.Listpack() {
+		t.Fatalf("expected the small encoding")
+	}
+	for r, e := range want {
+		got := z.At(r)
+		if got.Member != e.Member || got.Score != e.Score {
+			t.Fatalf("At(%d) = %v, want %v", r, got, e)
+		}
+		rank, score, ok := z.Rank([]byte(e.Member))
+		if !ok || rank != r || score != e.Score {
+			t.Fatalf("Rank(%q) = %d %v %v, want %d", e.Member, rank, score, ok, r)
+		}
+		if s, ok := z.Score([]byte(e.Member)); !ok || s != e.Score {
+			t.Fatalf("Score(%q) = %v %v", e.Member, s, ok)
+		}
+	}
+	var asc []Entry
+	z.Ascend(0, func(e Entry) bool { asc = append(asc, e); return true })
+	var desc []Entry
+	z.Descend(z.Len()-1, func(e Entry) bool { desc = append(desc, e); return true })
+	if len(asc) != len(want) || len(desc) != len(want) {
+		t.Fatalf("iteration lengths %d/%d, want %d", len(asc), len(desc), len(want))
+	}
+	for i := range want {
+		if asc[i] != want[i] || desc[len(want)-1-i] != want[i] {
+			t.Fatalf("iteration differs at %d", i)
+		}
+	}
+	if !z.Listpack() {
+		checkSpans(t, z.list)
+	}
+}
+
+// checkSpans verifies every link's span against the level-0 order.
+func checkSpans(t *testing.T, s *skiplist) {
+	t.Helper()
+	pos := map[*node]int{s.head: 0}
+	i := 0
+	var last *node
+	for x := s.head.links[0].next; x != nil; x = x.links[0].next {
+		i++
+		pos[x] = i
+		if x.prev != last {
+			t.Fatalf("broken back link at rank %d", i)
+		}
+		last = x
+	}
+	if s.tail != last || i != s.n {
+		t.Fatalf("tail/length mismatch")
+	}
+	for x := s.head; x != nil; x = x.links[0].next {
+		for l := 0; l < len(x.links) && l < s.level; l++ {
+			// Spans of links to nil are never read, so only real links
+			// are checked.
+			if next := x.links[l].next; next != nil && x.links[l].span != pos[next]-pos[x] {
+				t.Fatalf("span at rank %d level %d = %d, want %d", pos[x], l, x.links[l].span, pos[next]-pos[x])
+			}
+		}
+	}
+}
+
+func TestRandomOperations(t *testing.T) {
+	for _, lim := range []Limits{{MaxEntries: 128, MaxValue: 64}, {MaxEntries: 0, MaxValue: 64}, {MaxEntries: 16, MaxValue: 64}} {
+		t.Run(fmt.Sprint(lim.MaxEntries), func(t *testing.T) {
+			r := rand.New(rand.NewPCG(1, uint64(lim.MaxEntries)))
+			z := New()
+			var m model
+			converted := false
+			for step := 0; step < 4000; step++ {
+				member := fmt.Sprintf("m%d", r.IntN(60))
+				score := float64(r.IntN(20)) / 2
+				switch op := r.IntN(10); {
+				case op < 6:
+					added := z.Add([]byte(member), score, lim)
+					i := m.find(member)
+					if added != (i < 0) {
+						t.Fatalf("Add(%q) = %v", member, added)
+					}
+					if i < 0 {
+						m = append(m, Entry{member, score})
+					} else {
+						m[i].Score = score
+					}
+				case op < 8:
+					removed := z.Remove([]byte(member))
+					i := m.find(member)
+					if removed != (i >= 0) {
+						t.Fatalf("Remove(%q) = %v", member, removed)
+					}
+					if i >= 0 {
+						m = append(m[:i], m[i+1:]...)
+					}
+				default:
+					if z.Len() == 0 {
+						continue
+					}
+					lo := r.IntN(z.Len())
+					hi := lo + r.IntN(min(3, z.Len()-lo))
+					z.RemoveRanks(lo, hi)
+					s := m.sorted()
+					m = append(s[:lo:lo], s[hi+1:]...)
+				}
+				if !z.Listpack() {
+					converted = true
+				}
+				if converted && z.Listpack() {
+					t.Fatal("a large set went back to the small encoding")
+				}
+				check(t, z, m, int64(len(m)) <= lim.MaxEntries && !converted)
+			}
+		})
+	}
+}
+
+func TestConversionOnLongMember(t *testing.T) {
+	lim := Limits{MaxEntries: 128, MaxValue: 4}
+	z := New()
+	z.Add([]byte("abcd"), 1, lim)
+	if !z.Listpack() {
+		t.Fatal("4-byte member left the small encoding")
+	}
+	z.Add([]byte("abcde"), 2, lim)
+	if z.Listpack() {
+		t.Fatal("5-byte member kept the small encoding")
+	}
+	check(t, z, model{{"abcd", 1}, {"abcde", 2}}, false)
+}
+
+func TestNegativeZero(t *testing.T) {
+	lim := Limits{MaxEntries: 128, MaxValue: 64}
+	negZero := math.Copysign(0, -1)
+	small := New()
+	small.Add([]byte("a"), negZero, lim)
+	if s, _ := small.Score([]byte("a")); math.Signbit(s) {
+		t.Fatal("the small encoding kept -0")
+	}
+	large := New()
+	large.Add([]byte("a"), negZero, Limits{MaxEntries: 0, MaxValue: 64})
+	if s, _ := large.Score([]byte("a")); !math.Signbit(s) {
+		t.Fatal("the large encoding lost -0")
+	}
+	// 0 and -0 are equal: updating one to the other changes nothing.
+	large.Add([]byte("a"), 0, Limits{})
+	if s, _ := large.Score([]byte("a")); !math.Signbit(s) {
+		t.Fatal("an equal score replaced -0")
+	}
+}
+
+func TestCountBefore(t *testing.T) {
+	for _, lim := range []Limits{{128, 64}, {0, 64}} {
+		z := New()
+		for i := 0; i < 50; i++ {
+			z.Add([]byte(fmt.Sprintf("m%02d", i)), float64(i/5), lim)
+		}
+		for s := -1.0; s <= 11; s += 0.5 {
+			want := 0
+			for i := 0; i < 50; i++ {
+				if float64(i/5) < s {
+					want++
+				}
+			}
+			if got := z.CountBefore(func(e Entry) bool { return e.Score < s }); got != want {
+				t.Fatalf("listpack=%v: CountBefore(score < %v) = %d, want %d", z.Listpack(), s, got, want)
+			}
+		}
+		if got := z.CountBefore(func(e Entry) bool { return e.Score < 3 || e.Score == 3 && e.Member < "m17" }); got != 17 {
+			t.Fatalf("CountBefore by member = %d, want 17", got)
+		}
+	}
+}
+
+func TestCloneIsIndependent(t *testing.T) {
+	for _, lim := range []Limits{{128, 64}, {0, 64}} {
+		z := New()
+		var m model
+		for i := 0; i < 40; i++ {
+			z.Add([]byte(fmt.Sprint(i)), float64(i%7), lim)
+			m = append(m, Entry{fmt.Sprint(i), float64(i % 7)})
+		}
+		c := z.Clone().(*ZSet)
+		if c.Listpack() != z.Listpack() {
+			t.Fatal("Clone changed the encoding")
+		}
+		c.Add([]byte("new"), 1, lim)
+		c.Remove([]byte("3"))
+		z.Add([]byte("0"), 100, lim)
+		m[0].Score = 100
+		check(t, z, m, lim.MaxEntries > 0)
+		if c.Len() != 40 {
+			t.Fatalf("clone Len = %d", c.Len())
+		}
+		if s, _ := c.Score([]byte("0")); s != 0 {
+			t.Fatal("clone saw the original's change")
+		}
+	}
+}
+
+func TestBuild(t *testing.T) {
+	entries := []Entry{{"b", 2}, {"a", 2}, {"c", math.Copysign(0, -1)}}
+	z := Build(append([]Entry(nil), entries...), Limits{128, 64})
+	if !z.Listpack() {
+		t.Fatal("a small result was not built small")
+	}
+	check(t, z, model{{"b", 2}, {"a", 2}, {"c", 0}}, true)
+	z = Build(append([]Entry(nil), entries...), Limits{2, 64})
+	if z.Listpack() {
+		t.Fatal("a result over the entry limit was built small")
+	}
+	if s, _ := z.Score([]byte("c")); !math.Signbit(s) {
+		t.Fatal("the large encoding lost -0")
+	}
+	z = Build([]Entry{{"long", 1}}, Limits{128, 3})
+	if z.Listpack() {
+		t.Fatal("a result with a long member was built small")
+	}
+}
+
+func TestScan(t *testing.T) {
+	z := New()
+	lim := Limits{0, 64}
+	want := map[string]bool{}
+	for i := 0; i < 500; i++ {
+		k := fmt.Sprint("k", i)
+		z.Add([]byte(k), float64(i), lim)
+		want[k] = true
+	}
+	seen := map[string]bool{}
+	cursor := uint64(0)
+	for {
+		cursor = z.Scan(cursor, func(e Entry) { seen[e.Member] = true })
+		if cursor == 0 {
+			break
+		}
+	}
+	if len(seen) != len(want) {
+		t.Fatalf("scan saw %d members, want %d", len(seen), len(want))
+	}
+	small := New()
+	small.Add([]byte("x"), 1, Limits{128, 64})
+	n := 0
+	if c := small.Scan(7, func(Entry) { n++ }); c != 0 || n != 1 {
+		t.Fatalf("small scan returned cursor %d after %d entries", c, n)
+	}
+}
