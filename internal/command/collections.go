@@ -60,7 +60,8 @@ func limits(c *Ctx) *encLimits {
 	return l
 }
 
-// parseRandomCount reads the count of HRANDFIELD and SRANDMEMBER: any
+// parseRandomCount reads the count of HRANDFIELD, SRANDMEMBER and
+// ZRANDMEMBER: any
 // integer but the one whose negation overflows.
 func parseRandomCount(c *Ctx, arg []byte) (int64, bool) {
 	n, ok := resp.ParseInt(arg)

@@ -22,7 +22,6 @@ import (
 var (
 	ErrNumkeysPositive = resp.Error("ERR numkeys should be greater than 0")
 	ErrCountPositive   = resp.Error("ERR count should be greater than 0")
-	ErrZRandCountRange = resp.Error("ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807")
 	ErrValueRange      = resp.Error("ERR value is out of range")
 )
 
@@ -242,13 +241,8 @@ func zrandmemberCommand(c *Ctx) {
 		}
 		return
 	}
-	l, ok := resp.ParseInt(c.Args[2])
+	l, ok := parseRandomCount(c, c.Args[2])
 	if !ok {
-		c.Error(ErrNotInt)
-		return
-	}
-	if l == math.MinInt64 {
-		c.Error(ErrZRandCountRange)
 		return
 	}
 	if len(c.Args) > 4 || len(c.Args) == 4 && !c.ArgIs(3, "withscores") {
