@@ -52,6 +52,10 @@ type Ctx struct {
 	// NoBlock is set where a command must not block (inside MULTI or a
 	// script): blocking handlers reply as on timeout instead.
 	NoBlock bool
+	// Resumed is set while the server re-runs a parked command: the
+	// request it blocked with, so the handler can find the State it kept
+	// there (such as what XREAD's "$" meant when it blocked).
+	Resumed *BlockRequest
 }
 
 // Arg returns argument i as a string (allocates; for option parsing).

@@ -144,9 +144,9 @@ func (s *Server) serveReady() {
 				continue
 			}
 			ctx := &w.ctx
-			ctx.Args, ctx.Cmd = b.args, b.cmd
+			ctx.Args, ctx.Cmd, ctx.Resumed = b.args, b.cmd, b.req
 			b.cmd.Fn(ctx)
-			ctx.Args = nil
+			ctx.Args, ctx.Resumed = nil, nil
 			if ctx.Blocked != nil {
 				// Still nothing for it: it keeps its place.
 				ctx.Blocked = nil
