@@ -45,7 +45,6 @@ var (
 	ErrStartID           = resp.Error("ERR invalid start ID for the interval")
 	ErrEndID             = resp.Error("ERR invalid end ID for the interval")
 	ErrXSetIDSmall       = resp.Error("ERR The ID specified in XSETID is smaller than the target stream top item")
-	ErrXSetIDMaxDel      = resp.Error("ERR The ID specified in XSETID is smaller than current max_deleted_entry_id")
 	ErrXSetIDGivenMaxDel = resp.Error("ERR The ID specified in XSETID is smaller than the provided max_deleted_entry_id")
 	ErrXSetIDAdded       = resp.Error("ERR The entries_added specified in XSETID is smaller than the target stream length")
 	ErrEntriesAdded      = resp.Error("ERR entries_added must be positive")
@@ -556,10 +555,6 @@ func xsetidCommand(c *Ctx) {
 	}
 	if s == nil {
 		c.Error(ErrNoSuchKey)
-		return
-	}
-	if id.Less(s.MaxDeletedID) {
-		c.Error(ErrXSetIDMaxDel)
 		return
 	}
 	if s.Len() > 0 {
