@@ -136,19 +136,9 @@ func xgroupCreate(c *Ctx) {
 
 // xgroupSetID is XGROUP SETID key group id|$ [ENTRIESREAD n].
 func xgroupSetID(c *Ctx) {
-	s, g, ok := xgroupTarget(c, true, false)
-	if !ok {
-		return
-	}
+	// Like CREATE's options, these are checked before the key is looked up.
 	if len(c.Args) != 5 && len(c.Args) != 7 {
 		subcommandSyntaxError(c, "XGROUP")
-		return
-	}
-	var id stream.ID
-	if arg := c.Args[4]; len(arg) == 1 && arg[0] == '$' {
-		id = s.LastID
-	} else if id, ok = parseLooseID(arg, 0); !ok {
-		c.Error(ErrStreamID)
 		return
 	}
 	entriesRead := int64(stream.InvalidEntriesRead)
@@ -157,9 +147,22 @@ func xgroupSetID(c *Ctx) {
 			subcommandSyntaxError(c, "XGROUP")
 			return
 		}
-		if entriesRead, ok = parseEntriesRead(c, c.Args[6]); !ok {
+		n, ok := parseEntriesRead(c, c.Args[6])
+		if !ok {
 			return
 		}
+		entriesRead = n
+	}
+	s, g, ok := xgroupTarget(c, true, false)
+	if !ok {
+		return
+	}
+	var id stream.ID
+	if arg := c.Args[4]; len(arg) == 1 && arg[0] == '$' {
+		id = s.LastID
+	} else if id, ok = parseLooseID(arg, 0); !ok {
+		c.Error(ErrStreamID)
+		return
 	}
 	g.LastID, g.EntriesRead = id, entriesRead
 	c.DB.Touch(c.Args[2])
