@@ -1,0 +1,94 @@
+package command
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/respd/respd/internal/ds/stream"
+)
+
+// TestStreamsRESP3 covers what the differential scripts cannot reach
+// while the server speaks only RESP2: XREAD's reply is a map keyed by
+// stream in RESP3, XINFO's records are maps, and the nulls are RESP3's.
+func TestStreamsRESP3(t *testing.T) {
+	c := newStrCtx()
+	c.Proto = 3
+	c.expect(t, "$3\r\n1-1\r\n", "XADD", "s", "1-1", "f", "v")
+	c.expect(t, "%1\r\n$1\r\ns\r\n*1\r\n*2\r\n$3\r\n1-1\r\n*2\r\n$1\r\nf\r\n$1\r\nv\r\n", "XREAD", "STREAMS", "s", "nokey", "0", "0")
+	c.expect(t, "_\r\n", "XREAD", "STREAMS", "s", "1-1")
+	c.expect(t, "_\r\n", "XRANGE", "s", "-", "+", "COUNT", "0")
+	c.expect(t, "_\r\n", "XADD", "nokey", "NOMKSTREAM", "*", "f", "v")
+	c.expect(t, "+OK\r\n", "XGROUP", "CREATE", "s", "g", "$")
+	c.expect(t, "*1\r\n%6\r\n$4\r\nname\r\n$1\r\ng\r\n$9\r\nconsumers\r\n:0\r\n$7\r\npending\r\n:0\r\n$17\r\nlast-delivered-id\r\n$3\r\n1-1\r\n$12\r\nentries-read\r\n_\r\n$3\r\nlag\r\n:0\r\n", "XINFO", "GROUPS", "s")
+	c.expect(t, "*4\r\n:0\r\n_\r\n_\r\n_\r\n", "XPENDING", "s", "g")
+	got := c.do("XINFO", "STREAM", "s")
+	if !strings.HasPrefix(got, "%10\r\n$6\r\nlength\r\n:1\r\n") {
+		t.Fatalf("XINFO STREAM in RESP3: %q", got)
+	}
+	c.DB.Delete([]byte("s"))
+	c.do("XADD", "s", "1-1", "f", "v")
+	c.do("XDEL", "s", "1-1")
+	if got := c.do("XINFO", "STREAM", "s"); !strings.HasSuffix(got, "$11\r\nfirst-entry\r\n_\r\n$10\r\nlast-entry\r\n_\r\n") {
+		t.Fatalf("XINFO STREAM of an empty stream: %q", got)
+	}
+}
+
+// TestStreamsNoBlock: where blocking is not allowed (MULTI, scripts) a
+// read that would block replies as on timeout at once.
+func TestStreamsNoBlock(t *testing.T) {
+	c := newStrCtx()
+	c.NoBlock = true
+	c.expect(t, "*-1\r\n", "XREAD", "BLOCK", "0", "STREAMS", "s", "$")
+	c.do("XGROUP", "CREATE", "s", "g", "$", "MKSTREAM")
+	c.expect(t, "*-1\r\n", "XREADGROUP", "GROUP", "g", "c", "BLOCK", "0", "STREAMS", "s", ">")
+	if c.Blocked != nil {
+		t.Fatal("a command blocked under NoBlock")
+	}
+}
+
+// TestStreamsResume drives the blocking protocol by hand, as the server
+// does: the first run blocks and keeps "$" resolved in its request's
+// State; a re-run (Resumed set) after changes that bring nothing new
+// blocks again, and after an XADD serves exactly the new entry.
+func TestStreamsResume(t *testing.T) {
+	c := newStrCtx()
+	c.do("XADD", "s", "1-1", "f", "old")
+	read := []string{"XREAD", "BLOCK", "5000", "STREAMS", "s", "$"}
+	if got := c.do(read...); got != "" || c.Blocked == nil {
+		t.Fatalf("first run replied %q instead of blocking", got)
+	}
+	req := c.Blocked
+	c.Blocked = nil
+	if req.DeadlineMs != c.DB.Now()+5000 || len(req.Keys) != 1 || string(req.Keys[0]) != "s" {
+		t.Fatalf("block request %+v", req)
+	}
+	rerun := func() string {
+		c.Resumed = req
+		defer func() { c.Resumed = nil }()
+		return c.do(read...)
+	}
+	c.do("XADD", "s", "2-1", "f", "new")
+	c.do("XADD", "s", "3-1", "f", "newer")
+	want := "*1\r\n*2\r\n$1\r\ns\r\n*2\r\n*2\r\n$3\r\n2-1\r\n*2\r\n$1\r\nf\r\n$3\r\nnew\r\n*2\r\n$3\r\n3-1\r\n*2\r\n$1\r\nf\r\n$5\r\nnewer\r\n"
+	if got := rerun(); got != want {
+		t.Fatalf("re-run after XADD: %q, want %q", got, want)
+	}
+	if c.Blocked != nil {
+		t.Fatal("served and blocked")
+	}
+	// Re-run with nothing new: it blocks again rather than reply.
+	c.do("XDEL", "s", "1-1")
+	req.State.(*xreadWait).ids[0] = c.DB.Peek([]byte("s")).Val.(*stream.Stream).LastID
+	if got := rerun(); got != "" || c.Blocked == nil {
+		t.Fatalf("re-run with nothing new replied %q", got)
+	}
+	c.Blocked = nil
+	// The timeout reply is a null array.
+	c.clock.Advance(6 * time.Second)
+	c.B = c.B[:0]
+	req.OnTimeout(&c.Writer)
+	if string(c.B) != "*-1\r\n" {
+		t.Fatalf("timeout reply %q", c.B)
+	}
+}
