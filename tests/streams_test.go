@@ -218,7 +218,8 @@ func TestStreamBlockTimeoutFakeClock(t *testing.T) {
 }
 
 // TestStreamBlockGroupGone: a blocked XREADGROUP whose group is destroyed
-// or whose key is deleted (or overwritten) gets Redis's errors; a plain
+// or whose key is deleted (or overwritten, flushed, swapped away) gets
+// Redis's errors; a plain
 // XREAD on a deleted key keeps waiting for the key to come back.
 func TestStreamBlockGroupGone(t *testing.T) {
 	bothServers(t, func(t *testing.T, addr string) {
@@ -247,6 +248,17 @@ func TestStreamBlockGroupGone(t *testing.T) {
 			t.Fatalf("after SET: %q", got)
 		}
 
+		for _, wipe := range [][]string{{"FLUSHALL"}, {"SWAPDB", "0", "1"}} {
+			ctl.Do("FLUSHALL")
+			setup()
+			r = startReader(t, addr, ctl, 1, "XREADGROUP", "GROUP", "g", "c", "BLOCK", "0", "STREAMS", "s", ">")
+			ctl.Do(wipe...)
+			if got := r.Read(); got != "-UNBLOCKED the stream key no longer exists\r\n" {
+				t.Fatalf("after %v: %q", wipe, got)
+			}
+		}
+
+		ctl.Do("FLUSHALL")
 		setup()
 		r = startReader(t, addr, ctl, 1, "XREAD", "BLOCK", "0", "STREAMS", "s", "$")
 		ctl.Do("SET", "s", "x")
