@@ -130,7 +130,8 @@ func TestStreamBlockDollar(t *testing.T) {
 		ctl.Do("XADD", "s", "5-1", "f", "a")
 		ctl.Do("XADD", "s", "6-1", "f", "b")
 		r := startReader(t, addr, ctl, 1, "XREAD", "BLOCK", "0", "STREAMS", "s", "other", "$", "$")
-		// Each of these re-runs the reader; none serves it.
+		// These change the keys it waits on (the reader is re-run after the
+		// ones that signal a change); none brings it anything new.
 		ctl.Do("XDEL", "s", "5-1")
 		ctl.Do("XTRIM", "s", "MAXLEN", "0")
 		ctl.Do("XGROUP", "CREATE", "s", "g", "0")

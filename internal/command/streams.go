@@ -574,6 +574,7 @@ func xsetidCommand(c *Ctx) {
 	if !maxDel.IsZero() {
 		s.MaxDeletedID = maxDel
 	}
-	c.DB.Touch(key)
+	// Redis 7.0 signals nothing here: neither WATCH nor blocked readers
+	// see XSETID.
 	c.OK()
 }

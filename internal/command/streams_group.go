@@ -130,7 +130,6 @@ func xgroupCreate(c *Ctx) {
 		c.Error(ErrBusyGroup)
 		return
 	}
-	c.DB.Touch(key)
 	c.OK()
 }
 
@@ -165,7 +164,6 @@ func xgroupSetID(c *Ctx) {
 		return
 	}
 	g.LastID, g.EntriesRead = id, entriesRead
-	c.DB.Touch(c.Args[2])
 	c.OK()
 }
 
@@ -181,6 +179,9 @@ func xgroupDestroy(c *Ctx) {
 		return
 	}
 	s.DestroyGroup(c.Args[3])
+	// Readers blocked on the group must wake to their error. Redis
+	// signals them without WATCH seeing a change; the keyspace's change
+	// signal is the only wake-up there is here, so WATCH will see it.
 	c.DB.Touch(c.Args[2])
 	c.Int(1)
 }
@@ -195,7 +196,6 @@ func xgroupCreateConsumer(c *Ctx) {
 		c.Int(0)
 		return
 	}
-	c.DB.Touch(c.Args[2])
 	c.Int(1)
 }
 
@@ -206,13 +206,7 @@ func xgroupDelConsumer(c *Ctx) {
 	if !ok {
 		return
 	}
-	n := g.DeleteConsumer(c.Args[4])
-	if n < 0 {
-		c.Int(0)
-		return
-	}
-	c.DB.Touch(c.Args[2])
-	c.Int(int64(n))
+	c.Int(int64(max(g.DeleteConsumer(c.Args[4]), 0)))
 }
 
 func xgroupHelp(c *Ctx) {
@@ -278,9 +272,6 @@ func xackCommand(c *Ctx) {
 		if g.Ack(id) {
 			n++
 		}
-	}
-	if n > 0 {
-		c.DB.Touch(c.Args[1])
 	}
 	c.Int(n)
 }
@@ -476,10 +467,8 @@ func xclaimCommand(c *Ctx) {
 	if deliveryTime < 0 || deliveryTime > now {
 		deliveryTime = now
 	}
-	changed := false
 	if g.LastID.Less(lastID) {
 		g.LastID = lastID
-		changed = true
 	}
 	var cons *stream.Consumer
 	mark := len(c.B)
@@ -490,7 +479,6 @@ func xclaimCommand(c *Ctx) {
 			// The entry is gone: it can only be dropped from the PEL.
 			if p != nil {
 				g.Remove(p)
-				changed = true
 			}
 			continue
 		}
@@ -513,7 +501,6 @@ func xclaimCommand(c *Ctx) {
 		} else if !justID {
 			p.DeliveryCount++
 		}
-		changed = true
 		if justID {
 			writeID(c, id)
 		} else {
@@ -522,9 +509,6 @@ func xclaimCommand(c *Ctx) {
 		n++
 	}
 	insertHeader(c, mark, '*', n)
-	if changed {
-		c.DB.Touch(c.Args[1])
-	}
 }
 
 // xautoclaimAttempts is how many PEL records XAUTOCLAIM may look at per
@@ -635,8 +619,5 @@ func xautoclaimCommand(c *Ctx) {
 	c.Array(len(deleted))
 	for _, id := range deleted {
 		writeID(c, id)
-	}
-	if n > 0 || len(deleted) > 0 {
-		c.DB.Touch(c.Args[1])
 	}
 }

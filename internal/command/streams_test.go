@@ -92,3 +92,49 @@ func TestStreamsResume(t *testing.T) {
 		t.Fatalf("timeout reply %q", c.B)
 	}
 }
+
+// TestStreamsChangeSignals pins which commands signal a change to their
+// key (what WATCH and blocked readers see), as observed on Redis 7.0 with
+// WATCH: writes to entries do; group bookkeeping does not, except XGROUP
+// DESTROY, which must wake readers blocked on the group.
+func TestStreamsChangeSignals(t *testing.T) {
+	cases := []struct {
+		cmd    []string
+		signal bool
+	}{
+		{[]string{"XADD", "s", "3-3", "a", "b"}, true},
+		{[]string{"XDEL", "s", "1-1"}, true},
+		{[]string{"XDEL", "s", "9-9"}, false},
+		{[]string{"XTRIM", "s", "MAXLEN", "1"}, true},
+		{[]string{"XTRIM", "s", "MAXLEN", "5"}, false},
+		{[]string{"XSETID", "s", "5-5"}, false},
+		{[]string{"XACK", "s", "g", "1-1"}, false},
+		{[]string{"XCLAIM", "s", "g", "c2", "0", "1-1"}, false},
+		{[]string{"XAUTOCLAIM", "s", "g", "c2", "0", "0"}, false},
+		{[]string{"XREADGROUP", "GROUP", "g", "c", "STREAMS", "s", "0"}, false},
+		{[]string{"XREADGROUP", "GROUP", "g", "c3", "STREAMS", "s", ">"}, false},
+		{[]string{"XGROUP", "SETID", "s", "g", "0"}, false},
+		{[]string{"XGROUP", "CREATECONSUMER", "s", "g", "c9"}, false},
+		{[]string{"XGROUP", "DELCONSUMER", "s", "g", "c"}, false},
+		{[]string{"XGROUP", "CREATE", "s", "g2", "0"}, false},
+		{[]string{"XGROUP", "CREATE", "s", "g2", "0", "MKSTREAM"}, false},
+		{[]string{"XGROUP", "CREATE", "new", "g2", "0", "MKSTREAM"}, true},
+		{[]string{"XGROUP", "DESTROY", "s", "g"}, true},
+	}
+	for _, tc := range cases {
+		c := newStrCtx()
+		c.do("XADD", "s", "1-1", "f", "v")
+		c.do("XADD", "s", "2-1", "f", "v")
+		c.do("XGROUP", "CREATE", "s", "g", "0")
+		c.do("XREADGROUP", "GROUP", "g", "c", "STREAMS", "s", ">")
+		signalled := false
+		c.KS.OnChange = func(db int, key []byte) { signalled = true }
+		reply := c.do(tc.cmd...)
+		if strings.HasPrefix(reply, "-") {
+			t.Fatalf("%v: %q", tc.cmd, reply)
+		}
+		if signalled != tc.signal {
+			t.Errorf("%v signalled a change: %v, want %v", tc.cmd, signalled, tc.signal)
+		}
+	}
+}
