@@ -1,6 +1,7 @@
 package command
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -137,4 +138,64 @@ func TestStreamsChangeSignals(t *testing.T) {
 			t.Errorf("%v signalled a change: %v, want %v", tc.cmd, signalled, tc.signal)
 		}
 	}
+}
+
+// TestStreamsTimes checks the time-dependent replies the differential
+// scripts can only compare by type, on a fake clock: idle times, delivery
+// times and seen-times, in the layout redis-server gives them.
+func TestStreamsTimes(t *testing.T) {
+	c := newStrCtx()
+	t0 := c.DB.Now()
+	ts := func(d int64) string { return ":" + strconv.FormatInt(t0+d, 10) + "\r\n" }
+	c.do("XADD", "s", "1-1", "f", "v")
+	c.do("XADD", "s", "1-2", "f", "w")
+	c.do("XGROUP", "CREATE", "s", "g", "0")
+	c.do("XREADGROUP", "GROUP", "g", "c1", "COUNT", "1", "STREAMS", "s", ">")
+	c.clock.Advance(500 * time.Millisecond)
+	c.expect(t, "*1\r\n*4\r\n$3\r\n1-1\r\n$2\r\nc1\r\n:500\r\n:1\r\n", "XPENDING", "s", "g", "-", "+", "10")
+	c.expect(t, "*1\r\n*4\r\n$3\r\n1-1\r\n$2\r\nc1\r\n:500\r\n:1\r\n", "XPENDING", "s", "g", "IDLE", "500", "-", "+", "10")
+	c.expect(t, "*0\r\n", "XPENDING", "s", "g", "IDLE", "501", "-", "+", "10")
+	c.expect(t, "*1\r\n*6\r\n$4\r\nname\r\n$2\r\nc1\r\n$7\r\npending\r\n:1\r\n$4\r\nidle\r\n:500\r\n", "XINFO", "CONSUMERS", "s", "g")
+	want := "*18\r\n" +
+		"$6\r\nlength\r\n:2\r\n" +
+		"$15\r\nradix-tree-keys\r\n:1\r\n" +
+		"$16\r\nradix-tree-nodes\r\n:2\r\n" +
+		"$17\r\nlast-generated-id\r\n$3\r\n1-2\r\n" +
+		"$20\r\nmax-deleted-entry-id\r\n$3\r\n0-0\r\n" +
+		"$13\r\nentries-added\r\n:2\r\n" +
+		"$23\r\nrecorded-first-entry-id\r\n$3\r\n1-1\r\n" +
+		"$7\r\nentries\r\n*2\r\n*2\r\n$3\r\n1-1\r\n*2\r\n$1\r\nf\r\n$1\r\nv\r\n*2\r\n$3\r\n1-2\r\n*2\r\n$1\r\nf\r\n$1\r\nw\r\n" +
+		"$6\r\ngroups\r\n*1\r\n*14\r\n" +
+		"$4\r\nname\r\n$1\r\ng\r\n" +
+		"$17\r\nlast-delivered-id\r\n$3\r\n1-1\r\n" +
+		"$12\r\nentries-read\r\n:1\r\n" +
+		"$3\r\nlag\r\n:1\r\n" +
+		"$9\r\npel-count\r\n:1\r\n" +
+		"$7\r\npending\r\n*1\r\n*4\r\n$3\r\n1-1\r\n$2\r\nc1\r\n" + ts(0) + ":1\r\n" +
+		"$9\r\nconsumers\r\n*1\r\n*8\r\n" +
+		"$4\r\nname\r\n$2\r\nc1\r\n" +
+		"$9\r\nseen-time\r\n" + ts(0) +
+		"$9\r\npel-count\r\n:1\r\n" +
+		"$7\r\npending\r\n*1\r\n*3\r\n$3\r\n1-1\r\n" + ts(0) + ":1\r\n"
+	c.expect(t, want, "XINFO", "STREAM", "s", "FULL")
+
+	// XCLAIM IDLE sets the delivery time back; TIME sets it outright; the
+	// claim counts as the consumer being seen.
+	c.do("XCLAIM", "s", "g", "c2", "0", "1-1", "IDLE", "100", "JUSTID")
+	c.expect(t, "*1\r\n*4\r\n$3\r\n1-1\r\n$2\r\nc2\r\n:100\r\n:1\r\n", "XPENDING", "s", "g", "-", "+", "10")
+	c.do("XCLAIM", "s", "g", "c2", "0", "1-1", "TIME", strconv.FormatInt(t0, 10))
+	c.expect(t, "*1\r\n*4\r\n$3\r\n1-1\r\n$2\r\nc2\r\n:500\r\n:2\r\n", "XPENDING", "s", "g", "-", "+", "10")
+	c.clock.Advance(250 * time.Millisecond)
+	c.expect(t, "*2\r\n*6\r\n$4\r\nname\r\n$2\r\nc1\r\n$7\r\npending\r\n:0\r\n$4\r\nidle\r\n:750\r\n*6\r\n$4\r\nname\r\n$2\r\nc2\r\n$7\r\npending\r\n:1\r\n$4\r\nidle\r\n:250\r\n", "XINFO", "CONSUMERS", "s", "g")
+	// XAUTOCLAIM takes only what has been idle long enough.
+	c.expect(t, "*3\r\n$3\r\n0-0\r\n*0\r\n*0\r\n", "XAUTOCLAIM", "s", "g", "c3", "751", "0", "JUSTID")
+	c.expect(t, "*3\r\n$3\r\n0-0\r\n*1\r\n$3\r\n1-1\r\n*0\r\n", "XAUTOCLAIM", "s", "g", "c3", "750", "0", "JUSTID")
+
+	// Entry IDs from the clock, and Redis's rule when it goes backwards:
+	// the sequence goes on from the last ID.
+	c.expect(t, "$15\r\n"+strconv.FormatInt(t0+750, 10)+"-0\r\n", "XADD", "auto", "*", "f", "v")
+	c.expect(t, "$15\r\n"+strconv.FormatInt(t0+750, 10)+"-1\r\n", "XADD", "auto", "*", "f", "v")
+	c.do("XADD", "auto", strconv.FormatInt(t0+5000, 10)+"-7", "f", "v")
+	c.clock.Advance(time.Millisecond)
+	c.expect(t, "$15\r\n"+strconv.FormatInt(t0+5000, 10)+"-8\r\n", "XADD", "auto", "*", "f", "v")
 }
