@@ -65,6 +65,7 @@ func (id ID) Append(b []byte) []byte {
 	return strconv.AppendUint(b, id.Seq, 10)
 }
 
+// String is the "ms-seq" form of id.
 func (id ID) String() string { return string(id.Append(nil)) }
 
 // key is id as 16 big-endian bytes: the order of IDs is the order of keys,

@@ -142,20 +142,14 @@ func (s *Stream) Delete(id ID) bool {
 	return true
 }
 
-// edge returns the first (or, with last, the last) live entry's ID.
+// edge returns the first (or, with last, the last) live entry's ID, 0-0
+// when there is none.
 func (s *Stream) edge(last bool) ID {
 	var id ID
-	found := false
-	fn := func(eid ID, _ [][]byte) bool {
-		id, found = eid, true
+	s.Range(ID{}, MaxID, last, func(eid ID, _ [][]byte) bool {
+		id = eid
 		return false
-	}
-	if last {
-		s.Range(ID{}, MaxID, true, fn)
-	} else {
-		s.Range(ID{}, MaxID, false, fn)
-	}
-	_ = found
+	})
 	return id
 }
 
