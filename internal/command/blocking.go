@@ -22,6 +22,10 @@ type BlockRequest struct {
 	DeadlineMs int64
 	// OnTimeout writes the reply for a timed-out wait.
 	OnTimeout func(w *resp.Writer)
+	// State is the handler's own, set after Block and found again in
+	// Ctx.Resumed on each re-run: what the command resolved when it first
+	// blocked and must not resolve again.
+	State any
 }
 
 // Block asks the server to park the client instead of replying. The

@@ -112,6 +112,10 @@ type Ctx struct {
 	// have failed, as Redis 7.0 does for a key that turned into another
 	// type.
 	ReadyKey []byte
+	// Resumed is set while the server re-runs a parked command: the
+	// request it blocked with, so the handler can find the State it kept
+	// there (such as what XREAD's "$" meant when it blocked).
+	Resumed *BlockRequest
 }
 
 // Arg returns argument i as a string (allocates; for option parsing).

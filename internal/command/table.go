@@ -119,7 +119,7 @@ func (c *Command) Has(f Flag) bool { return c.Flags&f == f }
 var families = [][]*Command{
 	connectionCommands, serverCommands, configCommands, transactionCommands, pubsubCommands,
 	stringCommands, keyCommands, hashCommands, setCommands, bitmapCommands, hllCommands,
-	zsetCommands, geoCommands,
+	zsetCommands, geoCommands, streamCommands,
 	slowlogCommands, latencyCommands, debugCommands, memoryCommands,
 }
 

@@ -153,9 +153,9 @@ func (s *Server) serveReady() {
 				continue
 			}
 			ctx := &w.ctx
-			ctx.Args, ctx.Cmd, ctx.ReadyKey = b.args, b.cmd, []byte(rk.key)
+			ctx.Args, ctx.Cmd, ctx.ReadyKey, ctx.Resumed = b.args, b.cmd, []byte(rk.key), b.req
 			b.cmd.Fn(ctx)
-			ctx.Args, ctx.ReadyKey = nil, nil
+			ctx.Args, ctx.ReadyKey, ctx.Resumed = nil, nil, nil
 			if ctx.Blocked != nil {
 				// Still nothing for it: it keeps its place.
 				ctx.Blocked = nil
