@@ -31,23 +31,23 @@ var streamCommands = []*Command{
 
 // Stream errors, with Redis's texts.
 var (
-	ErrStreamID          = resp.Error("ERR Invalid stream ID specified as stream command argument")
-	ErrXAddZeroID        = resp.Error("ERR The ID specified in XADD must be greater than 0-0")
-	ErrXAddSmallID       = resp.Error("ERR The ID specified in XADD is equal or smaller than the target stream top item")
-	ErrStreamExhausted   = resp.Error("ERR The stream has exhausted the last possible ID, unable to add more items")
-	ErrElementsTooLarge  = resp.Error("ERR Elements are too large to be stored")
-	ErrMaxLenNegative    = resp.Error("ERR The MAXLEN argument must be >= 0.")
-	ErrLimitNegative     = resp.Error("ERR The LIMIT argument must be >= 0.")
-	ErrTrimBoth          = resp.Error("ERR syntax error, MAXLEN and MINID options at the same time are not compatible")
-	ErrLimitNoStrategy   = resp.Error("ERR syntax error, LIMIT cannot be used without specifying a trimming strategy")
-	ErrLimitNoApprox     = resp.Error("ERR syntax error, LIMIT cannot be used without the special ~ option")
-	ErrXTrimNoStrategy   = resp.Error("ERR syntax error, XTRIM must be called with a trimming strategy")
-	ErrStartID           = resp.Error("ERR invalid start ID for the interval")
-	ErrEndID             = resp.Error("ERR invalid end ID for the interval")
-	ErrXSetIDSmall       = resp.Error("ERR The ID specified in XSETID is smaller than the target stream top item")
-	ErrXSetIDGivenMaxDel = resp.Error("ERR The ID specified in XSETID is smaller than the provided max_deleted_entry_id")
-	ErrXSetIDAdded       = resp.Error("ERR The entries_added specified in XSETID is smaller than the target stream length")
-	ErrEntriesAdded      = resp.Error("ERR entries_added must be positive")
+	ErrStreamID            = resp.Error("ERR Invalid stream ID specified as stream command argument")
+	ErrXAddZeroID          = resp.Error("ERR The ID specified in XADD must be greater than 0-0")
+	ErrXAddSmallID         = resp.Error("ERR The ID specified in XADD is equal or smaller than the target stream top item")
+	ErrStreamExhausted     = resp.Error("ERR The stream has exhausted the last possible ID, unable to add more items")
+	ErrElementsTooLarge    = resp.Error("ERR Elements are too large to be stored")
+	ErrMaxLenNegative      = resp.Error("ERR The MAXLEN argument must be >= 0.")
+	ErrStreamLimitNegative = resp.Error("ERR The LIMIT argument must be >= 0.")
+	ErrTrimBoth            = resp.Error("ERR syntax error, MAXLEN and MINID options at the same time are not compatible")
+	ErrLimitNoStrategy     = resp.Error("ERR syntax error, LIMIT cannot be used without specifying a trimming strategy")
+	ErrLimitNoApprox       = resp.Error("ERR syntax error, LIMIT cannot be used without the special ~ option")
+	ErrXTrimNoStrategy     = resp.Error("ERR syntax error, XTRIM must be called with a trimming strategy")
+	ErrStartID             = resp.Error("ERR invalid start ID for the interval")
+	ErrEndID               = resp.Error("ERR invalid end ID for the interval")
+	ErrXSetIDSmall         = resp.Error("ERR The ID specified in XSETID is smaller than the target stream top item")
+	ErrXSetIDGivenMaxDel   = resp.Error("ERR The ID specified in XSETID is smaller than the provided max_deleted_entry_id")
+	ErrXSetIDAdded         = resp.Error("ERR The entries_added specified in XSETID is smaller than the target stream length")
+	ErrEntriesAdded        = resp.Error("ERR entries_added must be positive")
 )
 
 // streamFor looks up key's stream. A missing key gives nil and true; a
@@ -253,7 +253,7 @@ func parseTrimArgs(c *Ctx, xadd bool) (a trimArgs, idPos int, ok bool) {
 				return a, 0, false
 			}
 			if n < 0 {
-				c.Error(ErrLimitNegative)
+				c.Error(ErrStreamLimitNegative)
 				return a, 0, false
 			}
 			a.Limit, limitGiven = n, true
