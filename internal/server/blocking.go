@@ -178,7 +178,7 @@ func (s *Server) expireBlocked() {
 	for _, m := range s.block.byKey {
 		for _, list := range m {
 			for _, c := range list {
-				if b := c.blocked; b != nil && b.req.DeadlineMs != 0 && b.req.DeadlineMs <= now && !slices.Contains(due, c) {
+				if b := c.blocked; b != nil && timedOut(b.req.DeadlineMs, now) && !slices.Contains(due, c) {
 					due = append(due, c)
 				}
 			}
@@ -190,13 +190,20 @@ func (s *Server) expireBlocked() {
 	}
 }
 
+// timedOut reports whether a parked command's deadline has passed. The
+// clock is read in whole milliseconds, so "now" may be up to 1 ms behind:
+// waiting for the next millisecond guarantees the full timeout elapsed.
+func timedOut(deadlineMs, nowMs int64) bool {
+	return deadlineMs != 0 && deadlineMs < nowMs
+}
+
 // realDeadline converts a keyspace-clock deadline to a wall-clock one for
 // the connection; 0 means none.
 func (s *Server) realDeadline(ms int64) time.Time {
 	if ms == 0 {
 		return time.Time{}
 	}
-	return time.Now().Add(time.Duration(ms-s.ks.Now()) * time.Millisecond)
+	return time.Now().Add(time.Duration(ms-s.ks.Now()+1) * time.Millisecond)
 }
 
 // isTimeout reports a read interrupted by its deadline: a poke or a

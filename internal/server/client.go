@@ -157,7 +157,7 @@ func (c *client) poked(buf *[]byte, n *int) bool {
 	s := c.s
 	s.mu.Lock()
 	s.ks.Tick()
-	if b := c.blocked; b != nil && b.req.DeadlineMs != 0 && b.req.DeadlineMs <= s.ks.Now() {
+	if b := c.blocked; b != nil && timedOut(b.req.DeadlineMs, s.ks.Now()) {
 		b.req.OnTimeout(&c.ctx.Writer)
 		s.unpark(c)
 	}
