@@ -190,11 +190,10 @@ func (s *Server) expireBlocked() {
 	}
 }
 
-// timedOut reports whether a parked command's deadline has passed. The
-// clock is read in whole milliseconds, so "now" may be up to 1 ms behind:
-// waiting for the next millisecond guarantees the full timeout elapsed.
+// timedOut reports whether a parked command's deadline has passed, in
+// whole milliseconds of the keyspace clock, as Redis counts them.
 func timedOut(deadlineMs, nowMs int64) bool {
-	return deadlineMs != 0 && deadlineMs < nowMs
+	return deadlineMs != 0 && deadlineMs <= nowMs
 }
 
 // realDeadline converts a keyspace-clock deadline to a wall-clock one for
