@@ -404,7 +404,7 @@ func TestRandomOps(t *testing.T) {
 }
 
 // TestMillionElementsFewObjects shows the point of the chunked layout:
-// a million small elements live in a few hundred nodes.
+// a million small elements live in about a thousand nodes.
 func TestMillionElementsFewObjects(t *testing.T) {
 	l := New(-2)
 	for i := range 1_000_000 {
