@@ -52,6 +52,12 @@ type Ctx struct {
 	// NoBlock is set where a command must not block (inside MULTI or a
 	// script): blocking handlers reply as on timeout instead.
 	NoBlock bool
+	// ReadyKey is set while the server re-runs a parked command because
+	// that key changed (nil on a command's first run): a woken command
+	// may serve only from it, and wait on where its first run would
+	// have failed, as Redis 7.0 does for a key that turned into another
+	// type.
+	ReadyKey []byte
 }
 
 // Arg returns argument i as a string (allocates; for option parsing).

@@ -104,7 +104,7 @@ func (c *Command) FullName() string { return c.fullName }
 func (c *Command) Has(f Flag) bool { return c.Flags&f == f }
 
 // families lists every family table; each file owns its own.
-var families = [][]*Command{connectionCommands, serverCommands, configCommands, stringCommands, keyCommands}
+var families = [][]*Command{connectionCommands, serverCommands, configCommands, stringCommands, keyCommands, listCommands}
 
 var table = map[string]*Command{}
 

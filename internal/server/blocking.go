@@ -144,9 +144,9 @@ func (s *Server) serveReady() {
 				continue
 			}
 			ctx := &w.ctx
-			ctx.Args, ctx.Cmd = b.args, b.cmd
+			ctx.Args, ctx.Cmd, ctx.ReadyKey = b.args, b.cmd, []byte(rk.key)
 			b.cmd.Fn(ctx)
-			ctx.Args = nil
+			ctx.Args, ctx.ReadyKey = nil, nil
 			if ctx.Blocked != nil {
 				// Still nothing for it: it keeps its place.
 				ctx.Blocked = nil
