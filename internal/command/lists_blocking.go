@@ -128,7 +128,7 @@ func brpoplpushCommand(c *Ctx) {
 // allowed the reply is the null bulk LMOVE gives: Redis 7.0 answers the
 // two cases differently.
 func blmoveGeneric(c *Ctx, fromHead, toHead bool, deadline int64) {
-	src := c.Args[1 : 2 : 2]
+	src := c.Args[1:2:2]
 	if c.ReadyKey != nil {
 		if readyList(c) != nil {
 			lmoveGeneric(c, fromHead, toHead)
