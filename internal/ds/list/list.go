@@ -36,10 +36,15 @@ const (
 
 // node is one chunk of the list. A plain node (ends == nil) holds exactly
 // one element, data itself; a packed node holds len(ends) >= 1 elements.
+//
+// A packed node's elements lie back to back in data[lo:]; the bytes
+// before lo are room for pushes at the front, so pushing and popping at
+// either end of a node moves no other element.
 type node struct {
 	data []byte
+	lo   int
 	// ends[i] is the offset in data where element i ends; element i
-	// starts where element i-1 ends (or at 0).
+	// starts where element i-1 ends (or at lo).
 	ends []uint32
 }
 
@@ -52,12 +57,15 @@ func (nd *node) count() int {
 	return len(nd.ends)
 }
 
+// live is the number of bytes the node's elements take.
+func (nd *node) live() int { return len(nd.data) - nd.lo }
+
 // size is the node's weight against its budget.
-func (nd *node) size() int { return len(nd.data) + entryOverhead*len(nd.ends) }
+func (nd *node) size() int { return nd.live() + entryOverhead*len(nd.ends) }
 
 func (nd *node) start(i int) int {
 	if i == 0 {
-		return 0
+		return nd.lo
 	}
 	return int(nd.ends[i-1])
 }
@@ -72,12 +80,43 @@ func (nd *node) get(i int) []byte {
 	return nd.data[s:e:e]
 }
 
+// rebase moves a packed node's elements to a new buffer of length
+// head+live and capacity head+live+tail, starting at head.
+func (nd *node) rebase(head, tail int) {
+	live := nd.live()
+	buf := make([]byte, head+live, head+live+tail)
+	copy(buf[head:], nd.data[nd.lo:])
+	d := uint32(head - nd.lo) // wraps when moving down; the sums wrap back
+	for j := range nd.ends {
+		nd.ends[j] += d
+	}
+	nd.data, nd.lo = buf, head
+}
+
 // insert puts v before element i (i == count appends) of a packed node.
 func (nd *node) insert(i int, v []byte) {
+	n := len(v)
+	if i == 0 {
+		if nd.lo < n {
+			// Room for this push and as many bytes again as the node
+			// holds (within its budget), so front pushes are amortized
+			// O(1) like back ones.
+			nd.rebase(n+min(max(nd.live(), 32), 4096), 0)
+		}
+		copy(nd.data[nd.lo-n:], v)
+		nd.ends = slices.Insert(nd.ends, 0, uint32(nd.lo))
+		nd.lo -= n
+		return
+	}
+	if i == len(nd.ends) && cap(nd.data)-len(nd.data) < n && nd.lo > nd.live() {
+		// Appending would grow a buffer that is mostly dead front room
+		// (a node popped at the front, pushed at the back): reclaim it.
+		nd.rebase(0, max(nd.live(), n))
+	}
 	s := nd.start(i)
 	nd.data = slices.Insert(nd.data, s, v...)
-	nd.ends = slices.Insert(nd.ends, i, uint32(s+len(v)))
-	d := uint32(len(v))
+	nd.ends = slices.Insert(nd.ends, i, uint32(s+n))
+	d := uint32(n)
 	for j := i + 1; j < len(nd.ends); j++ {
 		nd.ends[j] += d
 	}
@@ -85,6 +124,11 @@ func (nd *node) insert(i int, v []byte) {
 
 // remove deletes n elements of a packed node starting at element i.
 func (nd *node) remove(i, n int) {
+	if i == 0 {
+		nd.lo = int(nd.ends[n-1])
+		nd.ends = nd.ends[n:]
+		return
+	}
 	s, e := nd.start(i), int(nd.ends[i+n-1])
 	nd.data = slices.Delete(nd.data, s, e)
 	nd.ends = slices.Delete(nd.ends, i, i+n)
@@ -377,10 +421,10 @@ func (l *List) tryMerge(k int) {
 	if a.plain() || b.plain() || a.size()+b.size() > l.budget() || (l.fill >= 0 && a.count()+b.count() > l.fill) {
 		return
 	}
-	base := uint32(len(a.data))
-	a.data = append(a.data, b.data...)
+	d := uint32(len(a.data) - b.lo)
+	a.data = append(a.data, b.data[b.lo:]...)
 	for _, e := range b.ends {
-		a.ends = append(a.ends, e+base)
+		a.ends = append(a.ends, e+d)
 	}
 	l.nodes = slices.Delete(l.nodes, k+1, k+2)
 }
@@ -486,7 +530,13 @@ func (it *Iter) Next() ([]byte, bool) {
 func (l *List) Clone() any {
 	c := &List{n: l.n, fill: l.fill, nodes: make([]*node, len(l.nodes))}
 	for i, nd := range l.nodes {
-		c.nodes[i] = &node{data: bytes.Clone(nd.data), ends: slices.Clone(nd.ends)}
+		cn := &node{data: nd.data, lo: nd.lo, ends: slices.Clone(nd.ends)}
+		if cn.plain() {
+			cn.data = bytes.Clone(nd.data)
+		} else {
+			cn.rebase(0, 0)
+		}
+		c.nodes[i] = cn
 	}
 	return c
 }

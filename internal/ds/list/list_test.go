@@ -430,3 +430,33 @@ func BenchmarkPushPop(b *testing.B) {
 		l.DeleteRange(l.Len()-1, 1)
 	}
 }
+
+// TestQueueKeepsNodesSmall runs a list as a queue (push at the back, pop
+// at the front, and the reverse) so a node's front room keeps moving:
+// its buffer must stay within a small multiple of the node budget.
+func TestQueueKeepsNodesSmall(t *testing.T) {
+	for _, frontPush := range []bool{false, true} {
+		l := New(-2)
+		v := []byte("queued-element")
+		for range 20 {
+			l.PushBack(v)
+		}
+		for range 200_000 {
+			if frontPush {
+				l.PushFront(v)
+				l.PopBack()
+			} else {
+				l.PushBack(v)
+				l.PopFront()
+			}
+		}
+		if l.Len() != 20 {
+			t.Fatalf("Len = %d", l.Len())
+		}
+		for k, nd := range l.nodes {
+			if cap(nd.data) > 2*l.budget() {
+				t.Fatalf("frontPush=%v: node %d holds %d live bytes in a buffer of %d", frontPush, k, nd.live(), cap(nd.data))
+			}
+		}
+	}
+}
