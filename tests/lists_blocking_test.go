@@ -309,3 +309,24 @@ func TestBlockingWithGoRedis(t *testing.T) {
 		t.Fatalf("BLMOVE timeout = %v, %v; want redis.Nil", v, err)
 	}
 }
+
+// TestSwapdbWakesWaiters: SWAPDB brings a list under a waited key, which
+// serves the waiter; FLUSHALL, removing keys, wakes no one.
+func TestSwapdbWakesWaiters(t *testing.T) {
+	in := servertest.Start(t)
+	admin := in.Raw(t)
+	w := block(t, in, admin, "1", "BRPOP", "k", "0")
+	admin.Do("FLUSHALL")
+	expectSilence(t, w, 100*time.Millisecond)
+	admin.Do("SELECT", "1")
+	admin.Do("RPUSH", "k", "from-db1", "tail")
+	expectSilence(t, w, 100*time.Millisecond)
+	if got := admin.Do("SWAPDB", "0", "1"); got != "+OK\r\n" {
+		t.Fatalf("SWAPDB = %q", got)
+	}
+	expect(t, w, "*2\r\n$1\r\nk\r\n$4\r\ntail\r\n")
+	admin.Do("SELECT", "0")
+	if got := admin.Do("LRANGE", "k", "0", "-1"); got != "*1\r\n$8\r\nfrom-db1\r\n" {
+		t.Fatalf("db0 k = %q", got)
+	}
+}
