@@ -330,3 +330,24 @@ func TestSwapdbWakesWaiters(t *testing.T) {
 		t.Fatalf("db0 k = %q", got)
 	}
 }
+
+// TestRepliesAroundAParkAreKept races a push against a client that
+// parks right after other pipelined replies: those replies and the served
+// one must all arrive, in order. (Under -race this also checks that the
+// parked client's output is never touched by two goroutines at once.)
+func TestRepliesAroundAParkAreKept(t *testing.T) {
+	in := servertest.Start(t)
+	pusher := in.Raw(t)
+	for i := range 200 {
+		w := in.Raw(t)
+		w.Write(servertest.Encode("PING") + servertest.Encode("ECHO", "before") + servertest.Encode("BLPOP", "k", "0"))
+		if i%2 == 0 {
+			time.Sleep(time.Duration(i%7) * 100 * time.Microsecond)
+		}
+		pusher.Do("RPUSH", "k", "v")
+		expect(t, w, "+PONG\r\n")
+		expect(t, w, "$6\r\nbefore\r\n")
+		expect(t, w, "*2\r\n$1\r\nk\r\n$1\r\nv\r\n")
+		w.Close()
+	}
+}

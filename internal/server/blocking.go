@@ -90,6 +90,11 @@ func (s *Server) park(c *client, cmd *command.Command, args [][]byte) {
 		b.args = append(b.args, append([]byte(nil), a...))
 	}
 	c.blocked = b
+	// From now on other clients' commands may append this client's reply
+	// to its writer (under the engine lock), so the replies pending from
+	// before go out from a buffer of their own (see waitUnparked).
+	c.pending = c.ctx.Writer.B
+	c.ctx.Writer.B = nil
 	for _, k := range req.Keys {
 		m := s.block.byKey[b.db]
 		m[string(k)] = append(m[string(k)], c)
@@ -195,6 +200,17 @@ func (s *Server) realDeadline(ms int64) time.Time {
 // false when the connection is gone.
 func (c *client) waitUnparked(buf *[]byte, n *int) bool {
 	s := c.s
+	if len(c.pending) > 0 {
+		_, err := c.conn.Write(c.pending)
+		s.stats.netOut.Add(int64(len(c.pending)))
+		if err != nil {
+			s.mu.Lock()
+			s.unpark(c)
+			s.mu.Unlock()
+			return false
+		}
+	}
+	c.pending = nil
 	for {
 		if *n == len(*buf) {
 			*buf = growReadBuf(*buf, *n, 0)

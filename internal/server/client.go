@@ -36,6 +36,9 @@ type client struct {
 	lastMs  int64
 	// blocked is the parked command while the client waits; engine-owned.
 	blocked *blocked
+	// pending is the output produced before the command that parked,
+	// handed from the engine to the client's goroutine at the park.
+	pending []byte
 }
 
 func (s *Server) newClient(conn net.Conn) {
@@ -126,15 +129,16 @@ func (c *client) run(buf *[]byte, n *int) bool {
 			// complete.
 			*n = copy(*buf, (*buf)[consumed:*n])
 		}
-		if !c.flush() || closeNow {
-			return false
+		if parked {
+			// The output belongs to the engine while parked (a served
+			// reply may be appended at any moment): waitUnparked writes
+			// what was pending before the park.
+			if !c.waitUnparked(buf, n) {
+				return false
+			}
+			continue
 		}
-		if !parked {
-			return true
-		}
-		if !c.waitUnparked(buf, n) {
-			return false
-		}
+		return c.flush() && !closeNow
 	}
 }
 
