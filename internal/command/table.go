@@ -118,7 +118,7 @@ func (c *Command) Has(f Flag) bool { return c.Flags&f == f }
 // families lists every family table; each file owns its own.
 var families = [][]*Command{
 	connectionCommands, serverCommands, configCommands, transactionCommands, pubsubCommands,
-	stringCommands, keyCommands, hashCommands, setCommands, bitmapCommands, hllCommands,
+	stringCommands, keyCommands, listCommands, hashCommands, setCommands, bitmapCommands, hllCommands,
 	zsetCommands, geoCommands, streamCommands,
 	slowlogCommands, latencyCommands, debugCommands, memoryCommands,
 }

@@ -21,7 +21,6 @@ import (
 // Errors of the pop and random-member commands, with Redis's texts.
 var (
 	ErrNumkeysPositive = resp.Error("ERR numkeys should be greater than 0")
-	ErrCountPositive   = resp.Error("ERR count should be greater than 0")
 	ErrValueRange      = resp.Error("ERR value is out of range")
 )
 
