@@ -25,26 +25,13 @@ func blockedClients(t *testing.T, c *servertest.Conn) string {
 	return v
 }
 
-// waitBlocked waits until n clients are parked, so tests know the order
-// in which their clients blocked.
-func waitBlocked(t *testing.T, c *servertest.Conn, n string) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for blockedClients(t, c) != n {
-		if time.Now().After(deadline) {
-			t.Fatalf("blocked_clients never reached %s (now %s)", n, blockedClients(t, c))
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 // block sends a blocking command on a fresh connection and waits until
 // the server has parked it (blocked_clients reaches n).
-func block(t *testing.T, in *servertest.Instance, admin *servertest.Conn, n string, args ...string) *servertest.Conn {
+func block(t *testing.T, in *servertest.Instance, admin *servertest.Conn, n int, args ...string) *servertest.Conn {
 	t.Helper()
 	c := in.Raw(t)
 	c.Write(servertest.Encode(args...))
-	waitBlocked(t, admin, n)
+	admin.WaitBlocked(n)
 	return c
 }
 
@@ -68,9 +55,9 @@ func expect(t *testing.T, c *servertest.Conn, want string) {
 func TestBlockedClientsServedFIFO(t *testing.T) {
 	in := servertest.Start(t)
 	admin := in.Raw(t)
-	w1 := block(t, in, admin, "1", "BLPOP", "q", "0")
-	w2 := block(t, in, admin, "2", "BRPOP", "q", "0")
-	w3 := block(t, in, admin, "3", "BLPOP", "other", "q", "0")
+	w1 := block(t, in, admin, 1, "BLPOP", "q", "0")
+	w2 := block(t, in, admin, 2, "BRPOP", "q", "0")
+	w3 := block(t, in, admin, 3, "BLPOP", "other", "q", "0")
 
 	// Successive pushes go to the waiters in the order they blocked.
 	if got := admin.Do("RPUSH", "q", "first"); got != ":1\r\n" {
@@ -82,16 +69,16 @@ func TestBlockedClientsServedFIFO(t *testing.T) {
 	expect(t, w2, "*2\r\n$1\r\nq\r\n$6\r\nsecond\r\n")
 	admin.Do("LPUSH", "q", "third")
 	expect(t, w3, "*2\r\n$1\r\nq\r\n$5\r\nthird\r\n")
-	waitBlocked(t, admin, "0")
+	admin.WaitBlocked(0)
 	if got := admin.Do("EXISTS", "q"); got != ":0\r\n" {
 		t.Fatalf("every element was served, yet EXISTS q = %q", got)
 	}
 
 	// One push of several elements serves several waiters, one each, in
 	// order, each from its own end.
-	w1 = block(t, in, admin, "1", "BLPOP", "q", "0")
-	w2 = block(t, in, admin, "2", "BRPOP", "q", "0")
-	w3 = block(t, in, admin, "3", "BLPOP", "q", "0")
+	w1 = block(t, in, admin, 1, "BLPOP", "q", "0")
+	w2 = block(t, in, admin, 2, "BRPOP", "q", "0")
+	w3 = block(t, in, admin, 3, "BLPOP", "q", "0")
 	admin.Do("RPUSH", "q", "a", "b", "c", "d")
 	expect(t, w1, "*2\r\n$1\r\nq\r\n$1\r\na\r\n")
 	expect(t, w2, "*2\r\n$1\r\nq\r\n$1\r\nd\r\n")
@@ -104,8 +91,8 @@ func TestBlockedClientsServedFIFO(t *testing.T) {
 func TestOneElementToExactlyOneWaiter(t *testing.T) {
 	in := servertest.Start(t)
 	admin := in.Raw(t)
-	w1 := block(t, in, admin, "1", "BLPOP", "k", "0")
-	w2 := block(t, in, admin, "2", "BLPOP", "k", "0")
+	w1 := block(t, in, admin, 1, "BLPOP", "k", "0")
+	w2 := block(t, in, admin, 2, "BLPOP", "k", "0")
 	admin.Do("RPUSH", "k", "only")
 	expect(t, w1, "*2\r\n$1\r\nk\r\n$4\r\nonly\r\n")
 	expectSilence(t, w2, 100*time.Millisecond)
@@ -122,10 +109,10 @@ func TestOneElementToExactlyOneWaiter(t *testing.T) {
 func TestDisconnectedWaiterIsSkipped(t *testing.T) {
 	in := servertest.Start(t)
 	admin := in.Raw(t)
-	gone := block(t, in, admin, "1", "BLPOP", "k", "0")
-	w := block(t, in, admin, "2", "BRPOPLPUSH", "k", "dst", "0")
+	gone := block(t, in, admin, 1, "BLPOP", "k", "0")
+	w := block(t, in, admin, 2, "BRPOPLPUSH", "k", "dst", "0")
 	gone.Close()
-	waitBlocked(t, admin, "1")
+	admin.WaitBlocked(1)
 	admin.Do("RPUSH", "k", "v")
 	expect(t, w, "$1\r\nv\r\n")
 	if got := admin.Do("LRANGE", "dst", "0", "-1"); got != "*1\r\n$1\r\nv\r\n" {
@@ -164,7 +151,7 @@ func TestBlockingTimeoutsReturnNullArray(t *testing.T) {
 func TestBlockingZeroWaitsUntilPush(t *testing.T) {
 	in := servertest.Start(t)
 	admin := in.Raw(t)
-	w := block(t, in, admin, "1", "BLPOP", "k", "0")
+	w := block(t, in, admin, 1, "BLPOP", "k", "0")
 	expectSilence(t, w, 1200*time.Millisecond)
 	admin.Do("LPUSH", "k", "late")
 	expect(t, w, "*2\r\n$1\r\nk\r\n$4\r\nlate\r\n")
@@ -173,9 +160,9 @@ func TestBlockingZeroWaitsUntilPush(t *testing.T) {
 func TestBlmoveChainWakesNextWaiter(t *testing.T) {
 	in := servertest.Start(t)
 	admin := in.Raw(t)
-	mover := block(t, in, admin, "1", "BLMOVE", "src", "mid", "LEFT", "RIGHT", "0")
-	mover2 := block(t, in, admin, "2", "BRPOPLPUSH", "mid", "end", "0")
-	popper := block(t, in, admin, "3", "BLPOP", "end", "0")
+	mover := block(t, in, admin, 1, "BLMOVE", "src", "mid", "LEFT", "RIGHT", "0")
+	mover2 := block(t, in, admin, 2, "BRPOPLPUSH", "mid", "end", "0")
+	popper := block(t, in, admin, 3, "BLPOP", "end", "0")
 	admin.Do("RPUSH", "src", "x")
 	expect(t, mover, "$1\r\nx\r\n")
 	expect(t, mover2, "$1\r\nx\r\n")
@@ -190,7 +177,7 @@ func TestPipelinedCommandAfterBlpopRunsAfterIt(t *testing.T) {
 	admin := in.Raw(t)
 	w := in.Raw(t)
 	w.Write(servertest.Encode("BLPOP", "k", "0") + servertest.Encode("LLEN", "k") + servertest.Encode("PING"))
-	waitBlocked(t, admin, "1")
+	admin.WaitBlocked(1)
 	expectSilence(t, w, 100*time.Millisecond)
 	admin.Do("RPUSH", "k", "a", "b")
 	// LLEN runs after BLPOP took its element.
@@ -202,7 +189,7 @@ func TestPipelinedCommandAfterBlpopRunsAfterIt(t *testing.T) {
 func TestBlockingTimeoutByFakeClock(t *testing.T) {
 	in := servertest.StartFake(t)
 	admin := in.Raw(t)
-	w := block(t, in, admin, "1", "BLPOP", "k", "10")
+	w := block(t, in, admin, 1, "BLPOP", "k", "10")
 	in.Clock.Advance(9 * time.Second)
 	// The cron runs ten times a second; give it a few runs.
 	expectSilence(t, w, 300*time.Millisecond)
@@ -212,10 +199,10 @@ func TestBlockingTimeoutByFakeClock(t *testing.T) {
 	if took := time.Since(start); took > 2*time.Second {
 		t.Fatalf("the cron took %v to time the client out", took)
 	}
-	waitBlocked(t, admin, "0")
+	admin.WaitBlocked(0)
 
 	// A fractional timeout, too: 1.5 s is 1500 ms.
-	w = block(t, in, admin, "1", "BRPOP", "k", "1.5")
+	w = block(t, in, admin, 1, "BRPOP", "k", "1.5")
 	in.Clock.Advance(1499 * time.Millisecond)
 	expectSilence(t, w, 300*time.Millisecond)
 	in.Clock.Advance(time.Millisecond)
@@ -228,7 +215,7 @@ func TestBlockingTimeoutByFakeClock(t *testing.T) {
 func TestWaiterKeepsWaitingWhenKeyTurnsToOtherType(t *testing.T) {
 	in := servertest.Start(t)
 	admin := in.Raw(t)
-	w := block(t, in, admin, "1", "BLPOP", "k1", "k2", "0")
+	w := block(t, in, admin, 1, "BLPOP", "k1", "k2", "0")
 	admin.Do("SET", "k1", "string")
 	expectSilence(t, w, 100*time.Millisecond)
 	admin.Do("RPUSH", "k2", "v")
@@ -243,8 +230,8 @@ func TestWokenBlmoveOntoStringFails(t *testing.T) {
 	in := servertest.Start(t)
 	admin := in.Raw(t)
 	admin.Do("SET", "dst", "string")
-	w := block(t, in, admin, "1", "BLMOVE", "src", "dst", "LEFT", "LEFT", "0")
-	next := block(t, in, admin, "2", "BLPOP", "src", "0")
+	w := block(t, in, admin, 1, "BLMOVE", "src", "dst", "LEFT", "LEFT", "0")
+	next := block(t, in, admin, 2, "BLPOP", "src", "0")
 	admin.Do("RPUSH", "src", "v")
 	expect(t, w, "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n")
 	expect(t, next, "*2\r\n$3\r\nsrc\r\n$1\r\nv\r\n")
@@ -253,7 +240,7 @@ func TestWokenBlmoveOntoStringFails(t *testing.T) {
 func TestBlmpopWokenWithCount(t *testing.T) {
 	in := servertest.Start(t)
 	admin := in.Raw(t)
-	w := block(t, in, admin, "1", "BLMPOP", "0", "2", "a", "b", "RIGHT", "COUNT", "2")
+	w := block(t, in, admin, 1, "BLMPOP", "0", "2", "a", "b", "RIGHT", "COUNT", "2")
 	admin.Do("RPUSH", "b", "1", "2", "3")
 	expect(t, w, "*2\r\n$1\r\nb\r\n*2\r\n$1\r\n3\r\n$1\r\n2\r\n")
 	if got := admin.Do("LRANGE", "b", "0", "-1"); got != "*1\r\n$1\r\n1\r\n" {
@@ -269,7 +256,7 @@ func TestWaitersAreServedPerDatabase(t *testing.T) {
 		t.Fatal(got)
 	}
 	w.Write(servertest.Encode("BLPOP", "k", "0"))
-	waitBlocked(t, admin, "1")
+	admin.WaitBlocked(1)
 	admin.Do("RPUSH", "k", "db0")
 	expectSilence(t, w, 100*time.Millisecond)
 	admin.Do("SELECT", "1")
@@ -291,7 +278,7 @@ func TestBlockingWithGoRedis(t *testing.T) {
 		}
 		got <- v
 	}()
-	waitBlocked(t, in.Raw(t), "1")
+	in.Raw(t).WaitBlocked(1)
 	if err := producer.RPush(ctx, "jobs", "job-1").Err(); err != nil {
 		t.Fatal(err)
 	}
@@ -315,7 +302,7 @@ func TestBlockingWithGoRedis(t *testing.T) {
 func TestSwapdbWakesWaiters(t *testing.T) {
 	in := servertest.Start(t)
 	admin := in.Raw(t)
-	w := block(t, in, admin, "1", "BRPOP", "k", "0")
+	w := block(t, in, admin, 1, "BRPOP", "k", "0")
 	admin.Do("FLUSHALL")
 	expectSilence(t, w, 100*time.Millisecond)
 	admin.Do("SELECT", "1")

@@ -1,7 +1,6 @@
 package tests
 
 import (
-	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -24,25 +23,6 @@ func entryReply(key string, entries ...[2]string) string {
 
 func bulk(s string) string { return "$" + strconv.Itoa(len(s)) + "\r\n" + s + "\r\n" }
 
-var blockedRe = regexp.MustCompile(`blocked_clients:(\d+)`)
-
-// waitBlocked waits until n clients are parked, so readers started one
-// after another are known to be queued in that order.
-func waitBlocked(t *testing.T, ctl *servertest.Conn, n int) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		info := ctl.Do("INFO", "clients")
-		m := blockedRe.FindStringSubmatch(info)
-		if m != nil && m[1] == strconv.Itoa(n) {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("never saw %d blocked clients; last INFO: %q", n, info)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
-}
 
 // startReader sends a blocking command on a new connection and waits until
 // the server has parked it (the count of blocked clients reaches n).
@@ -50,7 +30,7 @@ func startReader(t *testing.T, addr string, ctl *servertest.Conn, n int, args ..
 	t.Helper()
 	r := servertest.Dial(t, addr)
 	r.Write(servertest.Encode(args...))
-	waitBlocked(t, ctl, n)
+	ctl.WaitBlocked(n)
 	return r
 }
 
@@ -82,7 +62,7 @@ func TestStreamBlockGroupFIFO(t *testing.T) {
 			if got, want := r.Read(), entryReply("s", [2]string{id, "v" + id}); got != want {
 				t.Fatalf("reader %d got %q, want %q", i+1, got, want)
 			}
-			waitBlocked(t, ctl, 2-i)
+			ctl.WaitBlocked(2-i)
 		}
 		// Each consumer has its one entry pending.
 		want := "*4\r\n:3\r\n$3\r\n1-1\r\n$3\r\n3-1\r\n*3\r\n*2\r\n$2\r\nc1\r\n$1\r\n1\r\n*2\r\n$2\r\nc2\r\n$1\r\n1\r\n*2\r\n$2\r\nc3\r\n$1\r\n1\r\n"
@@ -116,7 +96,7 @@ func TestStreamBlockAllReaders(t *testing.T) {
 				t.Fatalf("reader %d got %q, want %q", i+1, got, want)
 			}
 		}
-		waitBlocked(t, ctl, 0)
+		ctl.WaitBlocked(0)
 	})
 }
 
@@ -137,7 +117,7 @@ func TestStreamBlockDollar(t *testing.T) {
 		ctl.Do("XGROUP", "CREATE", "s", "g", "0")
 		ctl.Do("SET", "other", "x")
 		ctl.Do("DEL", "other")
-		waitBlocked(t, ctl, 1)
+		ctl.WaitBlocked(1)
 		// "other" did not exist: its "$" is 0-0, so any entry serves.
 		ctl.Do("XADD", "other", "1-1", "f", "first")
 		if got, want := r.Read(), entryReply("other", [2]string{"1-1", "first"}); got != want {
@@ -267,7 +247,7 @@ func TestStreamBlockGroupGone(t *testing.T) {
 		ctl.Do("SET", "s", "x")
 		ctl.Do("DEL", "s")
 		ctl.Do("XADD", "s", "1-0", "f", "too old")
-		waitBlocked(t, ctl, 1)
+		ctl.WaitBlocked(1)
 		ctl.Do("XADD", "s", "2-0", "f", "new")
 		// The reader blocked past 1-1: of the new stream, only 2-0 is after it.
 		if got, want := r.Read(), entryReply("s", [2]string{"2-0", "new"}); got != want {

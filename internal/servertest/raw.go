@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -142,4 +143,23 @@ func readValue(r *bufio.Reader, out *[]byte) error {
 		return nil
 	}
 	return fmt.Errorf("unknown reply type %q", kind)
+}
+
+// WaitBlocked polls INFO clients on this connection until exactly n
+// clients are parked by blocking commands, so a test knows the order in
+// which its clients blocked. It fails the test after 5 seconds.
+func (c *Conn) WaitBlocked(n int) {
+	c.t.Helper()
+	want := "blocked_clients:" + strconv.Itoa(n) + "\r\n"
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		info := c.Do("INFO", "clients")
+		if strings.Contains(info, want) {
+			return
+		}
+		if time.Now().After(deadline) {
+			c.t.Fatalf("never saw %d blocked clients; last INFO: %q", n, info)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
 }
