@@ -235,7 +235,9 @@ func isTemporary(err error) bool {
 
 func (s *Server) cron() {
 	defer s.wg.Done()
+	s.mu.Lock() // CONFIG SET writes the configuration under the engine lock
 	hz := s.cfg.Int("hz")
+	s.mu.Unlock()
 	if hz <= 0 {
 		hz = 10
 	}
