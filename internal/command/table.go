@@ -119,7 +119,7 @@ func (c *Command) Has(f Flag) bool { return c.Flags&f == f }
 var families = [][]*Command{
 	connectionCommands, serverCommands, configCommands, transactionCommands, pubsubCommands,
 	stringCommands, keyCommands, listCommands, hashCommands, setCommands, bitmapCommands, hllCommands,
-	zsetCommands, geoCommands, streamCommands,
+	zsetCommands, geoCommands, streamCommands, sortCommands,
 	slowlogCommands, latencyCommands, debugCommands, memoryCommands,
 }
 
