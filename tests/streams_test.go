@@ -23,7 +23,6 @@ func entryReply(key string, entries ...[2]string) string {
 
 func bulk(s string) string { return "$" + strconv.Itoa(len(s)) + "\r\n" + s + "\r\n" }
 
-
 // startReader sends a blocking command on a new connection and waits until
 // the server has parked it (the count of blocked clients reaches n).
 func startReader(t *testing.T, addr string, ctl *servertest.Conn, n int, args ...string) *servertest.Conn {
@@ -62,7 +61,7 @@ func TestStreamBlockGroupFIFO(t *testing.T) {
 			if got, want := r.Read(), entryReply("s", [2]string{id, "v" + id}); got != want {
 				t.Fatalf("reader %d got %q, want %q", i+1, got, want)
 			}
-			ctl.WaitBlocked(2-i)
+			ctl.WaitBlocked(2 - i)
 		}
 		// Each consumer has its one entry pending.
 		want := "*4\r\n:3\r\n$3\r\n1-1\r\n$3\r\n3-1\r\n*3\r\n*2\r\n$2\r\nc1\r\n$1\r\n1\r\n*2\r\n$2\r\nc2\r\n$1\r\n1\r\n*2\r\n$2\r\nc3\r\n$1\r\n1\r\n"

@@ -28,7 +28,7 @@ type sortItem struct {
 }
 
 type sortOptions struct {
-	desc, alpha, dontSort bool
+	desc, alpha, dontSort  bool
 	limitStart, limitCount int64
 	by                     []byte
 	gets                   [][]byte
