@@ -82,14 +82,16 @@ func RunScript(t *testing.T, addr, oracle, file string) {
 		theirs.Write(req)
 		for i := 0; i < replies; i++ {
 			got, want := ours.Read(), theirs.Read()
-			if !sameReply(mode, got, want) {
+			if !SameReply(mode, got, want) {
 				t.Errorf("%s:%d: %s (reply %d)\n respd: %q\n redis: %q", filepath.Base(file), n+1, line, i+1, got, want)
 			}
 		}
 	}
 }
 
-func sameReply(mode, got, want string) bool {
+// SameReply compares two raw replies under a script mode: "" exact,
+// "sorted" array elements as a multiset, "type" only the reply type.
+func SameReply(mode, got, want string) bool {
 	switch mode {
 	case "", "exact":
 		return got == want
