@@ -77,3 +77,11 @@ func (c *Ctx) Notify(class NotifyClass, event string, key []byte) {
 	}
 	c.Host.Notify(class, event, key, c.DB.ID)
 }
+
+// NotifyIn is Notify for a key of database db (MOVE, COPY ... DB).
+func (c *Ctx) NotifyIn(db int, class NotifyClass, event string, key []byte) {
+	if c.Notifying == nil || *c.Notifying&class == 0 {
+		return
+	}
+	c.Host.Notify(class, event, key, db)
+}
