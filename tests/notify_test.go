@@ -42,7 +42,7 @@ var notifyCases = []struct {
 	{"sets", "KEA", []string{
 		"SADD s a b c d", "SADD s a", "SREM s a", "SREM s zz", "SMOVE s t b", "SMOVE s t zz", "SADD u c x",
 		"SINTERSTORE i s u", "SUNIONSTORE un s u", "SDIFFSTORE df s u", "SINTERSTORE i nokey s", "SDIFFSTORE df s s",
-		"SPOP u", "SPOP t 5", "SREM s c d", "SADD r a b c", "SPOP r 2", "SMOVE r r2 c",
+		"SPOP u", "SPOP t 5", "SREM s c d", "SADD r a b c", "SPOP r 2", "SADD q a", "SMOVE q q2 a",
 	}},
 	{"zsets", "KEA", []string{
 		"ZADD z 1 a 2 b 3 c 4 d 5 e", "ZADD z 1 a", "ZADD z INCR 2 a", "ZINCRBY z 1 b", "ZREM z a nothere",
@@ -60,6 +60,18 @@ var notifyCases = []struct {
 	}},
 	// Lazy expiry, in the order the keys are read (the cron is off: its
 	// sampling order is Redis's hash order).
+	{"bits-hll-geo", "KEA", []string{
+		"SETBIT b 3 1", "SETBIT b 3 1", "SETBIT b 3 0", "BITFIELD bf SET u8 0 255", "BITFIELD bf GET u8 0",
+		"BITFIELD bf OVERFLOW FAIL INCRBY u8 0 10", "BITOP OR o b bf", "BITOP AND o nokey nokey2", "BITOP AND o nokey",
+		"PFADD h a b", "PFADD h a", "PFADD h2 c", "PFMERGE h3 h h2", "PFCOUNT h", "GEOADD g 13.36 38.11 p 15.08 37.50 q",
+		"GEOSEARCHSTORE gs g FROMLONLAT 15 37 BYRADIUS 200 km ASC", "GEORADIUS g 15 37 200 km STORE gr",
+		"GEOSEARCHSTORE gs g FROMLONLAT 0 0 BYRADIUS 1 km ASC", "GEOSEARCHSTORE gs nokey FROMLONLAT 0 0 BYRADIUS 1 km ASC",
+		"GEORADIUS g 15 37 200 km STOREDIST gd",
+	}},
+	{"blocking-and-multi", "KEA", []string{
+		"RPUSH src a b", "BLMOVE src dst RIGHT LEFT 1", "BRPOPLPUSH src dst 1", "BLMPOP 1 dst LEFT COUNT 5",
+		"ZADD z 1 a 2 b", "BZMPOP 1 1 z MAX COUNT 5", "MULTI", "SET m 1", "INCR m", "DEL m", "EXEC",
+	}},
 	{"expired", "KEA", []string{
 		"DEBUG SET-ACTIVE-EXPIRE 0", "SET e 1 PX 30", "SET f 1 PX 30", "RPUSH l a", "PEXPIRE l 30", "!sleep 120",
 		"GET e", "EXISTS f", "LLEN l", "SET g 1 PX 30", "!sleep 60", "SET g 2", "DEBUG SET-ACTIVE-EXPIRE 1",

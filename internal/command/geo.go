@@ -476,7 +476,9 @@ func geoSearchGeneric(c *Ctx, src int, flags int) {
 	}
 	if z == nil {
 		if storeKey != nil {
-			c.DB.Delete(storeKey)
+			if c.DB.Delete(storeKey) {
+				c.Notify(NotifyGeneric, "del", storeKey)
+			}
 			c.Int(0)
 		} else {
 			c.Array(0)
