@@ -82,6 +82,11 @@ var notifyCases = []struct {
 		"SET a 1", "SET a 2", "RPUSH l a", "RPUSH l b", "RENAME a b", "SET c 1", "RENAME b c", "COPY c d",
 		"COPY c d REPLACE", "APPEND e x", "INCR n",
 	}},
+	{"keymiss", "KEm", []string{
+		"GET a", "SET a 1", "GET a", "MGET a b c", "EXISTS b", "TYPE b", "TTL b", "LRANGE l 0 -1", "HGET h f",
+		"SMEMBERS s", "ZSCORE z m", "XRANGE x - +", "STRLEN b", "GETRANGE b 0 1", "OBJECT ENCODING b", "MEMORY USAGE b", "DEL b", "INCR c",
+		"LPUSH l a", "LPOP nol", "PFCOUNT nohll", "SCARD s", "SISMEMBER s a", "ZCARD z", "HLEN h", "LLEN l", "GETDEL b",
+	}},
 	{"new-only", "Kn", []string{"SET a 1", "SET a 2", "SADD s a", "DEL a"}},
 	{"keyspace-only", "K$", []string{"SET a 1", "INCR a", "LPUSH l a", "DEL a"}},
 	{"keyevent-only", "Eg", []string{"SET a 1", "DEL a", "SET b 1", "EXPIRE b 10", "PERSIST b"}},

@@ -1,5 +1,7 @@
 package command
 
+import "github.com/respd/respd/internal/keyspace"
+
 // NotifyClass is a set of keyspace-event classes, as the letters of
 // notify-keyspace-events select them.
 type NotifyClass uint32
@@ -84,4 +86,14 @@ func (c *Ctx) NotifyIn(db int, class NotifyClass, event string, key []byte) {
 		return
 	}
 	c.Host.Notify(class, event, key, db)
+}
+
+// lookupNoNotify is LookupNoTouch without a "keymiss" event, as Redis
+// looks keys up for OBJECT and MEMORY USAGE.
+func lookupNoNotify(c *Ctx, key []byte) *keyspace.Object {
+	hook := c.KS.OnMiss
+	c.KS.OnMiss = nil
+	o := c.DB.LookupNoTouch(key)
+	c.KS.OnMiss = hook
+	return o
 }

@@ -35,6 +35,9 @@ type Keyspace struct {
 	// OnNew, when set, is called when a key is added that did not exist
 	// (keyspace "new" events); left nil while nobody listens.
 	OnNew func(db int, key []byte)
+	// OnMiss, when set, is called when a read counted as a miss finds no
+	// key (keyspace "keymiss" events); left nil while nobody listens.
+	OnMiss func(db int, key []byte)
 	// unshared bounds how many stored objects have Unshared set (deleting
 	// one does not decrement it), so Touch looks for the flag to clear
 	// only after a COPY made one.
@@ -138,6 +141,9 @@ func (d *DB) Lookup(key []byte) *Object {
 	o := d.Peek(key)
 	if o == nil {
 		d.ks.Stats.Misses++
+		if d.ks.OnMiss != nil {
+			d.ks.OnMiss(d.ID, key)
+		}
 		return nil
 	}
 	d.ks.Stats.Hits++
@@ -152,6 +158,9 @@ func (d *DB) LookupNoTouch(key []byte) *Object {
 	o := d.Peek(key)
 	if o == nil {
 		d.ks.Stats.Misses++
+		if d.ks.OnMiss != nil {
+			d.ks.OnMiss(d.ID, key)
+		}
 		return nil
 	}
 	d.ks.Stats.Hits++

@@ -26,11 +26,19 @@ func (s *Server) initNotify() {
 		if m&command.NotifyNew != 0 {
 			s.ks.OnNew = s.keyAdded
 		}
+		s.ks.OnMiss = nil
+		if m&command.NotifyKeyMiss != 0 {
+			s.ks.OnMiss = s.keyMissed
+		}
 	})
 }
 
 func (s *Server) keyExpired(db int, key string) {
 	s.Notify(command.NotifyExpired, "expired", []byte(key), db)
+}
+
+func (s *Server) keyMissed(db int, key []byte) {
+	s.Notify(command.NotifyKeyMiss, "keymiss", key, db)
 }
 
 func (s *Server) keyAdded(db int, key []byte) {
