@@ -10,7 +10,9 @@ import (
 
 // notifyCases are command sequences whose keyspace events respd must
 // publish exactly as Redis does: same channels, messages and order.
-// Commands are split on spaces; "!sleep MS" pauses.
+// Commands are split on spaces; "!sleep MS" pauses; "!block CMD" sends
+// CMD on a second connection and waits until it blocks (its reply is read
+// at the end).
 var notifyCases = []struct {
 	name   string
 	config string
@@ -72,6 +74,16 @@ var notifyCases = []struct {
 		"RPUSH src a b", "BLMOVE src dst RIGHT LEFT 1", "BRPOPLPUSH src dst 1", "BLMPOP 1 dst LEFT COUNT 5",
 		"ZADD z 1 a 2 b", "BZMPOP 1 1 z MAX COUNT 5", "MULTI", "SET m 1", "INCR m", "DEL m", "EXEC",
 	}},
+	// Clients served when another pushes: the push's event comes first.
+	{"blocked-served", "KEA", []string{
+		"!block BLPOP l 5", "RPUSH l a b", "!block BLMOVE src dst LEFT RIGHT 5", "LPUSH src x",
+		"!block BZPOPMIN z 5", "ZADD z 1 a", "!block XREAD BLOCK 5000 STREAMS x $", "XADD x 1-1 f v",
+	}},
+	{"flush-swap", "KEA", []string{"SET a 1", "FLUSHDB", "SET b 1", "SWAPDB 0 1", "SELECT 1", "SET c 1", "FLUSHALL"}},
+	{"set-options", "KEA", []string{
+		"SET a 1 NX", "SET a 2 NX", "SET a 3 XX GET", "SET b 1 XX", "SET a 4 EXAT 1", "SET c 5 PXAT 99999999999999",
+		"SET c 6 KEEPTTL GET", "GETEX c", "GETEX c PX 5000", "GETEX nokey PERSIST",
+	}},
 	{"expired", "KEA", []string{
 		"DEBUG SET-ACTIVE-EXPIRE 0", "SET e 1 PX 30", "SET f 1 PX 30", "RPUSH l a", "PEXPIRE l 30", "!sleep 120",
 		"GET e", "EXISTS f", "LLEN l", "SET g 1 PX 30", "!sleep 60", "SET g 2", "DEBUG SET-ACTIVE-EXPIRE 1",
@@ -105,11 +117,15 @@ func TestNotifyDifferential(t *testing.T) {
 			got, gotReplies := notifyEvents(t, in.Addr, tc.config, tc.cmds)
 			for i := range wantReplies {
 				g, w := gotReplies[i], wantReplies[i]
-				if strings.HasPrefix(tc.cmds[i], "SPOP") && g != "" && w != "" {
+				what := "blocked command"
+				if i < len(tc.cmds) {
+					what = tc.cmds[i]
+				}
+				if strings.HasPrefix(what, "SPOP") && g != "" && w != "" {
 					g, w = g[:1], w[:1] // random members: the reply type only
 				}
 				if g != w {
-					t.Errorf("%s: respd replied %q, redis %q", tc.cmds[i], gotReplies[i], wantReplies[i])
+					t.Errorf("%s: respd replied %q, redis %q", what, gotReplies[i], wantReplies[i])
 				}
 			}
 			if tc.name != "off" && tc.name != "no-channel" && len(want) == 0 {
@@ -141,7 +157,17 @@ func notifyEvents(t *testing.T, addr, config string, cmds []string) (events, rep
 	sub := servertest.Dial(t, addr)
 	defer sub.Close()
 	sub.Do("PSUBSCRIBE", "__key*__:*")
+	var blocked []*servertest.Conn
 	for _, cmd := range cmds {
+		if rest, ok := strings.CutPrefix(cmd, "!block "); ok {
+			b := servertest.Dial(t, addr)
+			defer b.Close()
+			b.Write(servertest.Encode(strings.Fields(rest)...))
+			c.WaitBlocked(1)
+			blocked = append(blocked, b)
+			replies = append(replies, "")
+			continue
+		}
 		if ms, ok := strings.CutPrefix(cmd, "!sleep "); ok {
 			d, _ := time.ParseDuration(ms + "ms")
 			time.Sleep(d)
@@ -155,6 +181,9 @@ func notifyEvents(t *testing.T, addr, config string, cmds []string) (events, rep
 			}
 		}
 		replies = append(replies, c.Do(args...))
+	}
+	for _, b := range blocked {
+		replies = append(replies, b.Read())
 	}
 	c.Do("PUBLISH", notifyEnd, "end")
 	for {
