@@ -57,7 +57,7 @@ var notifyCases = []struct {
 		"XADD x 1-1 f v", "XADD x 2-1 f v", "XADD x 3-1 f v", "XADD x MAXLEN 2 4-1 f v", "XTRIM x MAXLEN 1",
 		"XTRIM x MAXLEN 5", "XDEL x 4-1", "XDEL x 9-9", "XGROUP CREATE x g 0", "XGROUP CREATE nx g $ MKSTREAM",
 		"XGROUP CREATECONSUMER x g c2", "XADD x 5-1 f v", "XREADGROUP GROUP g c COUNT 5 STREAMS x >",
-		"XCLAIM x g c3 0 5-1", "XAUTOCLAIM x g c4 0 0", "XGROUP DELCONSUMER x g c2", "XGROUP SETID x g 0",
+		"XREADGROUP GROUP g c9 STREAMS x >", "XREADGROUP GROUP g c9 STREAMS x 0", "XCLAIM x g c3 0 5-1", "XAUTOCLAIM x g c4 0 0", "XGROUP DELCONSUMER x g c2", "XGROUP SETID x g 0",
 		"XSETID x 9-9", "XGROUP DESTROY x g", "XADD x NOMKSTREAM 10-1 f v", "XADD nos NOMKSTREAM * f v",
 	}},
 	// Lazy expiry, in the order the keys are read (the cron is off: its
