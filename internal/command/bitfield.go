@@ -115,6 +115,7 @@ func bitfieldGeneric(c *Ctx, readOnly bool) {
 		}
 	}
 
+	changed := false
 	c.Array(len(ops))
 	for _, f := range ops {
 		if f.op == fieldGet {
@@ -173,9 +174,14 @@ func bitfieldGeneric(c *Ctx, readOnly bool) {
 		}
 		c.Int(int64(reply))
 		setField(o.Str, f.offset, f.bits, stored)
+		changed = true
 	}
 	if writes {
 		c.DB.Touch(args[1])
+	}
+	if changed {
+		// Only writes that happened count: Redis skips FAIL overflows.
+		c.Notify(NotifyString, "setbit", args[1])
 	}
 }
 

@@ -95,6 +95,7 @@ func setbitCommand(c *Ctx) {
 			o.Str[n] &^= mask
 		}
 		c.DB.Touch(key)
+		c.Notify(NotifyString, "setbit", key)
 	}
 	if old {
 		c.Int(1)
@@ -376,7 +377,9 @@ func bitopCommand(c *Ctx) {
 	}
 	dst := c.Args[2]
 	if maxLen == 0 {
-		c.DB.Delete(dst)
+		if c.DB.Delete(dst) {
+			c.Notify(NotifyGeneric, "del", dst)
+		}
 		c.Int(0)
 		return
 	}
@@ -412,5 +415,6 @@ func bitopCommand(c *Ctx) {
 		}
 	}
 	c.DB.Set(dst, &keyspace.Object{Type: keyspace.TypeString, Enc: keyspace.EncRaw, Str: res}, false)
+	c.Notify(NotifyString, "set", dst)
 	c.Int(int64(maxLen))
 }

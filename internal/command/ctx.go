@@ -62,6 +62,9 @@ type Host interface {
 	SetActiveExpire(on bool)
 	// MemoryStats reports the server's memory figures (MEMORY STATS).
 	MemoryStats() MemoryStats
+	// Notify publishes a keyspace event (see Ctx.Notify, which checks
+	// the class first).
+	Notify(class NotifyClass, event string, key []byte, db int)
 }
 
 // Conn is the connection-level state machine the server keeps for a
@@ -116,6 +119,9 @@ type Ctx struct {
 	// request it blocked with, so the handler can find the State it kept
 	// there (such as what XREAD's "$" meant when it blocked).
 	Resumed *BlockRequest
+	// Notifying points at the server's enabled event classes (zero
+	// unless K or E is on too), so Notify costs one test when off.
+	Notifying *NotifyClass
 }
 
 // Arg returns argument i as a string (allocates; for option parsing).

@@ -108,8 +108,10 @@ func expireGeneric(c *Ctx, relative bool, unit int64) {
 	}
 	if when <= c.DB.Now() && !c.KS.Replica {
 		c.DB.Delete(key)
+		c.Notify(NotifyGeneric, "del", key)
 	} else {
 		c.DB.SetExpire(key, when)
+		c.Notify(NotifyGeneric, "expire", key)
 	}
 	c.Int(1)
 }
@@ -146,6 +148,7 @@ func ttlGeneric(c *Ctx, ms, abs bool) {
 func persistCommand(c *Ctx) {
 	key := c.Args[1]
 	if c.DB.LookupWrite(key) != nil && c.DB.Persist(key) {
+		c.Notify(NotifyGeneric, "persist", key)
 		c.Int(1)
 		return
 	}

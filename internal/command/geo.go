@@ -476,7 +476,9 @@ func geoSearchGeneric(c *Ctx, src int, flags int) {
 	}
 	if z == nil {
 		if storeKey != nil {
-			c.DB.Delete(storeKey)
+			if c.DB.Delete(storeKey) {
+				c.Notify(NotifyGeneric, "del", storeKey)
+			}
 			c.Int(0)
 		} else {
 			c.Array(0)
@@ -521,7 +523,11 @@ func geoSearchGeneric(c *Ctx, src int, flags int) {
 			}
 			entries = append(entries, zset.Entry{Member: p.member, Score: score})
 		}
-		storeZSet(c, storeKey, zset.Build(entries, zsetLimits(c)))
+		event := "georadiusstore"
+		if EqualFold(c.Args[0][:min(len(c.Args[0]), 9)], "geosearch") {
+			event = "geosearchstore"
+		}
+		storeZSet(c, storeKey, zset.Build(entries, zsetLimits(c)), event)
 		c.Int(int64(len(points)))
 		return
 	}

@@ -94,14 +94,16 @@ func openHash(c *Ctx, key []byte) (hashWriter, bool) {
 
 func (w *hashWriter) set(field, value []byte) bool { return w.h.Set(field, value, w.lim) }
 
-// done stores a new hash or signals the change to an existing one.
-func (w *hashWriter) done(c *Ctx) {
+// done stores a new hash or signals the change to an existing one, and
+// publishes event.
+func (w *hashWriter) done(c *Ctx, event string) {
 	if w.o == nil {
 		c.DB.Set(w.key, &keyspace.Object{Type: keyspace.TypeHash, Enc: hashEncoding(w.h), Val: w.h}, false)
-		return
+	} else {
+		w.o.Enc = hashEncoding(w.h)
+		c.DB.Touch(w.key)
 	}
-	w.o.Enc = hashEncoding(w.h)
-	c.DB.Touch(w.key)
+	c.Notify(NotifyHash, event, w.key)
 }
 
 func hsetCommand(c *Ctx)  { hset(c, false) }
@@ -124,7 +126,7 @@ func hset(c *Ctx, ok bool) {
 			added++
 		}
 	}
-	w.done(c)
+	w.done(c, "hset")
 	if ok {
 		c.OK()
 	} else {
@@ -142,7 +144,7 @@ func hsetnxCommand(c *Ctx) {
 		return
 	}
 	w.set(c.Args[2], c.Args[3])
-	w.done(c)
+	w.done(c, "hset")
 	c.Int(1)
 }
 
@@ -195,6 +197,8 @@ func hdelCommand(c *Ctx) {
 			n++
 			if h.Len() == 0 {
 				c.DB.Delete(key)
+				c.Notify(NotifyHash, "hdel", key)
+				c.Notify(NotifyGeneric, "del", key)
 				c.Int(n)
 				return
 			}
@@ -202,6 +206,7 @@ func hdelCommand(c *Ctx) {
 	}
 	if n > 0 {
 		c.DB.Touch(key)
+		c.Notify(NotifyHash, "hdel", key)
 	}
 	c.Int(n)
 }
@@ -266,7 +271,7 @@ func hincrbyCommand(c *Ctx) {
 	cur += by
 	var buf [20]byte
 	w.set(c.Args[2], strconv.AppendInt(buf[:0], cur, 10))
-	w.done(c)
+	w.done(c, "hincrby")
 	c.Int(cur)
 }
 
@@ -300,7 +305,7 @@ func hincrbyfloatCommand(c *Ctx) {
 	}
 	s := sum.format()
 	w.set(c.Args[2], s)
-	w.done(c)
+	w.done(c, "hincrbyfloat")
 	c.Bulk(s)
 }
 

@@ -78,6 +78,7 @@ func pfaddCommand(c *Ctx) {
 	if updated {
 		hll.Invalidate(o.Str)
 		c.DB.Touch(key)
+		c.Notify(NotifyString, "pfadd", key)
 		c.Int(1)
 	} else {
 		c.Int(0)
@@ -170,6 +171,7 @@ func pfmergeCommand(c *Ctx) {
 	}
 	hll.Invalidate(o.Str)
 	c.DB.Touch(dst)
+	c.Notify(NotifyString, "pfadd", dst)
 	c.OK()
 }
 

@@ -46,6 +46,7 @@ func delCommand(c *Ctx) {
 	n := int64(0)
 	for _, k := range c.Args[1:] {
 		if c.DB.Delete(k) {
+			c.Notify(NotifyGeneric, "del", k)
 			n++
 		}
 	}
@@ -121,7 +122,12 @@ func rename(c *Ctx, nx bool) {
 		c.Int(0)
 		return
 	}
+	// Redis deletes an existing destination and adds the key anew,
+	// which is a "new" event.
+	c.DB.Delete(dst)
 	c.DB.Relocate(src, c.DB, dst)
+	c.Notify(NotifyGeneric, "rename_from", src)
+	c.Notify(NotifyGeneric, "rename_to", dst)
 	if nx {
 		c.Int(1)
 	} else {
@@ -198,10 +204,12 @@ func copyCommand(c *Ctx) {
 		c.Int(0)
 		return
 	}
+	to.Delete(dst) // replaced keys are added anew ("new" event)
 	to.Set(dst, o.Copy(), false)
 	if at >= 0 {
 		to.SetExpire(dst, at)
 	}
+	c.NotifyIn(to.ID, NotifyGeneric, "copy_to", dst)
 	c.Int(1)
 }
 
@@ -226,6 +234,8 @@ func moveCommand(c *Ctx) {
 		return
 	}
 	c.DB.Relocate(key, to, key)
+	c.Notify(NotifyGeneric, "move_from", key)
+	c.NotifyIn(to.ID, NotifyGeneric, "move_to", key)
 	c.Int(1)
 }
 

@@ -66,14 +66,35 @@ func storeList(c *Ctx, key []byte, l *list.List) {
 	c.DB.Set(key, &keyspace.Object{Type: keyspace.TypeList, Enc: keyspace.EncQuicklist, Val: l}, false)
 }
 
-// listDone records an in-place change to key's list: a list left empty
-// is deleted, as Redis never keeps empty lists.
-func listDone(c *Ctx, key []byte, l *list.List) {
+// listDone records an in-place change to key's list and publishes event
+// for it: a list left empty is then deleted (a "del" event), as Redis
+// never keeps empty lists.
+func listDone(c *Ctx, key []byte, l *list.List, event string) {
 	if l.Len() == 0 {
 		c.DB.Delete(key)
 	} else {
 		c.DB.Touch(key)
 	}
+	c.Notify(NotifyList, event, key)
+	if l.Len() == 0 {
+		c.Notify(NotifyGeneric, "del", key)
+	}
+}
+
+// popEvent names a pop from one end of a list.
+func popEvent(head bool) string {
+	if head {
+		return "lpop"
+	}
+	return "rpop"
+}
+
+// pushEvent names a push to one end of a list.
+func pushEvent(head bool) string {
+	if head {
+		return "lpush"
+	}
+	return "rpush"
 }
 
 // asList returns o's list; for a value of another type it replies
@@ -162,6 +183,7 @@ func pushGeneric(c *Ctx, head, onlyExisting bool) {
 	} else {
 		c.DB.Touch(key)
 	}
+	c.Notify(NotifyList, pushEvent(head), key)
 	c.Int(int64(l.Len()))
 }
 
@@ -212,7 +234,7 @@ func popGeneric(c *Ctx, head bool) {
 	} else {
 		popRangeReply(c, l, head, count)
 	}
-	listDone(c, key, l)
+	listDone(c, key, l, popEvent(head))
 }
 
 // popRangeReply pops up to count elements from one end of l, replying
@@ -356,6 +378,7 @@ func lsetCommand(c *Ctx) {
 	}
 	l.Set(idx, c.Args[3])
 	c.DB.Touch(key)
+	c.Notify(NotifyList, "lset", key)
 	c.OK()
 }
 
@@ -397,6 +420,7 @@ func linsertCommand(c *Ctx) {
 		}
 	}
 	c.DB.Touch(key)
+	c.Notify(NotifyList, "linsert", key)
 	c.Int(int64(l.Len()))
 }
 
@@ -429,7 +453,7 @@ func lremCommand(c *Ctx) {
 		removed = l.Remove(c.Args[3], limitInt(count), fromTail)
 	}
 	if removed > 0 {
-		listDone(c, key, l)
+		listDone(c, key, l, "lrem")
 	}
 	c.Int(int64(removed))
 }
@@ -468,7 +492,7 @@ func ltrimCommand(c *Ctx) {
 		l.DeleteRange(from+n, l.Len()-from-n)
 		l.DeleteRange(0, from)
 	}
-	listDone(c, key, l)
+	listDone(c, key, l, "ltrim")
 	c.OK()
 }
 
@@ -626,9 +650,12 @@ func lmoveGeneric(c *Ctx, fromHead, toHead bool) {
 	} else {
 		c.DB.Touch(dstKey)
 	}
+	c.Notify(NotifyList, pushEvent(toHead), dstKey)
 	c.Bulk(v)
 	if src != dst {
-		listDone(c, srcKey, src)
+		listDone(c, srcKey, src, popEvent(fromHead))
+	} else {
+		c.Notify(NotifyList, popEvent(fromHead), srcKey)
 	}
 }
 
@@ -698,5 +725,5 @@ func popWithKeyReply(c *Ctx, key []byte, l *list.List, head bool, count int64) {
 	c.Array(2)
 	c.Bulk(key)
 	popRangeReply(c, l, head, count)
-	listDone(c, key, l)
+	listDone(c, key, l, popEvent(head))
 }

@@ -93,7 +93,7 @@ func servePop(c *Ctx, key []byte, l *list.List, head bool, count int64) {
 		c.Bulk(l.Back())
 		l.DeleteRange(l.Len()-1, 1)
 	}
-	listDone(c, key, l)
+	listDone(c, key, l, popEvent(head))
 }
 
 // blmoveCommand is BLMOVE source destination LEFT|RIGHT LEFT|RIGHT

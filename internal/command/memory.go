@@ -77,7 +77,7 @@ func memoryUsage(c *Ctx) {
 		c.Error(ErrSyntax)
 		return
 	}
-	o := c.DB.LookupNoTouch(c.Args[2])
+	o := lookupNoNotify(c, c.Args[2])
 	if o == nil {
 		c.Null()
 		return

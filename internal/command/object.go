@@ -35,7 +35,7 @@ const (
 // objectKey looks up OBJECT's key, replying nil when it is missing. The
 // lookup does not count as an access.
 func objectKey(c *Ctx) *keyspace.Object {
-	o := c.DB.LookupNoTouch(c.Args[2])
+	o := lookupNoNotify(c, c.Args[2])
 	if o == nil {
 		c.Null()
 	}

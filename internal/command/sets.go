@@ -77,14 +77,18 @@ func newSetObject(s *set.Set) *keyspace.Object {
 // setChanged records an in-place change of the set under key: its
 // encoding may have moved on, and watchers must hear of it. An emptied
 // set is deleted, as no key holds an empty set.
-func setChanged(c *Ctx, key []byte, o *keyspace.Object) {
+// event is published for key, then "del" when the set went away.
+func setChanged(c *Ctx, key []byte, o *keyspace.Object, event string) {
 	s := o.Val.(*set.Set)
 	if s.Len() == 0 {
 		c.DB.Delete(key)
+		c.Notify(NotifySet, event, key)
+		c.Notify(NotifyGeneric, "del", key)
 		return
 	}
 	o.Enc = setEncoding(s)
 	c.DB.Touch(key)
+	c.Notify(NotifySet, event, key)
 }
 
 func saddCommand(c *Ctx) {
@@ -107,8 +111,9 @@ func saddCommand(c *Ctx) {
 	switch {
 	case fresh:
 		c.DB.Set(key, newSetObject(s), false)
+		c.Notify(NotifySet, "sadd", key)
 	case added > 0:
-		setChanged(c, key, o)
+		setChanged(c, key, o, "sadd")
 	}
 	c.Int(added)
 }
@@ -133,7 +138,7 @@ func sremCommand(c *Ctx) {
 		}
 	}
 	if n > 0 {
-		setChanged(c, key, o)
+		setChanged(c, key, o, "srem")
 	}
 	c.Int(n)
 }
@@ -219,7 +224,7 @@ func spopCommand(c *Ctx) {
 		return
 	}
 	c.Bulk(s.Pop())
-	setChanged(c, key, o)
+	setChanged(c, key, o, "spop")
 }
 
 // spopCount pops count distinct members, choosing as Redis does how: all
@@ -245,6 +250,8 @@ func spopCount(c *Ctx, key []byte) {
 	if n >= size {
 		replySet(c, unionOf(c, []*set.Set{s}))
 		c.DB.Delete(key)
+		c.Notify(NotifySet, "spop", key)
+		c.Notify(NotifyGeneric, "del", key)
 		return
 	}
 	remaining := size - n
@@ -253,7 +260,7 @@ func spopCount(c *Ctx, key []byte) {
 		for ; n > 0; n-- {
 			c.Bulk(s.Pop())
 		}
-		setChanged(c, key, o)
+		setChanged(c, key, o, "spop")
 		return
 	}
 	kept := set.New()
@@ -266,7 +273,7 @@ func spopCount(c *Ctx, key []byte) {
 		return true
 	})
 	o.Val = kept
-	setChanged(c, key, o)
+	setChanged(c, key, o, "spop")
 }
 
 // parsePositive reads a count that must be a non-negative integer.
@@ -359,14 +366,15 @@ func smoveCommand(c *Ctx) {
 		c.Int(0)
 		return
 	}
-	setChanged(c, src, so)
+	setChanged(c, src, so, "srem")
 	max := limits(c).maxIntset
 	if ds == nil {
 		ds = set.New()
 		ds.Add(m, max)
 		c.DB.Set(dst, newSetObject(ds), false)
+		c.Notify(NotifySet, "sadd", dst)
 	} else if ds.Add(m, max) {
-		setChanged(c, dst, do)
+		setChanged(c, dst, do, "sadd")
 	}
 	c.Int(1)
 }

@@ -38,13 +38,17 @@ func loadSets(c *Ctx, keys [][]byte) ([]*set.Set, bool) {
 
 // storeSet makes s the value of dst and replies with its size; an empty
 // result deletes dst instead.
-func storeSet(c *Ctx, dst []byte, s *set.Set) {
+// event names the storing command for keyspace notifications.
+func storeSet(c *Ctx, dst []byte, s *set.Set, event string) {
 	if s.Len() == 0 {
-		c.DB.Delete(dst)
+		if c.DB.Delete(dst) {
+			c.Notify(NotifyGeneric, "del", dst)
+		}
 		c.Int(0)
 		return
 	}
 	c.DB.Set(dst, newSetObject(s), false)
+	c.Notify(NotifySet, event, dst)
 	c.Int(int64(s.Len()))
 }
 
@@ -89,7 +93,9 @@ func sinter(c *Ctx, keys [][]byte, dst []byte, cardOnly bool, limit int64) {
 	if slices.Contains(sets, nil) {
 		switch {
 		case dst != nil:
-			c.DB.Delete(dst)
+			if c.DB.Delete(dst) {
+				c.Notify(NotifyGeneric, "del", dst)
+			}
 			c.Int(0)
 		case cardOnly:
 			c.Int(0)
@@ -128,7 +134,7 @@ func sinter(c *Ctx, keys [][]byte, dst []byte, cardOnly bool, limit int64) {
 	case cardOnly:
 		c.Int(card)
 	case dst != nil:
-		storeSet(c, dst, out)
+		storeSet(c, dst, out, "sinterstore")
 	default:
 		c.Set(int(card))
 		c.B = append(c.B, replied...)
@@ -177,7 +183,11 @@ func sunionDiff(c *Ctx, keys [][]byte, dst []byte, diff bool) {
 		out = difference(c, sets)
 	}
 	if dst != nil {
-		storeSet(c, dst, out)
+		event := "sunionstore"
+		if diff {
+			event = "sdiffstore"
+		}
+		storeSet(c, dst, out, event)
 		return
 	}
 	replySet(c, out)

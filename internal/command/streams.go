@@ -351,10 +351,15 @@ func xaddCommand(c *Ctx) {
 	}
 	s.Add(id, fields, nodeLimits(c))
 	writeID(c, id)
+	trimmed := int64(0)
 	if a.strategy {
-		s.Trim(a.TrimArgs)
+		trimmed = s.Trim(a.TrimArgs)
 	}
 	c.DB.Touch(key)
+	c.Notify(NotifyStream, "xadd", key)
+	if trimmed > 0 {
+		c.Notify(NotifyStream, "xtrim", key)
+	}
 }
 
 // nextStreamID picks the new entry's ID: from the clock for "*" (the
@@ -483,6 +488,7 @@ func xdelCommand(c *Ctx) {
 	}
 	if deleted > 0 {
 		c.DB.Touch(key)
+		c.Notify(NotifyStream, "xdel", key)
 	}
 	c.Int(deleted)
 }
@@ -505,6 +511,7 @@ func xtrimCommand(c *Ctx) {
 	n := s.Trim(a.TrimArgs)
 	if n > 0 {
 		c.DB.Touch(key)
+		c.Notify(NotifyStream, "xtrim", key)
 	}
 	c.Int(n)
 }
@@ -575,6 +582,7 @@ func xsetidCommand(c *Ctx) {
 		s.MaxDeletedID = maxDel
 	}
 	// Redis 7.0 signals nothing here: neither WATCH nor blocked readers
-	// see XSETID.
+	// see XSETID; only the keyspace event goes out.
+	c.Notify(NotifyStream, "xsetid", key)
 	c.OK()
 }

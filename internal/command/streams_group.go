@@ -130,6 +130,7 @@ func xgroupCreate(c *Ctx) {
 		c.Error(ErrBusyGroup)
 		return
 	}
+	c.Notify(NotifyStream, "xgroup-create", key)
 	c.OK()
 }
 
@@ -164,6 +165,7 @@ func xgroupSetID(c *Ctx) {
 		return
 	}
 	g.LastID, g.EntriesRead = id, entriesRead
+	c.Notify(NotifyStream, "xgroup-setid", c.Args[2])
 	c.OK()
 }
 
@@ -183,6 +185,7 @@ func xgroupDestroy(c *Ctx) {
 	// signals them without WATCH seeing a change; the keyspace's change
 	// signal is the only wake-up there is here, so WATCH will see it.
 	c.DB.Touch(c.Args[2])
+	c.Notify(NotifyStream, "xgroup-destroy", c.Args[2])
 	c.Int(1)
 }
 
@@ -196,6 +199,7 @@ func xgroupCreateConsumer(c *Ctx) {
 		c.Int(0)
 		return
 	}
+	c.Notify(NotifyStream, "xgroup-createconsumer", c.Args[2])
 	c.Int(1)
 }
 
@@ -206,7 +210,11 @@ func xgroupDelConsumer(c *Ctx) {
 	if !ok {
 		return
 	}
-	c.Int(int64(max(g.DeleteConsumer(c.Args[4]), 0)))
+	pending := g.DeleteConsumer(c.Args[4])
+	if pending >= 0 {
+		c.Notify(NotifyStream, "xgroup-delconsumer", c.Args[2])
+	}
+	c.Int(int64(max(pending, 0)))
 }
 
 func xgroupHelp(c *Ctx) {
@@ -492,7 +500,7 @@ func xclaimCommand(c *Ctx) {
 			continue
 		}
 		if cons == nil {
-			cons = touchConsumer(g, c.Args[3], now)
+			cons = touchConsumer(c, c.Args[1], g, c.Args[3], now)
 		}
 		g.Assign(p, cons)
 		p.DeliveryTime = deliveryTime
@@ -592,7 +600,7 @@ func xautoclaimCommand(c *Ctx) {
 			count--
 		} else if minIdle == 0 || now-p.DeliveryTime >= minIdle {
 			if cons == nil {
-				cons = touchConsumer(g, c.Args[3], now)
+				cons = touchConsumer(c, c.Args[1], g, c.Args[3], now)
 			}
 			g.Assign(p, cons)
 			p.DeliveryTime = now

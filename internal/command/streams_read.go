@@ -186,7 +186,7 @@ func xread(c *Ctx, isGroup bool) {
 		}
 		served++
 		writeStreamHeader(c, a.keys[i])
-		serveStream(c, s, groups[i], a, after, a.count, history)
+		serveStream(c, a.keys[i], s, groups[i], a, after, a.count, history)
 	}
 	if served > 0 {
 		if c.Proto >= 3 {
@@ -244,7 +244,7 @@ func xreadResume(c *Ctx, a xreadArgs, w *xreadWait) {
 			c.Array(1)
 		}
 		writeStreamHeader(c, key)
-		serveStream(c, s, g, a, after, count, false)
+		serveStream(c, key, s, g, a, after, count, false)
 		return
 	}
 	c.Block(a.keys, a.deadline, func(w *resp.Writer) { w.NullArray() })
@@ -264,11 +264,11 @@ func writeStreamHeader(c *Ctx, key []byte) {
 // counter move on and, unless NOACK, each entry becomes pending for the
 // consumer (created if need be). With history it instead replays the
 // consumer's own pending entries after after, deleted ones as nil.
-func serveStream(c *Ctx, s *stream.Stream, g *stream.Group, a xreadArgs, after stream.ID, count int64, history bool) {
+func serveStream(c *Ctx, key []byte, s *stream.Stream, g *stream.Group, a xreadArgs, after stream.ID, count int64, history bool) {
 	now := c.DB.Now()
 	var consumer *stream.Consumer
 	if g != nil {
-		consumer = touchConsumer(g, a.consumer, now)
+		consumer = touchConsumer(c, key, g, a.consumer, now)
 	}
 	start, ok := after.Incr()
 	mark := len(c.B)
@@ -307,12 +307,14 @@ func serveStream(c *Ctx, s *stream.Stream, g *stream.Group, a xreadArgs, after s
 	insertHeader(c, mark, '*', int(n))
 }
 
-// touchConsumer returns the named consumer, marked seen now, creating it
-// if need be.
-func touchConsumer(g *stream.Group, name []byte, now int64) *stream.Consumer {
+// touchConsumer returns the named consumer of key's group g, marked seen
+// now, creating it if need be (an "xgroup-createconsumer" event).
+func touchConsumer(c *Ctx, key []byte, g *stream.Group, name []byte, now int64) *stream.Consumer {
 	cons, created := g.CreateConsumer(name, now)
 	if !created {
 		cons.SeenTime = now
+	} else {
+		c.Notify(NotifyStream, "xgroup-createconsumer", key)
 	}
 	return cons
 }

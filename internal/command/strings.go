@@ -226,8 +226,10 @@ func setGeneric(c *Ctx, opts setOpt, key, val, expire []byte, cmd string, intRep
 		}
 	}
 	c.DB.SetString(key, val, opts&optKeepTTL != 0)
+	c.Notify(NotifyString, "set", key)
 	if expire != nil {
 		c.DB.SetExpire(key, at)
+		c.Notify(NotifyGeneric, "expire", key)
 	}
 	if opts&optGet == 0 {
 		if intReply {
@@ -263,10 +265,14 @@ func getexCommand(c *Ctx) {
 	case opts&(optEXAT|optPXAT) != 0 && at <= c.DB.Now() && !c.KS.Replica:
 		// An absolute time already past deletes the key right away.
 		c.DB.Delete(key)
+		c.Notify(NotifyGeneric, "del", key)
 	case expire != nil:
 		c.DB.SetExpire(key, at)
+		c.Notify(NotifyGeneric, "expire", key)
 	case opts&optPersist != 0:
-		c.DB.Persist(key)
+		if c.DB.Persist(key) {
+			c.Notify(NotifyGeneric, "persist", key)
+		}
 	}
 }
 
@@ -282,6 +288,7 @@ func getdelCommand(c *Ctx) {
 	}
 	c.Bulk(o.Str)
 	c.DB.Delete(key)
+	c.Notify(NotifyGeneric, "del", key)
 }
 
 func getsetCommand(c *Ctx) {
@@ -289,6 +296,7 @@ func getsetCommand(c *Ctx) {
 		return
 	}
 	c.DB.SetString(c.Args[1], c.Args[2], false)
+	c.Notify(NotifyString, "set", c.Args[1])
 }
 
 func mgetCommand(c *Ctx) {
@@ -311,6 +319,7 @@ func msetCommand(c *Ctx) {
 	}
 	for i := 1; i < len(c.Args); i += 2 {
 		c.DB.SetString(c.Args[i], c.Args[i+1], false)
+		c.Notify(NotifyString, "set", c.Args[i])
 	}
 	c.OK()
 }
@@ -328,6 +337,7 @@ func msetnxCommand(c *Ctx) {
 	}
 	for i := 1; i < len(c.Args); i += 2 {
 		c.DB.SetString(c.Args[i], c.Args[i+1], false)
+		c.Notify(NotifyString, "set", c.Args[i])
 	}
 	c.Int(1)
 }
@@ -363,6 +373,7 @@ func appendCommand(c *Ctx) {
 	}
 	if o == nil {
 		c.DB.SetString(key, val, false)
+		c.Notify(NotifyString, "append", key)
 		c.Int(int64(len(val)))
 		return
 	}
@@ -373,6 +384,7 @@ func appendCommand(c *Ctx) {
 	// A string changed in place is no longer shared or embedded.
 	o.Enc = keyspace.EncRaw
 	c.DB.Touch(key)
+	c.Notify(NotifyString, "append", key)
 	c.Int(int64(len(o.Str)))
 }
 
@@ -458,6 +470,7 @@ func setrangeCommand(c *Ctx) {
 		buf := make([]byte, offset+int64(len(val)))
 		copy(buf[offset:], val)
 		c.DB.Set(key, &keyspace.Object{Type: keyspace.TypeString, Enc: keyspace.EncRaw, Str: buf}, false)
+		c.Notify(NotifyString, "setrange", key)
 		c.Int(int64(len(buf)))
 		return
 	}
@@ -474,5 +487,6 @@ func setrangeCommand(c *Ctx) {
 	copy(o.Str[offset:], val)
 	o.Enc = keyspace.EncRaw
 	c.DB.Touch(key)
+	c.Notify(NotifyString, "setrange", key)
 	c.Int(int64(len(o.Str)))
 }

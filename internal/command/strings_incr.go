@@ -69,6 +69,7 @@ func incrBy(c *Ctx, by int64) {
 		var buf [20]byte
 		c.DB.SetString(key, strconv.AppendInt(buf[:0], v, 10), false)
 	}
+	c.Notify(NotifyString, "incrby", key)
 	c.Int(v)
 }
 
@@ -108,5 +109,6 @@ func incrbyfloatCommand(c *Ctx) {
 	} else {
 		c.DB.Set(key, &keyspace.Object{Type: keyspace.TypeString, Enc: enc, Str: s}, false)
 	}
+	c.Notify(NotifyString, "incrbyfloat", key)
 	c.Bulk(s)
 }

@@ -122,24 +122,33 @@ func newZSetObject(z *zset.ZSet) *keyspace.Object {
 // zsetChanged records an in-place change of the set under key: its
 // encoding may have moved on, watchers and blocked clients must hear of
 // it, and an emptied set is deleted, as no key holds an empty one.
-func zsetChanged(c *Ctx, key []byte, o *keyspace.Object) {
+// event is published for key, then "del" when the set went away.
+func zsetChanged(c *Ctx, key []byte, o *keyspace.Object, event string) {
 	z := o.Val.(*zset.ZSet)
 	if z.Len() == 0 {
 		c.DB.Delete(key)
+		c.Notify(NotifyZset, event, key)
+		c.Notify(NotifyGeneric, "del", key)
 		return
 	}
 	o.Enc = zsetEncoding(z)
 	c.DB.Touch(key)
+	c.Notify(NotifyZset, event, key)
 }
 
 // storeZSet makes z the value of dst (dropping any TTL), or deletes dst
 // when z is empty, as the store commands do.
-func storeZSet(c *Ctx, dst []byte, z *zset.ZSet) {
+// event names the store for keyspace notifications; deleting dst is a
+// "del" event.
+func storeZSet(c *Ctx, dst []byte, z *zset.ZSet, event string) {
 	if z.Len() == 0 {
-		c.DB.Delete(dst)
+		if c.DB.Delete(dst) {
+			c.Notify(NotifyGeneric, "del", dst)
+		}
 		return
 	}
 	c.DB.Set(dst, newZSetObject(z), false)
+	c.Notify(NotifyZset, event, dst)
 }
 
 // ZADD's flags.
@@ -248,7 +257,11 @@ loop:
 			processed++
 		}
 		if added+updated > 0 {
-			zsetChanged(c, key, o)
+			event := "zadd"
+			if incr {
+				event = "zincr"
+			}
+			zsetChanged(c, key, o, event)
 		}
 	}
 	switch {
@@ -283,7 +296,7 @@ func zremCommand(c *Ctx) {
 		}
 	}
 	if n > 0 {
-		zsetChanged(c, key, o)
+		zsetChanged(c, key, o, "zrem")
 	}
 	c.Int(n)
 }

@@ -252,7 +252,7 @@ func zsetAlgebra(c *Ctx, dst []byte, at int, op zsetOp, cardOnly bool) {
 	}
 	switch {
 	case dst != nil:
-		storeZSet(c, dst, zset.Build(out, zsetLimits(c)))
+		storeZSet(c, dst, zset.Build(out, zsetLimits(c)), [...]string{opUnion: "zunionstore", opInter: "zinterstore", opDiff: "zdiffstore"}[op])
 		c.Int(int64(len(out)))
 	case cardOnly:
 		c.Int(cardinality)

@@ -76,7 +76,11 @@ func zpop(c *Ctx, key []byte, o *keyspace.Object, max bool, count int64, shape z
 		z.Ascend(0, emit)
 		z.RemoveRanks(0, total-1)
 	}
-	zsetChanged(c, key, o)
+	if max {
+		zsetChanged(c, key, o, "zpopmax")
+	} else {
+		zsetChanged(c, key, o, "zpopmin")
+	}
 }
 
 func zpopminCommand(c *Ctx) { zpopMinMax(c, false) }

@@ -136,7 +136,7 @@ func zrangeGeneric(c *Ctx, at int, store bool, kind zrangeKind, dir zrangeDir) {
 		}
 	}
 	if store {
-		storeZSet(c, c.Args[1], zset.Build(out, zsetLimits(c)))
+		storeZSet(c, c.Args[1], zset.Build(out, zsetLimits(c)), "zrangestore")
 		c.Int(int64(len(out)))
 		return
 	}
@@ -313,6 +313,6 @@ func zremrangeGeneric(c *Ctx, kind zrangeKind) {
 		return
 	}
 	z.RemoveRanks(lo, hi)
-	zsetChanged(c, key, o)
+	zsetChanged(c, key, o, [...]string{zrangeRank: "zremrangebyrank", zrangeScore: "zremrangebyscore", zrangeLex: "zremrangebylex"}[kind])
 	c.Int(int64(hi - lo + 1))
 }

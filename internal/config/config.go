@@ -106,6 +106,10 @@ func (e *SetError) Error() string {
 type Config struct {
 	byName map[string]*Directive
 	values map[string]string
+	// raw holds each directive's last accepted input as given, for
+	// hooks that need what the printed value drops (notify-keyspace-events
+	// prints "A" for every class, hiding n, which Redis still honours).
+	raw map[string]string
 	// hooks run after a value changes (at start-up too).
 	hooks map[string][]func(v string)
 	// seen holds the directives set so far by the load in progress.
@@ -150,7 +154,7 @@ func New() *Config {
 			}
 		}
 	})
-	c := &Config{byName: byName, values: make(map[string]string, len(Table)), hooks: map[string][]func(string){}}
+	c := &Config{byName: byName, values: make(map[string]string, len(Table)), raw: map[string]string{}, hooks: map[string][]func(string){}}
 	for i := range Table {
 		d := &Table[i]
 		c.values[d.Name] = d.Default
@@ -173,6 +177,18 @@ func (c *Config) Get(name string) string {
 		return c.values[d.Name]
 	}
 	return ""
+}
+
+// Raw returns the input that set name's current value, as given (the
+// default value when it was never set).
+func (c *Config) Raw(name string) string {
+	if d := c.Lookup(name); d != nil {
+		name = d.Name
+	}
+	if v, ok := c.raw[name]; ok {
+		return v
+	}
+	return c.values[name]
 }
 
 // Int returns the current value of an Int, Memory or Bool directive as a
@@ -257,6 +273,7 @@ func (c *Config) SetMany(pairs [][2]string, force, local bool) error {
 	// Second pass: values, against a scratch copy so a failure leaves
 	// everything as it was.
 	staged := map[string]string{}
+	stagedRaw := map[string]string{}
 	order := make([]string, 0, len(pairs))
 	for i, p := range pairs {
 		d := dirs[i]
@@ -276,9 +293,11 @@ func (c *Config) SetMany(pairs [][2]string, force, local bool) error {
 			order = append(order, d.Name)
 		}
 		staged[d.Name] = v
+		stagedRaw[d.Name] = p[1]
 	}
 	for _, name := range order {
 		c.values[name] = staged[name]
+		c.raw[name] = stagedRaw[name]
 	}
 	for _, name := range order {
 		c.runHooks(name)
@@ -321,6 +340,7 @@ func (c *Config) setArgs(d *Directive, args []string) error {
 	}
 	c.seen[d.Name] = true
 	c.values[d.Name] = v
+	c.raw[d.Name] = strings.Join(args, " ")
 	c.runHooks(d.Name)
 	return nil
 }

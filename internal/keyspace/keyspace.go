@@ -32,6 +32,12 @@ type Keyspace struct {
 	// OnExpire, when set, is called after a key is deleted for being past
 	// its time, so the deletion can be propagated.
 	OnExpire func(db int, key string)
+	// OnNew, when set, is called when a key is added that did not exist
+	// (keyspace "new" events); left nil while nobody listens.
+	OnNew func(db int, key []byte)
+	// OnMiss, when set, is called when a read counted as a miss finds no
+	// key (keyspace "keymiss" events); left nil while nobody listens.
+	OnMiss func(db int, key []byte)
 	// unshared bounds how many stored objects have Unshared set (deleting
 	// one does not decrement it), so Touch looks for the flag to clear
 	// only after a COPY made one.
@@ -135,6 +141,9 @@ func (d *DB) Lookup(key []byte) *Object {
 	o := d.Peek(key)
 	if o == nil {
 		d.ks.Stats.Misses++
+		if d.ks.OnMiss != nil {
+			d.ks.OnMiss(d.ID, key)
+		}
 		return nil
 	}
 	d.ks.Stats.Hits++
@@ -149,6 +158,9 @@ func (d *DB) LookupNoTouch(key []byte) *Object {
 	o := d.Peek(key)
 	if o == nil {
 		d.ks.Stats.Misses++
+		if d.ks.OnMiss != nil {
+			d.ks.OnMiss(d.ID, key)
+		}
 		return nil
 	}
 	d.ks.Stats.Hits++
@@ -183,7 +195,9 @@ func (d *DB) Set(key []byte, o *Object, keepTTL bool) {
 	if o.Unshared {
 		d.ks.unshared++
 	}
-	d.keys.Set(key, o)
+	if d.keys.Set(key, o) && d.ks.OnNew != nil {
+		d.ks.OnNew(d.ID, key)
+	}
 	if !keepTTL && d.expires.Len() > 0 {
 		d.expires.Delete(key)
 	}
@@ -252,7 +266,9 @@ func (d *DB) Relocate(src []byte, to *DB, dst []byte) {
 	if hasTTL {
 		d.expires.Delete(src)
 	}
-	to.keys.Set(dst, o)
+	if to.keys.Set(dst, o) && d.ks.OnNew != nil {
+		d.ks.OnNew(to.ID, dst)
+	}
 	if hasTTL {
 		to.expires.Set(dst, at)
 	} else if to.expires.Len() > 0 {

@@ -58,7 +58,7 @@ func (s *Server) newClient(conn net.Conn) {
 	now := time.Now().UnixMilli()
 	c.sess = command.Session{ID: id, Addr: conn.RemoteAddr().String(), LAddr: conn.LocalAddr().String(), CreatedMs: now}
 	c.lastMs = now
-	c.ctx = command.Ctx{Sess: &c.sess, KS: s.ks, DB: s.ks.DBs[0], Host: s, Conn: c, Writer: resp.Writer{Proto: 2}}
+	c.ctx = command.Ctx{Sess: &c.sess, KS: s.ks, DB: s.ks.DBs[0], Host: s, Conn: c, Writer: resp.Writer{Proto: 2}, Notifying: &s.notifyMask}
 
 	s.cmu.Lock()
 	if s.closing {

@@ -60,6 +60,8 @@ type Server struct {
 	// pubsub is the subscription registry; engine-owned.
 	pubsub      *pubsub.Registry[command.Conn]
 	pubsubLimit outputLimit
+	// notifyMask is the enabled keyspace-event classes (notify.go).
+	notifyMask command.NotifyClass
 	// intro is the slowlog, latency monitor and DEBUG switches.
 	intro introspection
 
@@ -100,6 +102,7 @@ func Start(cfg *config.Config, opts Options) (*Server, error) {
 	cfg.OnChange("client-output-buffer-limit", func(v string) { s.pubsubLimit = parseOutputLimit(v, "pubsub") })
 	s.initIntrospect()
 	s.ks.OnChange = s.keyChanged
+	s.initNotify()
 	cfg.OnChange("proto-max-bulk-len", func(string) { s.maxBulk = cfg.Int("proto-max-bulk-len") })
 	cfg.OnChange("maxclients", func(string) { s.maxClients.Store(cfg.Int("maxclients")) })
 	if err := s.applyReplicaOf(cfg.Get("replicaof")); err != nil {
