@@ -36,6 +36,7 @@ var notifyCases = []struct {
 		"LSET l 0 z", "LINSERT l BEFORE z y", "LINSERT l AFTER nothere y", "LREM l 1 y", "LREM l 0 nothere",
 		"LTRIM l 0 1", "LMOVE l m LEFT RIGHT", "RPOPLPUSH l m", "LMOVE m m LEFT LEFT", "LMPOP 2 nol m RIGHT COUNT 5",
 		"RPUSH t a b c", "LTRIM t 5 10", "RPUSH p a", "BLPOP p 1", "RPUSH q a b", "LREM q 0 a", "LREM q 0 b",
+		"RPUSH srt 3 1 2", "SORT srt STORE sorted", "SORT nokey STORE sorted", "SORT nokey STORE sorted",
 	}},
 	{"hashes", "KEA", []string{
 		"HSET h a 1 b 2", "HSET h a 1", "HSETNX h c 3", "HSETNX h c 3", "HMSET h d 4", "HINCRBY h n 5",

@@ -150,7 +150,9 @@ func sortGeneric(c *Ctx, readOnly bool) {
 		return
 	}
 	if len(out) == 0 {
-		c.DB.Delete(o.store)
+		if c.DB.Delete(o.store) {
+			c.Notify(NotifyGeneric, "del", o.store)
+		}
 		c.Int(0)
 		return
 	}
@@ -159,6 +161,7 @@ func sortGeneric(c *Ctx, readOnly bool) {
 		l.PushBack(v)
 	}
 	storeList(c, o.store, l)
+	c.Notify(NotifyList, "sortstore", o.store)
 	c.Int(int64(len(out)))
 }
 
