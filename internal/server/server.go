@@ -60,6 +60,10 @@ type Server struct {
 	// pubsub is the subscription registry; engine-owned.
 	pubsub      *pubsub.Registry[command.Conn]
 	pubsubLimit outputLimit
+	// pause is the CLIENT PAUSE in force and monitors the MONITOR
+	// clients; engine-owned.
+	pause    pauseState
+	monitors []*client
 	// intro is the slowlog, latency monitor and DEBUG switches.
 	intro introspection
 
