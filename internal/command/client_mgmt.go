@@ -165,7 +165,7 @@ func clientUnblock(c *Ctx) {
 			return
 		}
 	} else if len(c.Args) > 4 {
-		c.Error(ErrSyntax)
+		subcommandArity(c)
 		return
 	}
 	if c.Host.UnblockClient(id, withError) {
@@ -197,7 +197,7 @@ func clientPause(c *Ctx) {
 			return
 		}
 	} else if len(c.Args) > 4 {
-		c.Error(ErrSyntax)
+		subcommandArity(c)
 		return
 	}
 	c.Host.PauseClients(ms, all)
@@ -224,6 +224,12 @@ func clientReply(c *Ctx) {
 	default:
 		c.Error(ErrSyntax)
 	}
+}
+
+// subcommandArity is Redis's reply to extra arguments that the arity
+// check let through.
+func subcommandArity(c *Ctx) {
+	c.Errorf("ERR unknown subcommand or wrong number of arguments for '" + cString(c.Args[1], 128) + "'. Try CLIENT HELP.")
 }
 
 // onOff parses argument 2 as ON or OFF, replying a syntax error otherwise.
