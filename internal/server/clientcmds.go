@@ -181,11 +181,20 @@ func (s *Server) KillClients(f *command.ClientFilter, self int64) int {
 	return n
 }
 
-// kill closes c's connection now; its goroutine cleans up.
+// kill closes c's connection and, as Redis frees a killed client at
+// once, drops it from everything now: no blocked command of it is served
+// afterwards, PUBLISH no longer counts it, CLIENT LIST no longer shows
+// it. Its goroutine's deferred cleanup then finds nothing left to do.
 func (s *Server) kill(c *client) {
 	c.killed = true
-	s.dropPaused(c)
 	c.conn.Close()
+	s.unpark(c)
+	c.unwatchAll()
+	c.unsubscribeAll()
+	s.forget(c)
+	s.cmu.Lock()
+	delete(s.clients, c.sess.ID)
+	s.cmu.Unlock()
 }
 
 // UnblockClient implements command.Host.
