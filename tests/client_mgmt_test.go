@@ -252,7 +252,7 @@ func TestMonitor(t *testing.T) {
 	if err := rdb.Do(ctx, "SELECT", "2").Err(); err != nil {
 		t.Fatal(err)
 	}
-	if err := rdb.Set(ctx, "key", "a \"b\"\n\x01", 0).Err(); err != nil {
+	if err := rdb.Set(ctx, "key", "a \"b\"\n\x01\xff", 0).Err(); err != nil {
 		t.Fatal(err)
 	}
 	re := regexp.MustCompile(`^\+\d+\.\d{6} \[(\d+) 127\.0\.0\.1:\d+\] (.*)\r\n$`)
@@ -263,13 +263,21 @@ func TestMonitor(t *testing.T) {
 			t.Fatalf("monitor line %q", line)
 		}
 		if strings.HasPrefix(m[2], `"set"`) {
-			if m[1] != "2" || m[2] != `"set" "key" "a \"b\"\n\x01"` {
+			if m[1] != "2" || m[2] != `"set" "key" "a \"b\"\n\x01\xff"` {
 				t.Fatalf("monitor line for SET: %q", line)
 			}
 			break
 		}
 	}
-	// Admin commands are not shown.
+	// Admin commands are not shown; SELECT shows the db it selected.
+	mon2 := in.Raw(t)
+	mon2.Do("MONITOR")
+	sel := in.Raw(t)
+	sel.Do("SELECT", "3")
+	if line := mon2.Read(); !regexp.MustCompile(`^\+\d+\.\d{6} \[3 127\.0\.0\.1:\d+\] "SELECT" "3"\r\n$`).MatchString(line) {
+		t.Fatalf("monitor line for SELECT: %q", line)
+	}
+	mon.Read()
 	rdb.Do(ctx, "CONFIG", "GET", "hz")
 	rdb.Get(ctx, "key")
 	if line := mon.Read(); !strings.Contains(line, `"get" "key"`) {

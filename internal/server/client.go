@@ -320,11 +320,12 @@ func (c *client) call(cmd *command.Command, args [][]byte) {
 	ctx := &c.ctx
 	ctx.Args = args
 	ctx.Cmd = cmd
-	if len(s.monitors) > 0 {
-		s.feedMonitors(c, cmd, args)
-	}
 	s.timedCall(c, cmd, ctx)
 	ctx.Args = nil
+	if len(s.monitors) > 0 {
+		// After the call, as Redis 7 does: SELECT shows its new db.
+		s.feedMonitors(c, cmd, args)
+	}
 	if ctx.Blocked != nil {
 		s.park(c, cmd, args)
 	}
