@@ -284,3 +284,30 @@ func TestMonitor(t *testing.T) {
 		t.Fatalf("after CONFIG GET and GET: %q", line)
 	}
 }
+
+func TestClientPauseAll(t *testing.T) {
+	in := servertest.Start(t)
+	admin, c, pub := in.Raw(t), in.Raw(t), in.Raw(t)
+	admin.Do("CLIENT", "PAUSE", "100000", "WRITE")
+	// PUBLISH may replicate, so a WRITE pause holds it.
+	pub.Write(servertest.Encode("PUBLISH", "ch", "m"))
+	expectSilence(t, pub, 50*time.Millisecond)
+	admin.Do("CLIENT", "UNPAUSE")
+	if got := pub.Read(); got != ":0\r\n" {
+		t.Fatalf("PUBLISH after UNPAUSE: %q", got)
+	}
+
+	start := time.Now()
+	admin.Do("CLIENT", "PAUSE", "300", "ALL")
+	c.Write(servertest.Encode("GET", "k"))
+	expectSilence(t, c, 100*time.Millisecond)
+	if got := c.Read(); got != "$-1\r\n" {
+		t.Fatalf("GET after an ALL pause: %q", got)
+	}
+	if d := time.Since(start); d < 290*time.Millisecond {
+		t.Fatalf("GET answered after %v, inside the ALL pause", d)
+	}
+	if got := listField(t, admin, clientID(t, c), "flags"); got != "N" {
+		t.Fatalf("flags after the pause: %s", got)
+	}
+}
