@@ -185,6 +185,28 @@ func TestClientReplyOffSkip(t *testing.T) {
 	if got := c.Do("PING"); got != "+PONG\r\n" {
 		t.Fatalf("replies did not come back after SKIP: %q", got)
 	}
+
+	// Under OFF, messages of a subscription are dropped as well (RESP3,
+	// where CLIENT REPLY is allowed while subscribed).
+	pub := in.Raw(t)
+	c.Do("HELLO", "3")
+	c.Do("SUBSCRIBE", "ch")
+	c.Write(servertest.Encode("CLIENT", "REPLY", "OFF") + servertest.Encode("SET", "marker", "1"))
+	// The SET ran, so OFF is in force before the message is published.
+	deadline := time.Now().Add(3 * time.Second)
+	for pub.Do("GET", "marker") != "$1\r\n1\r\n" {
+		if time.Now().After(deadline) {
+			t.Fatal("SET under REPLY OFF never ran")
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	if got := pub.Do("PUBLISH", "ch", "lost"); got != ":1\r\n" {
+		t.Fatalf("PUBLISH: %q", got)
+	}
+	c.Write(servertest.Encode("CLIENT", "REPLY", "ON"))
+	if got := c.Read(); got != "+OK\r\n" {
+		t.Fatalf("first reply after OFF with a message published: %q", got)
+	}
 }
 
 func TestClientPauseWrite(t *testing.T) {

@@ -193,6 +193,11 @@ func (c *client) poked(buf *[]byte, n *int) bool {
 // to the connection goroutine, leaving an empty spare buffer in its place.
 // Called under the engine lock.
 func (c *client) takeOutput() []byte {
+	if c.sess.Reply == command.ReplyOff {
+		// Messages, served blocking commands and MONITOR lines are
+		// dropped too under CLIENT REPLY OFF.
+		c.ctx.Writer.B = c.ctx.Writer.B[:0]
+	}
 	out := c.ctx.Writer.B
 	c.ctx.Writer.B = c.spare[:0]
 	c.spare = nil
