@@ -212,11 +212,19 @@ func TestClientReplyOffSkip(t *testing.T) {
 func TestClientPauseWrite(t *testing.T) {
 	in := servertest.Start(t)
 	admin, writer, reader := in.Raw(t), in.Raw(t), in.Raw(t)
+	writerID := clientID(t, writer)
 	start := time.Now()
 	if got := admin.Do("CLIENT", "PAUSE", "400", "WRITE"); got != "+OK\r\n" {
 		t.Fatalf("PAUSE: %q", got)
 	}
 	writer.Write(servertest.Encode("SET", "k", "v"))
+	admin.WaitBlocked(1)
+	if got := listField(t, admin, writerID, "flags") + " " + listField(t, admin, writerID, "cmd"); got != "b set" {
+		t.Fatalf("held writer: flags and cmd %q", got)
+	}
+	if got := listField(t, admin, clientID(t, reader), "flags"); got != "N" {
+		t.Fatalf("reader flags during the pause: %s", got)
+	}
 	if got := reader.Do("GET", "k"); got != "$-1\r\n" {
 		t.Fatalf("GET during pause: %q (the SET ran early?)", got)
 	}
@@ -332,4 +340,18 @@ func TestClientPauseAll(t *testing.T) {
 	if got := listField(t, admin, clientID(t, c), "flags"); got != "N" {
 		t.Fatalf("flags after the pause: %s", got)
 	}
+}
+
+func TestIdleTimeoutFakeClock(t *testing.T) {
+	in := servertest.StartFake(t, "--timeout", "10")
+	c := in.Raw(t)
+	c.Do("PING")
+	in.Clock.Advance(9 * time.Second)
+	in.Srv.Housekeep()
+	if got := c.Do("PING"); got != "+PONG\r\n" {
+		t.Fatalf("PING after 9s idle: %q", got)
+	}
+	in.Clock.Advance(10*time.Second + time.Millisecond)
+	in.Srv.Housekeep()
+	expectClosed(t, c)
 }

@@ -264,6 +264,9 @@ func (c *client) holdsBack(args [][]byte) bool {
 	if !s.pause.all && !c.isWrite(cmd) {
 		return false
 	}
+	// Like Redis, CLIENT LIST shows the held command as the last one,
+	// and INFO counts the client as blocked.
+	c.lastCmd = cmd.FullName()
 	c.paused = true
 	s.pause.waiters = append(s.pause.waiters, c)
 	c.conn.SetReadDeadline(s.realDeadline(s.pause.endMs))
