@@ -14,14 +14,15 @@ var connectionCommands = []*Command{
 	{Name: "quit", Fn: quitCommand, Arity: -1, Flags: AllowBusy | NoAuth | Loading | Stale | NoScript | Fast | Unqueued | Subscribed, ACL: CatFast | CatConnection, Group: "connection", Since: "1.0.0", Summary: "Closes the connection."},
 	{Name: "reset", Fn: resetCommand, Arity: 1, Flags: NoScript | Loading | Stale | NoAuth | Fast | AllowBusy | Unqueued | Subscribed, ACL: CatFast | CatConnection, Group: "connection", Since: "6.2.0", Summary: "Resets the connection."},
 	{Name: "hello", Fn: helloCommand, Arity: -1, Flags: NoScript | Loading | Stale | Fast | NoAuth | Sentinel | AllowBusy, ACL: CatFast | CatConnection, Group: "connection", Since: "6.0.0", Summary: "Handshakes with the Redis server."},
-	{Name: "client", Arity: -2, Flags: Sentinel, ACL: CatSlow, Group: "connection", Since: "2.4.0", Summary: "A container for client connection commands.", Sub: []*Command{
+	{Name: "client", Arity: -2, Flags: Sentinel, ACL: CatSlow, Group: "connection", Since: "2.4.0", Summary: "A container for client connection commands.", Sub: append([]*Command{
 		{Name: "setname", Fn: clientSetName, Arity: 3, Flags: NoScript | Loading | Stale, ACL: CatSlow | CatConnection, Since: "2.6.9", Summary: "Sets the connection name."},
 		{Name: "getname", Fn: clientGetName, Arity: 2, Flags: NoScript | Loading | Stale, ACL: CatSlow | CatConnection, Since: "2.6.9", Summary: "Returns the name of the connection."},
 		{Name: "id", Fn: clientID, Arity: 2, Flags: NoScript | Loading | Stale, ACL: CatSlow | CatConnection, Since: "5.0.0", Summary: "Returns the unique client ID of the connection."},
 		{Name: "list", Fn: clientList, Arity: -2, Flags: Admin | NoScript | Loading | Stale, ACL: CatAdmin | CatSlow | CatDangerous | CatConnection, Since: "2.4.0", Summary: "Lists open connections."},
 		{Name: "info", Fn: clientInfo, Arity: 2, Flags: NoScript | Loading | Stale, ACL: CatSlow | CatConnection, Since: "6.2.0", Summary: "Returns information about the connection."},
 		{Name: "help", Fn: clientHelp, Arity: 2, Flags: Loading | Stale, ACL: CatSlow | CatConnection, Since: "5.0.0", Summary: "Returns helpful text about the different subcommands."},
-	}},
+	}, clientMgmtCommands...)},
+	monitorCommand,
 	{Name: "dbsize", Fn: dbsizeCommand, Arity: 1, Flags: ReadOnly | Fast, ACL: CatKeyspace | CatRead | CatFast, Group: "server", Since: "1.0.0", Summary: "Returns the number of keys in the database."},
 	{Name: "flushdb", Fn: flushdbCommand, Arity: -1, Flags: Write, ACL: CatKeyspace | CatWrite | CatSlow | CatDangerous, Group: "server", Since: "1.0.0", Summary: "Removes all keys from the current database."},
 	{Name: "flushall", Fn: flushallCommand, Arity: -1, Flags: Write, ACL: CatKeyspace | CatWrite | CatSlow | CatDangerous, Group: "server", Since: "1.0.0", Summary: "Removes all keys from all databases."},
@@ -99,32 +100,56 @@ func clientGetName(c *Ctx) {
 
 func clientID(c *Ctx) { c.Int(c.Sess.ID) }
 
-func clientList(c *Ctx) {
-	if len(c.Args) != 2 {
-		// TYPE and ID filters arrive with client management.
-		c.Error(ErrSyntax)
-		return
-	}
-	c.Verbatim("txt", c.Host.ClientList(0))
-}
-
-func clientInfo(c *Ctx) { c.Verbatim("txt", c.Host.ClientList(c.Sess.ID)) }
-
 func clientHelp(c *Ctx) {
 	lines := []string{
 		"CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+		"CACHING (YES|NO)",
+		"    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes.",
+		"GETREDIR",
+		"    Return the client ID we are redirecting to when tracking is enabled.",
 		"GETNAME",
 		"    Return the name of the current connection.",
 		"ID",
 		"    Return the ID of the current connection.",
 		"INFO",
 		"    Return information about the current client connection.",
-		"LIST",
-		"    Return information about client connections.",
+		"KILL <ip:port>",
+		"    Kill connection made from <ip:port>.",
+		"KILL <option> <value> [<option> <value> [...]]",
+		"    Kill connections. Options are:",
+		"    * ADDR (<ip:port>|<unixsocket>:0)",
+		"      Kill connections made from the specified address",
+		"    * LADDR (<ip:port>|<unixsocket>:0)",
+		"      Kill connections made to specified local address",
+		"    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+		"      Kill connections by type.",
+		"    * USER <username>",
+		"      Kill connections authenticated by <username>.",
+		"    * SKIPME (YES|NO)",
+		"      Skip killing current connection (default: yes).",
+		"LIST [options ...]",
+		"    Return information about client connections. Options:",
+		"    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+		"      Return clients of specified type.",
+		"UNPAUSE",
+		"    Stop the current client pause, resuming traffic.",
+		"PAUSE <timeout> [WRITE|ALL]",
+		"    Suspend all, or just write, clients for <timeout> milliseconds.",
+		"REPLY (ON|OFF|SKIP)",
+		"    Control the replies sent to the current connection.",
 		"SETNAME <name>",
 		"    Assign the name <name> to the current connection.",
+		"UNBLOCK <clientid> [TIMEOUT|ERROR]",
+		"    Unblock the specified blocked client.",
+		"TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]]",
+		"         [OPTIN] [OPTOUT] [NOLOOP]",
+		"    Control server assisted client side caching.",
+		"TRACKINGINFO",
+		"    Report tracking status for the current connection.",
+		"NO-EVICT (ON|OFF)",
+		"    Protect current client connection from eviction.",
 		"HELP",
-		"    Print this help.",
+		"    Prints this help.",
 	}
 	c.Array(len(lines))
 	for _, l := range lines {

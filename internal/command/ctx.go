@@ -24,6 +24,36 @@ type Session struct {
 	// Subs counts channel and pattern subscriptions; a RESP2 client with
 	// any is in subscribed mode.
 	Subs int
+	// Reply is the CLIENT REPLY state (ReplyOn, ReplyOff, ...); the
+	// dispatcher drops the output of commands run while it says so.
+	Reply ReplyMode
+	// NoEvict and NoTouch are the CLIENT NO-EVICT / NO-TOUCH switches.
+	NoEvict, NoTouch bool
+}
+
+// ReplyMode is a client's CLIENT REPLY state.
+type ReplyMode uint8
+
+// The CLIENT REPLY states. SKIP first arms ReplySkipNext; the dispatcher
+// turns that into ReplySkip for the following command only.
+const (
+	ReplyOn ReplyMode = iota
+	ReplyOff
+	ReplySkipNext
+	ReplySkip
+)
+
+// ClientFilter selects clients for CLIENT KILL and CLIENT LIST; the zero
+// value matches every client.
+type ClientFilter struct {
+	// IDs, when not empty, lists the ids that match.
+	IDs []int64
+	// Addr, LAddr and User match exactly when set.
+	Addr, LAddr, User *string
+	// Type is "normal", "master", "replica" or "pubsub"; empty: any.
+	Type string
+	// SkipID excludes one client (SKIPME yes); 0: none.
+	SkipID int64
 }
 
 // Host is what handlers need from the server that runs them.
@@ -41,8 +71,20 @@ type Host interface {
 	// CheckPassword reports whether user/password authenticate (HELLO
 	// AUTH); until ACLs exist only the default user, with requirepass.
 	CheckPassword(user, password []byte) bool
-	// ClientList renders CLIENT LIST / CLIENT INFO lines; id 0 means all.
-	ClientList(id int64) string
+	// ClientList renders the CLIENT LIST / CLIENT INFO lines of the
+	// clients f selects.
+	ClientList(f *ClientFilter) string
+	// KillClients closes the clients f selects and returns how many. The
+	// calling client (self) is closed only after its reply is written.
+	KillClients(f *ClientFilter, self int64) int
+	// UnblockClient ends the blocking command client id is parked on,
+	// with an UNBLOCKED error or its timeout reply; false when the
+	// client is not blocked.
+	UnblockClient(id int64, withError bool) bool
+	// PauseClients suspends clients' commands (all of them, or only the
+	// writes) for ms milliseconds; UnpauseClients ends a pause.
+	PauseClients(ms int64, all bool)
+	UnpauseClients()
 	// ResetStats zeroes the INFO statistics (CONFIG RESETSTAT).
 	ResetStats()
 
@@ -82,6 +124,8 @@ type Conn interface {
 	// kind to the names in c.Args[1:] (Unsubscribe with none: all).
 	Subscribe(c *Ctx, k pubsub.Kind)
 	Unsubscribe(c *Ctx, k pubsub.Kind)
+	// Monitor turns the connection into a MONITOR stream.
+	Monitor(c *Ctx)
 }
 
 // PubSubHost is the server's side of Pub/Sub that commands query.

@@ -2,10 +2,8 @@ package server
 
 import (
 	"errors"
-	"fmt"
 	"net"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/respd/respd/internal/command"
@@ -50,6 +48,11 @@ type client struct {
 	// went over the soft limit (0: it is not).
 	subs        [3][]string
 	softSinceMs int64
+
+	// Client management (clientcmds.go, monitor.go); engine-owned.
+	// killed: closed by CLIENT KILL or the idle timeout; paused: holding
+	// a command back until a CLIENT PAUSE ends; monitor: MONITOR stream.
+	killed, paused, monitor bool
 }
 
 func (s *Server) newClient(conn net.Conn) {
@@ -89,6 +92,7 @@ func (c *client) serve() {
 		s.unpark(c)
 		c.unwatchAll()
 		c.unsubscribeAll()
+		s.forget(c)
 		s.mu.Unlock()
 		s.cmu.Lock()
 		delete(s.clients, c.sess.ID)
@@ -161,11 +165,17 @@ func (c *client) poked(buf *[]byte, n *int) bool {
 		b.req.OnTimeout(&c.ctx.Writer)
 		s.unpark(c)
 	}
-	parked := c.blocked != nil
-	if parked {
+	if c.paused {
+		s.checkPause()
+	}
+	parked := c.blocked != nil || c.paused
+	switch {
+	case c.blocked != nil:
 		// Early by the wall clock, or a reply queued while parked.
 		c.conn.SetReadDeadline(s.realDeadline(c.blocked.req.DeadlineMs))
-	} else {
+	case c.paused:
+		c.conn.SetReadDeadline(s.realDeadline(s.pause.endMs))
+	default:
 		c.conn.SetReadDeadline(time.Time{})
 	}
 	out := c.takeOutput()
@@ -183,6 +193,11 @@ func (c *client) poked(buf *[]byte, n *int) bool {
 // to the connection goroutine, leaving an empty spare buffer in its place.
 // Called under the engine lock.
 func (c *client) takeOutput() []byte {
+	if c.sess.Reply == command.ReplyOff {
+		// Messages, served blocking commands and MONITOR lines are
+		// dropped too under CLIENT REPLY OFF.
+		c.ctx.Writer.B = c.ctx.Writer.B[:0]
+	}
 	out := c.ctx.Writer.B
 	c.ctx.Writer.B = c.spare[:0]
 	c.spare = nil
@@ -226,7 +241,10 @@ func (c *client) process(buf []byte) (int, bool, []byte) {
 	pos := 0
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if c.blocked != nil {
+	if c.killed {
+		return 0, true, nil
+	}
+	if c.blocked != nil || c.paused {
 		return 0, false, c.takeOutput()
 	}
 	s.ks.Tick()
@@ -244,6 +262,10 @@ func (c *client) process(buf []byte) (int, bool, []byte) {
 			}
 			return pos, true, c.takeOutput()
 		}
+		if len(args) > 0 && s.pause.on && c.holdsBack(args) {
+			// Not consumed: it is parsed again when the pause ends.
+			break
+		}
 		pos += n
 		if len(args) == 0 {
 			continue
@@ -260,9 +282,18 @@ func (c *client) process(buf []byte) (int, bool, []byte) {
 	return pos, false, c.takeOutput()
 }
 
-// execute runs one command: lookup and arity, the checks the command's
-// flags call for, then queueing (inside MULTI) or the call.
+// execute runs one command and applies CLIENT REPLY to its output.
 func (c *client) execute(args [][]byte) {
+	mark := len(c.ctx.B)
+	c.dispatch(args)
+	if c.sess.Reply != command.ReplyOn {
+		c.applyReply(mark)
+	}
+}
+
+// dispatch runs one command: lookup and arity, the checks the command's
+// flags call for, then queueing (inside MULTI) or the call.
+func (c *client) dispatch(args [][]byte) {
 	s := c.s
 	s.stats.commands++
 	c.lastMs = s.ks.Now()
@@ -296,6 +327,10 @@ func (c *client) call(cmd *command.Command, args [][]byte) {
 	ctx.Cmd = cmd
 	s.timedCall(c, cmd, ctx)
 	ctx.Args = nil
+	if len(s.monitors) > 0 {
+		// After the call, as Redis 7 does: SELECT shows its new db.
+		s.feedMonitors(c, cmd, args)
+	}
 	if ctx.Blocked != nil {
 		s.park(c, cmd, args)
 	}
@@ -319,35 +354,9 @@ func (c *client) Reset(ctx *command.Ctx) {
 	c.unwatchAll()
 	c.unsubscribeAll()
 	c.sess.Name = ""
+	c.resetMgmt()
 	ctx.Select(0)
 	ctx.Proto = 2
-}
-
-// ClientList implements command.Host: one CLIENT LIST line per client,
-// or just the one with the given id.
-func (s *Server) ClientList(id int64) string {
-	s.cmu.Lock()
-	defer s.cmu.Unlock()
-	now := time.Now().UnixMilli()
-	var sb strings.Builder
-	for _, cid := range sortedIDs(s.clients) {
-		if id != 0 && cid != id {
-			continue
-		}
-		c := s.clients[cid]
-		fmt.Fprintf(&sb, "id=%d addr=%s laddr=%s fd=%d name=%s age=%d idle=%d flags=%s db=%d sub=0 psub=0 ssub=0 multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=%d rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd=%s user=default redir=-1 resp=%d\n",
-			cid, c.sess.Addr, c.sess.LAddr, cid+7, c.sess.Name, (now-c.sess.CreatedMs)/1000, (now-c.lastMs)/1000,
-			clientFlags(c), c.sess.DB, readBufSize, orNULL(c.lastCmd), c.ctx.Proto)
-	}
-	return sb.String()
-}
-
-// clientFlags renders CLIENT LIST's flags field.
-func clientFlags(c *client) string {
-	if c.blocked != nil {
-		return "b"
-	}
-	return "N"
 }
 
 func orNULL(s string) string {

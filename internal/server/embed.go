@@ -34,6 +34,8 @@ func (s *Server) Housekeep() {
 		s.ks.ActiveExpire(200)
 	}
 	s.expireBlocked()
+	s.checkPause()
+	s.closeIdle()
 	if len(s.block.ready) > 0 {
 		s.serveReady()
 	}

@@ -87,7 +87,7 @@ func (s *Server) infoClients(b *strings.Builder) {
 	field(b, "maxclients", s.maxClients.Load())
 	field(b, "client_recent_max_input_buffer", 0)
 	field(b, "client_recent_max_output_buffer", 0)
-	field(b, "blocked_clients", s.block.count)
+	field(b, "blocked_clients", s.block.count+len(s.pause.waiters))
 	field(b, "tracking_clients", 0)
 	field(b, "clients_in_timeout_table", 0)
 }

@@ -62,6 +62,10 @@ type Server struct {
 	pubsubLimit outputLimit
 	// notifyMask is the enabled keyspace-event classes (notify.go).
 	notifyMask command.NotifyClass
+	// pause is the CLIENT PAUSE in force and monitors the MONITOR
+	// clients; engine-owned.
+	pause    pauseState
+	monitors []*client
 	// intro is the slowlog, latency monitor and DEBUG switches.
 	intro introspection
 
