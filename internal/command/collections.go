@@ -89,36 +89,12 @@ type collScan struct {
 	items    [][]byte
 }
 
-// parseCollScanOptions reads MATCH and COUNT from argument 3 on, replying
-// with an error and returning false when they are wrong. Unlike SCAN
-// there is no TYPE.
+// parseCollScanOptions reads MATCH and COUNT from argument 3 on (no TYPE,
+// unlike SCAN), replying with an error and returning false when wrong.
 func parseCollScanOptions(c *Ctx, s *collScan) bool {
-	s.count = 10
-	for i := 3; i < len(c.Args); i += 2 {
-		hasValue := i+1 < len(c.Args)
-		switch {
-		case hasValue && c.ArgIs(i, "count"):
-			n, ok := resp.ParseInt(c.Args[i+1])
-			if !ok {
-				c.Error(ErrNotInt)
-				return false
-			}
-			if n < 1 {
-				c.Error(ErrSyntax)
-				return false
-			}
-			s.count = n
-		case hasValue && c.ArgIs(i, "match"):
-			s.pattern = c.Args[i+1]
-			if len(s.pattern) == 1 && s.pattern[0] == '*' {
-				s.pattern = nil
-			}
-		default:
-			c.Error(ErrSyntax)
-			return false
-		}
-	}
-	return true
+	var ok bool
+	s.count, s.pattern, _, ok = parseScanOptions(c, 3, false)
+	return ok
 }
 
 // run drives step, one cursor step of the collection, as Redis's SCAN

@@ -65,33 +65,9 @@ func scanCommand(c *Ctx) {
 		c.Error(ErrInvalidCursor)
 		return
 	}
-	count := int64(10)
-	var pattern, typeName []byte
-	for i := 2; i < len(c.Args); i += 2 {
-		hasValue := i+1 < len(c.Args)
-		switch {
-		case hasValue && c.ArgIs(i, "count"):
-			n, ok := resp.ParseInt(c.Args[i+1])
-			if !ok {
-				c.Error(ErrNotInt)
-				return
-			}
-			if n < 1 {
-				c.Error(ErrSyntax)
-				return
-			}
-			count = n
-		case hasValue && c.ArgIs(i, "match"):
-			pattern = c.Args[i+1]
-			if len(pattern) == 1 && pattern[0] == '*' {
-				pattern = nil
-			}
-		case hasValue && c.ArgIs(i, "type"):
-			typeName = c.Args[i+1]
-		default:
-			c.Error(ErrSyntax)
-			return
-		}
+	count, pattern, typeName, ok := parseScanOptions(c, 2, true)
+	if !ok {
+		return
 	}
 	budget := int64(math.MaxInt64)
 	if count <= math.MaxInt64/10 {
@@ -128,4 +104,39 @@ func scanCommand(c *Ctx) {
 	for _, k := range found {
 		c.BulkString(k)
 	}
+}
+
+// parseScanOptions reads the COUNT, MATCH and (for SCAN only) TYPE
+// options of the SCAN family from argument from on, replying with an
+// error and returning false when they are wrong. A MATCH of "*" is no
+// filter and comes back nil.
+func parseScanOptions(c *Ctx, from int, allowType bool) (count int64, pattern, typeName []byte, ok bool) {
+	count = 10
+	for i := from; i < len(c.Args); i += 2 {
+		hasValue := i+1 < len(c.Args)
+		switch {
+		case hasValue && c.ArgIs(i, "count"):
+			n, isInt := resp.ParseInt(c.Args[i+1])
+			if !isInt {
+				c.Error(ErrNotInt)
+				return 0, nil, nil, false
+			}
+			if n < 1 {
+				c.Error(ErrSyntax)
+				return 0, nil, nil, false
+			}
+			count = n
+		case hasValue && c.ArgIs(i, "match"):
+			pattern = c.Args[i+1]
+			if len(pattern) == 1 && pattern[0] == '*' {
+				pattern = nil
+			}
+		case hasValue && allowType && c.ArgIs(i, "type"):
+			typeName = c.Args[i+1]
+		default:
+			c.Error(ErrSyntax)
+			return 0, nil, nil, false
+		}
+	}
+	return count, pattern, typeName, true
 }

@@ -28,31 +28,9 @@ func zscanCommand(c *Ctx) {
 		c.B = append(c.B, "*2\r\n$1\r\n0\r\n*0\r\n"...)
 		return
 	}
-	count := int64(10)
-	var pattern []byte
-	for i := 3; i < len(c.Args); i += 2 {
-		hasValue := i+1 < len(c.Args)
-		switch {
-		case hasValue && c.ArgIs(i, "count"):
-			n, ok := resp.ParseInt(c.Args[i+1])
-			if !ok {
-				c.Error(ErrNotInt)
-				return
-			}
-			if n < 1 {
-				c.Error(ErrSyntax)
-				return
-			}
-			count = n
-		case hasValue && c.ArgIs(i, "match"):
-			pattern = c.Args[i+1]
-			if len(pattern) == 1 && pattern[0] == '*' {
-				pattern = nil
-			}
-		default:
-			c.Error(ErrSyntax)
-			return
-		}
+	count, pattern, _, ok := parseScanOptions(c, 3, false)
+	if !ok {
+		return
 	}
 	small := z.Listpack()
 	var found []zset.Entry
