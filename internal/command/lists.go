@@ -676,25 +676,34 @@ func lmpopArgs(c *Ctx, at int) (keys [][]byte, head bool, count int64, ok bool) 
 	if head, ok = listWhere(c, c.Args[where]); !ok {
 		return nil, false, 0, false
 	}
-	count = -1
-	for j := where + 1; j < len(c.Args); j++ {
+	if count, ok = mpopCount(c, where+1); !ok {
+		return nil, false, 0, false
+	}
+	return c.Args[at+1 : where], head, count, true
+}
+
+// mpopCount reads the optional COUNT of LMPOP/ZMPOP and their blocking
+// forms from argument from on (default 1), replying on error.
+func mpopCount(c *Ctx, from int) (int64, bool) {
+	count := int64(-1)
+	for j := from; j < len(c.Args); j++ {
 		if count == -1 && optIs(c.Args[j], "count") && j+1 < len(c.Args) {
 			j++
 			n, valid := resp.ParseInt(c.Args[j])
 			if !valid || n < 1 {
 				c.Error(ErrCountPositive)
-				return nil, false, 0, false
+				return 0, false
 			}
 			count = n
 			continue
 		}
 		c.Error(ErrSyntax)
-		return nil, false, 0, false
+		return 0, false
 	}
 	if count == -1 {
 		count = 1
 	}
-	return c.Args[at+1 : where], head, count, true
+	return count, true
 }
 
 // lmpopCommand is LMPOP numkeys key [key ...] LEFT|RIGHT [COUNT count]:

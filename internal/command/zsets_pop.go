@@ -177,23 +177,9 @@ func zmpopArgs(c *Ctx, at int) (keys [][]byte, max bool, count int64, ok bool) {
 		c.Error(ErrSyntax)
 		return nil, false, 0, false
 	}
-	count = -1
-	for j := where + 1; j < len(c.Args); j++ {
-		if count == -1 && c.ArgIs(j, "count") && j+1 < len(c.Args) {
-			j++
-			n, ok := resp.ParseInt(c.Args[j])
-			if !ok || n < 1 {
-				c.Error(ErrCountPositive)
-				return nil, false, 0, false
-			}
-			count = n
-			continue
-		}
-		c.Error(ErrSyntax)
+	count, ok = mpopCount(c, where+1)
+	if !ok {
 		return nil, false, 0, false
-	}
-	if count == -1 {
-		count = 1
 	}
 	return c.Args[at+1 : where], max, count, true
 }
