@@ -112,3 +112,12 @@ func TestHLLInterchange(t *testing.T) {
 		t.Fatal("PFMERGE of the copied values left different bytes")
 	}
 }
+
+// TestPFSelfTest: respd's HyperLogLog self-test passes (redis-server's
+// own is randomized and too flaky to serve as a differential oracle).
+func TestPFSelfTest(t *testing.T) {
+	in := servertest.Start(t)
+	if r := in.Raw(t).Do("PFSELFTEST"); r != "+OK\r\n" {
+		t.Fatalf("PFSELFTEST: %q", r)
+	}
+}

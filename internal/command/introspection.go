@@ -83,9 +83,9 @@ func writeCommandInfo(c *Ctx, cmd *Command) {
 	for _, n := range cats {
 		c.Simple("@" + n)
 	}
-	c.Set(0)   // tips
-	c.Array(0) // key specs
-	c.Array(len(cmd.Sub))
+	c.Set(0) // tips
+	c.Set(0) // key specs (RESP3 types them as a set, as Redis 7.0 does)
+	c.Set(len(cmd.Sub))
 	for _, s := range cmd.Sub {
 		writeCommandInfo(c, s)
 	}

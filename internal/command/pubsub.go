@@ -50,7 +50,8 @@ func pubsubChannels(k pubsub.Kind) func(c *Ctx) {
 
 func pubsubNumSub(k pubsub.Kind) func(c *Ctx) {
 	return func(c *Ctx) {
-		c.Map(len(c.Args) - 2)
+		// A flat array even in RESP3, as Redis 7.0 replies.
+		c.Array(2 * (len(c.Args) - 2))
 		for _, ch := range c.Args[2:] {
 			c.Bulk(ch)
 			c.Int(int64(len(c.Host.Registry().Subscribers(k, string(ch)))))

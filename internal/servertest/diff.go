@@ -38,12 +38,21 @@ func Diff(t *testing.T, addr, oracle, glob string) {
 
 // RunScript runs one differential script file (see Diff).
 func RunScript(t *testing.T, addr, oracle, file string) {
+	RunScriptProto(t, addr, oracle, file, 2)
+}
+
+// RunScriptProto is RunScript with both connections switched to RESP
+// version proto (HELLO 3) first.
+func RunScriptProto(t *testing.T, addr, oracle, file string, proto int) {
 	data, err := os.ReadFile(file)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ours, theirs := Dial(t, addr), Dial(t, oracle)
 	for _, c := range []*Conn{ours, theirs} {
+		if proto == 3 {
+			c.Do("HELLO", "3")
+		}
 		if r := c.Do("FLUSHALL"); r != "+OK\r\n" {
 			t.Fatalf("FLUSHALL: %q", r)
 		}
@@ -123,7 +132,7 @@ func firstLine(s string) string {
 // elements splits an array reply into its elements' raw bytes, or nil if
 // the reply is not an array.
 func elements(raw string) []string {
-	if raw == "" || raw[0] != '*' {
+	if raw == "" || (raw[0] != '*' && raw[0] != '~' && raw[0] != '%') {
 		return nil
 	}
 	r := bufio.NewReader(strings.NewReader(raw))
@@ -135,6 +144,9 @@ func elements(raw string) []string {
 	n, err := strconv.Atoi(line)
 	if err != nil || n < 0 {
 		return nil
+	}
+	if raw[0] == '%' {
+		n *= 2 // a map's keys and values, compared as one multiset
 	}
 	out := make([]string, 0, n)
 	for i := 0; i < n; i++ {
