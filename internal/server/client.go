@@ -248,6 +248,7 @@ func (c *client) process(buf []byte) (int, bool, []byte) {
 		return 0, false, c.takeOutput()
 	}
 	s.ks.Tick()
+	s.markBatch()
 	c.parser.MaxBulk = s.maxBulk
 	for pos < len(buf) {
 		args, n, err := c.parser.Parse(buf[pos:], c.args)
