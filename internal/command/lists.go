@@ -163,15 +163,22 @@ func pushGeneric(c *Ctx, head, onlyExisting bool) {
 	if !ok {
 		return
 	}
+	if l == nil && onlyExisting {
+		c.Int(0)
+		return
+	}
+	l = pushList(c, key, l, head, c.Args[2:]...)
+	c.Int(int64(l.Len()))
+}
+
+// pushList pushes vals onto key's list l (nil: a new list, which it
+// stores), signals the change and the push event, and returns the list.
+func pushList(c *Ctx, key []byte, l *list.List, head bool, vals ...[]byte) *list.List {
 	fresh := l == nil
 	if fresh {
-		if onlyExisting {
-			c.Int(0)
-			return
-		}
 		l = newList(c)
 	}
-	for _, v := range c.Args[2:] {
+	for _, v := range vals {
 		if head {
 			l.PushFront(v)
 		} else {
@@ -184,7 +191,7 @@ func pushGeneric(c *Ctx, head, onlyExisting bool) {
 		c.DB.Touch(key)
 	}
 	c.Notify(NotifyList, pushEvent(head), key)
-	c.Int(int64(l.Len()))
+	return l
 }
 
 func lpopCommand(c *Ctx) { popGeneric(c, true) }
@@ -636,21 +643,7 @@ func lmoveGeneric(c *Ctx, fromHead, toHead bool) {
 	} else {
 		v = src.PopBack()
 	}
-	fresh := dst == nil
-	if fresh {
-		dst = newList(c)
-	}
-	if toHead {
-		dst.PushFront(v)
-	} else {
-		dst.PushBack(v)
-	}
-	if fresh {
-		storeList(c, dstKey, dst)
-	} else {
-		c.DB.Touch(dstKey)
-	}
-	c.Notify(NotifyList, pushEvent(toHead), dstKey)
+	dst = pushList(c, dstKey, dst, toHead, v)
 	c.Bulk(v)
 	if src != dst {
 		listDone(c, srcKey, src, popEvent(fromHead))
