@@ -135,6 +135,8 @@ func TestCourseExpiry(t *testing.T) {
 func startBinary(t *testing.T, bin string, port int, args ...string) string {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
+	// Tests listen on loopback only.
+	args = append(args, "--bind", "127.0.0.1")
 	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Dir = t.TempDir()
 	var stderr strings.Builder
