@@ -25,8 +25,10 @@ var clientMgmtCommands = []*Command{
 	{Name: "reply", Fn: clientReply, Arity: 3, Flags: NoScript | Loading | Stale, ACL: CatSlow | CatConnection, Since: "3.2.0", Summary: "Instructs the server whether to reply to commands."},
 	{Name: "no-evict", Fn: clientNoEvict, Arity: 3, Flags: Admin | NoScript | Loading | Stale, ACL: CatAdmin | CatSlow | CatDangerous | CatConnection, Since: "7.0.0", Summary: "Sets the client eviction mode of the connection."},
 	{Name: "no-touch", Fn: clientNoTouch, Arity: 3, Flags: NoScript | Loading | Stale, ACL: CatSlow | CatConnection, Since: "7.2.0", Summary: "Controls whether commands sent by the client affect the LRU/LFU of accessed keys."},
-	{Name: "getredir", Fn: clientGetRedir, Arity: 2, Flags: NoScript | Loading | Stale, ACL: CatSlow | CatConnection, Since: "6.0.0", Summary: "Returns the client ID to which the connection's tracking notifications are redirected."},
-	{Name: "trackinginfo", Fn: clientTrackingInfo, Arity: 2, Flags: NoScript | Loading | Stale, ACL: CatSlow | CatConnection, Since: "6.2.0", Summary: "Returns information about server-assisted client-side caching for the connection."},
+	{Name: "tracking", Fn: clientTracking, Arity: -3, Flags: NoScript | Loading | Stale, ACL: CatSlow | CatConnection, Since: "6.0.0", Summary: "Controls server-assisted client-side caching for the connection."},
+	{Name: "caching", Fn: clientTracking, Arity: 3, Flags: NoScript | Loading | Stale, ACL: CatSlow | CatConnection, Since: "6.0.0", Summary: "Instructs the server whether to track the keys in the next request."},
+	{Name: "getredir", Fn: clientTracking, Arity: 2, Flags: NoScript | Loading | Stale, ACL: CatSlow | CatConnection, Since: "6.0.0", Summary: "Returns the client ID to which the connection's tracking notifications are redirected."},
+	{Name: "trackinginfo", Fn: clientTracking, Arity: 2, Flags: NoScript | Loading | Stale, ACL: CatSlow | CatConnection, Since: "6.2.0", Summary: "Returns information about server-assisted client-side caching for the connection."},
 }
 
 // monitorCommand is MONITOR's row.
@@ -258,17 +260,5 @@ func clientNoTouch(c *Ctx) {
 	}
 }
 
-// clientGetRedir: tracking is not supported, so nothing is redirected.
-func clientGetRedir(c *Ctx) { c.Int(-1) }
-
-// clientTrackingInfo reports tracking as off, which it always is.
-func clientTrackingInfo(c *Ctx) {
-	c.Map(3)
-	c.BulkString("flags")
-	c.Set(1)
-	c.BulkString("off")
-	c.BulkString("redirect")
-	c.Int(-1)
-	c.BulkString("prefixes")
-	c.Array(0)
-}
+// clientTracking hands the tracking subcommands to the connection.
+func clientTracking(c *Ctx) { c.Conn.Tracking(c) }

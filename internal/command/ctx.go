@@ -126,6 +126,9 @@ type Conn interface {
 	Unsubscribe(c *Ctx, k pubsub.Kind)
 	// Monitor turns the connection into a MONITOR stream.
 	Monitor(c *Ctx)
+	// Tracking runs CLIENT TRACKING, CACHING, GETREDIR and TRACKINGINFO
+	// (by c.Cmd.Name): client-side caching state lives with the server.
+	Tracking(c *Ctx)
 }
 
 // PubSubHost is the server's side of Pub/Sub that commands query.

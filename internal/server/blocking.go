@@ -56,6 +56,9 @@ func (s *Server) initBlocking() {
 func (s *Server) keyChanged(db int, key []byte) {
 	s.touchWatched(db, key)
 	s.markWaitersReady(db, key)
+	if s.track.active() {
+		s.trackKeyChanged(key)
+	}
 }
 
 func (s *Server) markWaitersReady(db int, key []byte) {

@@ -53,6 +53,10 @@ type client struct {
 	// killed: closed by CLIENT KILL or the idle timeout; paused: holding
 	// a command back until a CLIENT PAUSE ends; monitor: MONITOR stream.
 	killed, paused, monitor bool
+
+	// track is the CLIENT TRACKING mode (tracking.go), nil until first
+	// enabled; engine-owned.
+	track *clientTracking
 }
 
 func (s *Server) newClient(conn net.Conn) {
@@ -92,6 +96,7 @@ func (c *client) serve() {
 		s.unpark(c)
 		c.unwatchAll()
 		c.unsubscribeAll()
+		s.disableTracking(c)
 		s.forget(c)
 		s.mu.Unlock()
 		s.cmu.Lock()
@@ -280,13 +285,21 @@ func (c *client) process(buf []byte) (int, bool, []byte) {
 			break
 		}
 	}
+	s.broadcast(c)
 	return pos, false, c.takeOutput()
 }
 
 // execute runs one command and applies CLIENT REPLY to its output.
 func (c *client) execute(args [][]byte) {
 	mark := len(c.ctx.B)
+	tracking := c.s.track.active()
+	if tracking {
+		c.s.track.current = c
+	}
 	c.dispatch(args)
+	if tracking || c.track != nil {
+		c.s.trackAfterCommand(c)
+	}
 	if c.sess.Reply != command.ReplyOn {
 		c.applyReply(mark)
 	}
@@ -327,6 +340,9 @@ func (c *client) call(cmd *command.Command, args [][]byte) {
 	ctx.Args = args
 	ctx.Cmd = cmd
 	s.timedCall(c, cmd, ctx)
+	if c.track != nil && cmd.Has(command.ReadOnly) {
+		s.rememberKeys(c, cmd, args)
+	}
 	ctx.Args = nil
 	if len(s.monitors) > 0 {
 		// After the call, as Redis 7 does: SELECT shows its new db.
@@ -354,6 +370,7 @@ func (c *client) Reset(ctx *command.Ctx) {
 	c.multi = nil
 	c.unwatchAll()
 	c.unsubscribeAll()
+	c.s.disableTracking(c)
 	c.sess.Name = ""
 	c.resetMgmt()
 	ctx.Select(0)

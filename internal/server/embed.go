@@ -33,6 +33,7 @@ func (s *Server) Housekeep() {
 	if !s.ks.Replica && !s.intro.noActiveExpire {
 		s.ks.ActiveExpire(200)
 	}
+	s.broadcast(nil)
 	s.expireBlocked()
 	s.checkPause()
 	s.closeIdle()

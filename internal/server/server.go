@@ -66,6 +66,8 @@ type Server struct {
 	// clients; engine-owned.
 	pause    pauseState
 	monitors []*client
+	// track is the CLIENT TRACKING registry (tracking.go).
+	track trackState
 	// intro is the slowlog, latency monitor and DEBUG switches.
 	intro introspection
 
@@ -102,6 +104,7 @@ func Start(cfg *config.Config, opts Options) (*Server, error) {
 	}
 	s.initBlocking()
 	s.initWatch()
+	s.initTracking()
 	s.pubsub = pubsub.New[command.Conn]()
 	cfg.OnChange("client-output-buffer-limit", func(v string) { s.pubsubLimit = parseOutputLimit(v, "pubsub") })
 	s.initIntrospect()
