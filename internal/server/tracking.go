@@ -278,7 +278,8 @@ func (s *Server) disableTracking(c *client) {
 
 func (c *client) clientCaching(ctx *command.Ctx) {
 	t := c.track
-	if t == nil || !t.on || !(t.optin || t.optout) {
+	if t == nil || !t.on {
+		// Redis's text names the modes but checks tracking only.
 		ctx.Error(errCachingMode)
 		return
 	}
