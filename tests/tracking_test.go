@@ -228,6 +228,45 @@ var trackScenarios = map[string]trackScenario{
 		c.sync()
 		return ""
 	},
+	"multi-swapdb-expiry": func(t *testing.T, dial func(string) *trackConn) string {
+		a, b, c := dial("a"), dial("b"), dial("c")
+		a.hello3()
+		c.hello3()
+		a.do("CLIENT", "TRACKING", "ON")
+		c.do("CLIENT", "TRACKING", "ON", "BCAST", "PREFIX", "m")
+		// Inside EXEC: keys read are remembered, own invalidations follow
+		// EXEC's reply.
+		a.do("MULTI")
+		a.do("GET", "m1")
+		a.do("SET", "m1", "x")
+		a.do("GET", "m2")
+		a.do("EXEC")
+		a.sync()
+		c.sync()
+		// Names are tracked whatever the database.
+		b.do("SELECT", "1")
+		b.do("SET", "m2", "db1")
+		a.sync()
+		// SWAPDB invalidates nothing.
+		a.do("GET", "sw")
+		b.do("SWAPDB", "0", "1")
+		a.sync()
+		c.sync()
+		b.do("SET", "sw", "1")
+		a.sync()
+		// Expiry, found by a read of another client.
+		b.do("SET", "m-exp", "1", "PX", "30")
+		a.do("GET", "m-exp")
+		time.Sleep(100 * time.Millisecond)
+		b.do("GET", "m-exp")
+		a.sync()
+		c.sync()
+		// A pipeline's BCAST keys go out together, sorted.
+		b.c.Write(servertest.Encode("SET", "m9", "1") + servertest.Encode("SET", "m3", "1") + servertest.Encode("DEL", "m9"))
+		b.log.WriteString(b.c.Read() + b.c.Read() + b.c.Read())
+		c.sync()
+		return ""
+	},
 	"errors": func(t *testing.T, dial func(string) *trackConn) string {
 		a := dial("a")
 		for _, cmd := range [][]string{

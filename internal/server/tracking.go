@@ -370,7 +370,11 @@ func (s *Server) rememberKeys(c *client, cmd *command.Command, args [][]byte) {
 func (s *Server) trackKeyChanged(key []byte) {
 	t := &s.track
 	if key == nil {
-		s.trackFlush()
+		// Whole-db changes are flushes, but SWAPDB, which Redis 7.0 does
+		// not report to tracking clients.
+		if cur := t.current; cur == nil || cur.ctx.Cmd == nil || cur.ctx.Cmd.Name != "swapdb" {
+			s.trackFlush()
+		}
 		return
 	}
 	for p, bp := range t.prefixes {
