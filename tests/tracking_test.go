@@ -31,6 +31,18 @@ func (tc *trackConn) hello3() {
 	tc.c.Do("HELLO", "3")
 }
 
+// clientFlags logs the flags and redir fields of CLIENT INFO, the rest
+// of which differs between servers.
+func (tc *trackConn) clientFlags() {
+	info := tc.c.Do("CLIENT", "INFO")
+	tc.log.WriteString(tc.name + "> CLIENT INFO\n")
+	for _, f := range strings.Fields(info) {
+		if strings.HasPrefix(f, "flags=") || strings.HasPrefix(f, "redir=") {
+			tc.log.WriteString(f + "\n")
+		}
+	}
+}
+
 // sync logs whatever the connection received before a PING's reply, so
 // a missing or extra invalidation shows up in the log.
 func (tc *trackConn) sync() {
@@ -131,6 +143,7 @@ var trackScenarios = map[string]trackScenario{
 		b.do("SET", "gone", "1")
 		tr.sync()
 		tr.do("CLIENT", "TRACKINGINFO")
+		tr.clientFlags()
 		h := dial("h")
 		h.hello3()
 		hid := trackID(h)
@@ -149,6 +162,7 @@ var trackScenarios = map[string]trackScenario{
 		a.hello3()
 		a.do("CLIENT", "TRACKING", "ON", "BCAST", "PREFIX", "b", "PREFIX", "a")
 		a.do("CLIENT", "TRACKINGINFO")
+		a.clientFlags()
 		b.do("MSET", "a2", "1", "b1", "2", "a1", "3", "c1", "4")
 		a.sync()
 		a.do("SET", "a3", "own") // no NOLOOP: own changes too
@@ -343,6 +357,7 @@ func normalizeIDs(log string) string {
 		ph := "ID" + string(rune('A'+n))
 		log = strings.ReplaceAll(log, ":"+id+"\r\n", ":"+ph+"\r\n")
 		log = strings.ReplaceAll(log, " "+id+"\n", " "+ph+"\n")
+		log = strings.ReplaceAll(log, "="+id+"\n", "="+ph+"\n")
 	}
 	return log
 }

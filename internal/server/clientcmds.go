@@ -126,7 +126,9 @@ func (c *client) appendInfo(b []byte, wallNow, now int64) []byte {
 	b = strconv.AppendInt(b, readBufSize, 10)
 	b = append(b, " rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd="...)
 	b = append(b, orNULL(c.lastCmd)...)
-	b = append(b, " user=default redir=-1 resp="...)
+	b = append(b, " user=default redir="...)
+	b = strconv.AppendInt(b, c.redirectID(), 10)
+	b = append(b, " resp="...)
 	b = strconv.AppendInt(b, int64(c.ctx.Proto), 10)
 	return append(b, '\n')
 }
@@ -145,6 +147,15 @@ func (c *client) appendFlags(b []byte) []byte {
 	}
 	if c.blocked != nil || c.paused {
 		b = append(b, 'b')
+	}
+	if t := c.track; t != nil && t.on {
+		b = append(b, 't')
+		if t.broken {
+			b = append(b, 'R')
+		}
+		if t.bcast {
+			b = append(b, 'B')
+		}
 	}
 	if c.dirtyCAS {
 		b = append(b, 'd')
