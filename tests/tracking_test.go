@@ -95,6 +95,15 @@ var trackScenarios = map[string]trackScenario{
 		a.do("SET", "k3", "x") // own change: reply first, then the push
 		a.do("DEL", "k4", "k3")
 		a.sync()
+		// Keys found by numkeys or STREAMS are tracked too.
+		a.do("SINTERCARD", "2", "s1", "s2", "LIMIT", "1")
+		a.do("ZUNION", "1", "z1", "WEIGHTS", "2")
+		a.do("XREAD", "COUNT", "1", "STREAMS", "x1", "x2", "0", "0")
+		b.do("SADD", "s2", "m")
+		b.do("ZADD", "z1", "1", "m")
+		b.do("XADD", "x2", "1-1", "f", "v")
+		b.do("ZADD", "WEIGHTS", "1", "m")
+		a.sync()
 		a.do("STRLEN", "s")
 		a.do("EXISTS", "e1", "e2")
 		b.do("APPEND", "s", "abc")

@@ -355,14 +355,41 @@ func (s *Server) rememberKeys(c *client, cmd *command.Command, args [][]byte) {
 	if !t.on || t.bcast || t.optin && !t.caching || t.optout && t.caching {
 		return
 	}
-	for _, i := range cmd.KeyIndexes(args) {
-		ids := s.track.keys[string(args[i])]
+	for _, key := range readKeys(cmd, args) {
+		ids := s.track.keys[string(key)]
 		if ids == nil {
 			ids = map[int64]struct{}{}
-			s.track.keys[string(args[i])] = ids
+			s.track.keys[string(key)] = ids
 		}
 		ids[c.sess.ID] = struct{}{}
 	}
+}
+
+// readKeys returns the key arguments of a read-only command, including
+// those of the commands whose keys move (numkeys, XREAD's STREAMS), which
+// the static key spec does not give.
+func readKeys(cmd *command.Command, args [][]byte) [][]byte {
+	switch cmd.Name {
+	case "sintercard", "zunion", "zinter", "zdiff", "zintercard":
+		n, ok := resp.ParseInt(args[1])
+		if !ok || n < 0 || n > int64(len(args)-2) {
+			return nil
+		}
+		return args[2 : 2+n]
+	case "xread":
+		for i := 1; i < len(args); i++ {
+			if strings.EqualFold(string(args[i]), "streams") {
+				n := (len(args) - i - 1) / 2
+				return args[i+1 : i+1+n]
+			}
+		}
+		return nil
+	}
+	var out [][]byte
+	for _, i := range cmd.KeyIndexes(args) {
+		out = append(out, args[i])
+	}
+	return out
 }
 
 // trackKeyChanged is the tracking side of the keyspace change hook; a nil
