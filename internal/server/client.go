@@ -295,6 +295,11 @@ func (c *client) execute(args [][]byte) {
 	tracking := c.s.track.active()
 	if tracking {
 		c.s.track.current = c
+		if c.track != nil {
+			// Unset by a command that is never called (unknown): it
+			// ends CLIENT CACHING's window too.
+			c.ctx.Cmd = nil
+		}
 	}
 	c.dispatch(args)
 	if tracking || c.track != nil {

@@ -467,7 +467,7 @@ func (s *Server) trackAfterCommand(c *client) {
 	t.pending = t.pending[:0]
 	t.current = nil
 	t.flushed = false
-	if c.track != nil && c.track.caching && c.multi == nil && !strings.HasPrefix(c.lastCmd, "client|") {
+	if c.track != nil && c.track.caching && c.multi == nil && (c.ctx.Cmd == nil || !strings.HasPrefix(c.lastCmd, "client|")) {
 		c.track.caching = false
 	}
 }
