@@ -285,26 +285,20 @@ func (c *client) process(buf []byte) (int, bool, []byte) {
 			break
 		}
 	}
-	s.broadcast(c)
+	if len(s.track.prefixes) > 0 {
+		s.broadcast(c)
+	}
 	return pos, false, c.takeOutput()
 }
 
 // execute runs one command and applies CLIENT REPLY to its output.
 func (c *client) execute(args [][]byte) {
+	if c.s.track.active() || c.track != nil {
+		c.executeTracked(args)
+		return
+	}
 	mark := len(c.ctx.B)
-	tracking := c.s.track.active()
-	if tracking {
-		c.s.track.current = c
-		if c.track != nil {
-			// Unset by a command that is never called (unknown): it
-			// ends CLIENT CACHING's window too.
-			c.ctx.Cmd = nil
-		}
-	}
 	c.dispatch(args)
-	if tracking || c.track != nil {
-		c.s.trackAfterCommand(c)
-	}
 	if c.sess.Reply != command.ReplyOn {
 		c.applyReply(mark)
 	}

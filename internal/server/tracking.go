@@ -449,6 +449,23 @@ func (s *Server) trackFlush() {
 	}
 }
 
+// executeTracked is client.execute while tracking is in use: the
+// command's client is known to the invalidation hook, and what was held
+// back for it is sent after its reply.
+func (c *client) executeTracked(args [][]byte) {
+	s := c.s
+	mark := len(c.ctx.B)
+	s.track.current = c
+	// Unset by a command that is never called (unknown): it ends CLIENT
+	// CACHING's window too.
+	c.ctx.Cmd = nil
+	c.dispatch(args)
+	if c.sess.Reply != command.ReplyOn {
+		c.applyReply(mark)
+	}
+	s.trackAfterCommand(c)
+}
+
 // trackAfterCommand sends the invalidations held back for c's command
 // and ends CLIENT CACHING's one-command window.
 func (s *Server) trackAfterCommand(c *client) {
