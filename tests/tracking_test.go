@@ -258,6 +258,18 @@ var trackScenarios = map[string]trackScenario{
 		a.do("FLUSHALL")
 		a.sync()
 		c.sync()
+		// Tracking turned on inside a transaction that flushes.
+		d := dial("d")
+		d.hello3()
+		d.do("MULTI")
+		d.do("CLIENT", "TRACKING", "ON")
+		d.do("FLUSHDB")
+		d.do("EXEC")
+		d.sync()
+		b.do("FLUSHALL")
+		a.sync()
+		c.sync()
+		d.sync()
 		return ""
 	},
 	"multi-swapdb-expiry": func(t *testing.T, dial func(string) *trackConn) string {

@@ -456,6 +456,8 @@ func (c *client) executeTracked(args [][]byte) {
 	s := c.s
 	mark := len(c.ctx.B)
 	s.track.current = c
+	// Left set when tracking was turned on inside the last command.
+	s.track.flushed = false
 	// Unset by a command that is never called (unknown): it ends CLIENT
 	// CACHING's window too.
 	c.ctx.Cmd = nil
