@@ -81,6 +81,10 @@ func rawWordsNeedQuoting(c *Config) bool {
 		// Addresses with spaces in them come back as more words.
 		return true
 	}
+	if v := c.values["replicaof"]; v != "" && len(strings.Split(v, " ")) != 2 {
+		// A host with a space in it comes back as more words.
+		return true
+	}
 	for _, name := range []string{"bind", "replicaof"} {
 		for _, w := range strings.Split(c.values[name], " ") {
 			if w == "" && c.values[name] != "" || strings.ContainsAny(w, "\"'\\#\t\r\n\v\f\x00") {
