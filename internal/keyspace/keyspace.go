@@ -38,6 +38,13 @@ type Keyspace struct {
 	// OnMiss, when set, is called when a read counted as a miss finds no
 	// key (keyspace "keymiss" events); left nil while nobody listens.
 	OnMiss func(db int, key []byte)
+	// Writing is set by the engine while a write command runs: a snapshot
+	// then preserves every object the command looks up (snapshot.go).
+	Writing bool
+	// snap is the snapshot in progress, nil when none; snapGen numbers
+	// snapshots.
+	snap    *Snapshot
+	snapGen uint32
 	// unshared bounds how many stored objects have Unshared set (deleting
 	// one does not decrement it), so Touch looks for the flag to clear
 	// only after a COPY made one.
@@ -61,6 +68,10 @@ func (ks *Keyspace) Swap(a, b int) {
 	ks.changed(a, nil)
 	ks.changed(b, nil)
 	da, db := ks.DBs[a], ks.DBs[b]
+	if ks.snap != nil {
+		da.preserveAll()
+		db.preserveAll()
+	}
 	da.keys, db.keys = db.keys, da.keys
 	da.expires, db.expires = db.expires, da.expires
 	ks.changed(a, nil)
@@ -127,6 +138,9 @@ func (d *DB) expired(key []byte) bool {
 }
 
 func (d *DB) deleteExpired(key string) {
+	if d.ks.snap != nil {
+		d.preserve([]byte(key))
+	}
 	d.keys.DeleteString(key)
 	d.expires.DeleteString(key)
 	d.ks.Stats.ExpiredKeys++
@@ -183,6 +197,9 @@ func (d *DB) Peek(key []byte) *Object {
 		return nil
 	}
 	o, _ := d.keys.Get(key)
+	if o != nil && d.ks.snap != nil && d.ks.Writing && o.snap != d.ks.snap.gen {
+		d.ks.snap.keep(d, string(key), o)
+	}
 	return o
 }
 
@@ -192,6 +209,10 @@ func (d *DB) Exists(key []byte) bool { return d.Peek(key) != nil }
 // Set stores o under key, clearing any TTL unless keepTTL.
 func (d *DB) Set(key []byte, o *Object, keepTTL bool) {
 	o.Access = d.ks.now
+	if d.ks.snap != nil {
+		d.preserve(key)
+		d.ks.stamp(o)
+	}
 	if o.Unshared {
 		d.ks.unshared++
 	}
@@ -209,6 +230,9 @@ func (d *DB) Set(key []byte, o *Object, keepTTL bool) {
 func (d *DB) SetString(key, val []byte, keepTTL bool) {
 	if p := d.keys.Ptr(key); p != nil && (*p).Type == TypeString && !d.expired(key) {
 		o := *p
+		if d.ks.snap != nil {
+			d.preserve(key)
+		}
 		o.Str = append(o.Str[:0], val...)
 		o.Enc = StringEncoding(val)
 		d.share(o)
@@ -246,6 +270,9 @@ func (d *DB) Delete(key []byte) bool {
 	if d.expired(key) {
 		return false
 	}
+	if d.ks.snap != nil {
+		d.preserve(key)
+	}
 	if !d.keys.Delete(key) {
 		return false
 	}
@@ -260,6 +287,10 @@ func (d *DB) Delete(key []byte) bool {
 // database to (which may be d), replacing whatever dst held. RENAME and
 // MOVE use it: the object itself moves, so nothing is copied.
 func (d *DB) Relocate(src []byte, to *DB, dst []byte) {
+	if d.ks.snap != nil {
+		d.preserve(src)
+		to.preserve(dst)
+	}
 	o, _ := d.keys.Get(src)
 	at, hasTTL := d.expires.Get(src)
 	d.keys.Delete(src)
@@ -288,12 +319,18 @@ func (d *DB) Expire(key []byte) int64 {
 
 // SetExpire sets the absolute expiry time of an existing key.
 func (d *DB) SetExpire(key []byte, atMs int64) {
+	if d.ks.snap != nil {
+		d.preserve(key)
+	}
 	d.expires.Set(key, atMs)
 	d.ks.changed(d.ID, key)
 }
 
 // Persist removes key's TTL and reports whether it had one.
 func (d *DB) Persist(key []byte) bool {
+	if d.ks.snap != nil {
+		d.preserve(key)
+	}
 	if d.expires.Delete(key) {
 		d.ks.changed(d.ID, key)
 		return true
@@ -305,6 +342,9 @@ func (d *DB) Persist(key []byte) bool {
 func (d *DB) Flush() {
 	// The hook runs first, so it can still see which keys existed.
 	d.ks.changed(d.ID, nil)
+	if d.ks.snap != nil {
+		d.preserveAll()
+	}
 	d.keys.Clear()
 	d.expires.Clear()
 }

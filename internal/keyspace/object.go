@@ -47,17 +47,20 @@ func (e Encoding) String() string { return encNames[e] }
 type Object struct {
 	Type Type
 	Enc  Encoding
+	// Unshared marks an integer string that Redis would keep in a private
+	// object instead of its shared small-integer one: COPY duplicates the
+	// object. OBJECT REFCOUNT reports 1 for it until the value is
+	// rewritten (SetString, or an in-place change signalled by Touch).
+	Unshared bool
+	// snap is the generation of the last snapshot that saved this object
+	// or that was running when it was stored (see snapshot.go).
+	snap uint32
 	// Str is the value of a string; the keyspace owns these bytes.
 	Str []byte
 	// Val is the value of any other type.
 	Val any
 	// Access is the last access time in ms, for OBJECT IDLETIME.
 	Access int64
-	// Unshared marks an integer string that Redis would keep in a private
-	// object instead of its shared small-integer one: COPY duplicates the
-	// object. OBJECT REFCOUNT reports 1 for it until the value is
-	// rewritten (SetString, or an in-place change signalled by Touch).
-	Unshared bool
 }
 
 // embstrMax is the longest string Redis stores as embstr.

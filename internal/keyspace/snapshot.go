@@ -1,0 +1,121 @@
+package keyspace
+
+// A snapshot is a point-in-time copy of every database taken without
+// stopping the server (BGSAVE, AOF rewrite, a replica's full sync). It
+// works copy-on-write, one key at a time:
+//
+//   - Begin stamps a new generation. Every object stored from then on
+//     carries it, so the snapshot knows it was not there at the start.
+//   - Step walks the key tables with their SCAN cursors and hands each
+//     object without the current stamp to the save function, stamping it.
+//   - Before anything changes a key whose object lacks the stamp, the
+//     keyspace hands the object, as it still is, to the save function
+//     first (a "pre-image") and stamps it. Changing points are the
+//     keyspace's own writes (Set, Delete, expiry, flush, swap, rename,
+//     TTL changes) and, while Writing is set, every lookup: a write
+//     command may change in place whatever object it looks up.
+//
+// So each key that existed at Begin is saved exactly once, with the value
+// and TTL it had at Begin, and no key added later is saved. All of it
+// runs under the engine lock; the save function only encodes, and its
+// owner writes the bytes out between steps without the lock.
+
+// SaveFunc receives one key of a snapshot: its database, name, value and
+// absolute expiry time in ms (-1 for none). It must not keep o.
+type SaveFunc func(db int, key string, o *Object, expireAt int64)
+
+// Snapshot is a snapshot in progress.
+type Snapshot struct {
+	ks      *Keyspace
+	gen     uint32
+	save    SaveFunc
+	db      int
+	cursor  uint64
+	started bool
+	// Sizes are each database's key and TTL counts at Begin.
+	Sizes [][2]int
+}
+
+// BeginSnapshot starts a snapshot that passes keys to save. Only one may
+// run at a time; the caller ends it with Step returning false or with
+// Abort.
+func (ks *Keyspace) BeginSnapshot(save SaveFunc) *Snapshot {
+	if ks.snap != nil {
+		panic("keyspace: a snapshot is already running")
+	}
+	ks.snapGen++
+	s := &Snapshot{ks: ks, gen: ks.snapGen, save: save}
+	for _, d := range ks.DBs {
+		s.Sizes = append(s.Sizes, [2]int{d.keys.Len(), d.expires.Len()})
+	}
+	ks.snap = s
+	return s
+}
+
+// Step saves at least n keys not saved yet (fewer at the end) and reports
+// whether any remain.
+func (s *Snapshot) Step(n int) bool {
+	ks := s.ks
+	for s.db < len(ks.DBs) {
+		d := ks.DBs[s.db]
+		if s.started && s.cursor == 0 || d.keys.Len() == 0 {
+			s.db++
+			s.cursor, s.started = 0, false
+			continue
+		}
+		s.started = true
+		s.cursor = d.keys.Scan(s.cursor, func(k string, o *Object) {
+			if o.snap != s.gen {
+				s.keep(d, k, o)
+				n--
+			}
+		})
+		if n <= 0 {
+			return true
+		}
+	}
+	ks.snap = nil
+	return false
+}
+
+// Abort stops the snapshot; nothing more is saved.
+func (s *Snapshot) Abort() {
+	if s.ks.snap == s {
+		s.ks.snap = nil
+	}
+}
+
+func (s *Snapshot) keep(d *DB, k string, o *Object) {
+	o.snap = s.gen
+	at, ok := d.expires.GetString(k)
+	if !ok {
+		at = -1
+	}
+	s.save(d.ID, k, o, at)
+}
+
+// preserve saves key's current value first if a snapshot still needs it.
+func (d *DB) preserve(key []byte) {
+	s := d.ks.snap
+	if o, ok := d.keys.Get(key); ok && o.snap != s.gen {
+		s.keep(d, string(key), o)
+	}
+}
+
+// preserveAll saves every key of d the snapshot still needs.
+func (d *DB) preserveAll() {
+	s := d.ks.snap
+	d.keys.Range(func(k string, o *Object) bool {
+		if o.snap != s.gen {
+			s.keep(d, k, o)
+		}
+		return true
+	})
+}
+
+// stamp marks an object stored while a snapshot runs as not part of it.
+func (ks *Keyspace) stamp(o *Object) {
+	if ks.snap != nil {
+		o.snap = ks.snap.gen
+	}
+}
