@@ -38,6 +38,10 @@ type Keyspace struct {
 	// OnMiss, when set, is called when a read counted as a miss finds no
 	// key (keyspace "keymiss" events); left nil while nobody listens.
 	OnMiss func(db int, key []byte)
+	// Dirty counts changes; INFO's rdb_changes_since_last_save and
+	// propagation use it. Deleting an expired key does not count, as in
+	// Redis: that deletion is propagated on its own (OnExpire).
+	Dirty int64
 	// unshared bounds how many stored objects have Unshared set (deleting
 	// one does not decrement it), so Touch looks for the flag to clear
 	// only after a COPY made one.
@@ -76,6 +80,12 @@ func (ks *Keyspace) FlushAll() {
 }
 
 func (ks *Keyspace) changed(db int, key []byte) {
+	ks.Dirty++
+	ks.signal(db, key)
+}
+
+// signal runs the change hook without counting a change.
+func (ks *Keyspace) signal(db int, key []byte) {
 	if ks.OnChange != nil {
 		ks.OnChange(db, key)
 	}
@@ -130,7 +140,7 @@ func (d *DB) deleteExpired(key string) {
 	d.keys.DeleteString(key)
 	d.expires.DeleteString(key)
 	d.ks.Stats.ExpiredKeys++
-	d.ks.changed(d.ID, []byte(key))
+	d.ks.signal(d.ID, []byte(key))
 	if d.ks.OnExpire != nil {
 		d.ks.OnExpire(d.ID, key)
 	}
