@@ -295,6 +295,9 @@ func runPropScript(t *testing.T, file string, in *servertest.Instance, ours *col
 			waitBlocked(t, where, c0.ours, before[0]+1)
 			waitBlocked(t, where, c0.theirs, before[1]+1)
 		} else {
+			if os.Getenv("PROPDEBUG") != "" {
+				t.Log(where)
+			}
 			got, want := c.ours.Do(strs...), c.theirs.Do(strs...)
 			if mode == "" {
 				compareReply(t, where, got, want)

@@ -190,3 +190,13 @@ func (c *Ctx) rewriteExpireAt(key []byte, at int64) {
 	var num [20]byte
 	c.Rewrite(argPEXPIREAT, key, strconv.AppendInt(num[:0], at, 10))
 }
+
+// Non-blocking forms the blocking commands propagate as.
+var (
+	argLPOP      = []byte("LPOP")
+	argRPOP      = []byte("RPOP")
+	argLMOVE     = []byte("LMOVE")
+	argRPOPLPUSH = []byte("RPOPLPUSH")
+	argZPOPMIN   = []byte("ZPOPMIN")
+	argZPOPMAX   = []byte("ZPOPMAX")
+)
