@@ -155,6 +155,8 @@ var (
 	argUNLINK    = []byte("UNLINK")
 	argPEXPIREAT = []byte("PEXPIREAT")
 	argPERSIST   = []byte("PERSIST")
+	argSREM      = []byte("SREM")
+	argHSET      = []byte("HSET")
 )
 
 // configBool reads a yes/no directive, false without a configuration.
