@@ -202,3 +202,9 @@ var (
 	argZPOPMIN   = []byte("ZPOPMIN")
 	argZPOPMAX   = []byte("ZPOPMAX")
 )
+
+// MarkDirty counts a change made without a keyspace write (a consumer
+// group's state, a stream's last ID), so that the command is propagated
+// and counted as a change, as Redis's server.dirty++ does, without WATCH
+// seeing it.
+func (c *Ctx) MarkDirty() { c.KS.Dirty++ }
