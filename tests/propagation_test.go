@@ -40,7 +40,7 @@ import (
 // XCLAIM's TIME) are compared as placeholders (see normalizeTimes).
 func TestPropagation(t *testing.T) {
 	oracle := servertest.RedisServer(t, "--repl-diskless-sync", "no", "--enable-debug-command", "yes")
-	in := servertest.Start(t)
+	in := servertest.Start(t, "--enable-debug-command", "yes")
 	ours := &collector{}
 	in.Srv.Do(func(*keyspace.Keyspace) { in.Srv.OnPropagate(ours.add) })
 	theirs := dialReplica(t, oracle)
@@ -232,8 +232,11 @@ func runPropScript(t *testing.T, file string, in *servertest.Instance, ours *col
 	}
 	c0 := client(0)
 	for _, c := range []*servertest.Conn{c0.ours, c0.theirs} {
-		c.Do("DEBUG", "SET-ACTIVE-EXPIRE", "1")
-		c.Do("CONFIG", "SET", "lazyfree-lazy-expire", "no")
+		for _, cmd := range [][]string{{"DEBUG", "SET-ACTIVE-EXPIRE", "1"}, {"CONFIG", "SET", "lazyfree-lazy-expire", "no"}} {
+			if r := c.Do(cmd...); r != "+OK\r\n" {
+				t.Fatalf("%v: %q", cmd, r)
+			}
+		}
 		if r := c.Do("FLUSHALL"); r != "+OK\r\n" {
 			t.Fatalf("FLUSHALL: %q", r)
 		}
