@@ -100,6 +100,7 @@ func bitfieldGeneric(c *Ctx, readOnly bool) {
 	}
 
 	var o *keyspace.Object
+	var grown bool
 	if !writes {
 		if o = c.DB.Lookup(args[1]); o != nil && o.Type != keyspace.TypeString {
 			c.Error(ErrWrongType)
@@ -110,12 +111,15 @@ func bitfieldGeneric(c *Ctx, readOnly bool) {
 			c.Error(errBitfieldRO)
 			return
 		}
-		if o, _ = bitmapForWrite(c, args[1], highest); o == nil {
+		if o, grown = bitmapForWrite(c, args[1], highest); o == nil {
 			return
 		}
 	}
 
-	changed := false
+	// A write that stores the value already there changes nothing:
+	// Redis then neither signals, notifies nor propagates, unless the
+	// string was created or grew.
+	changed := grown
 	c.Array(len(ops))
 	for _, f := range ops {
 		if f.op == fieldGet {
@@ -174,13 +178,11 @@ func bitfieldGeneric(c *Ctx, readOnly bool) {
 		}
 		c.Int(int64(reply))
 		setField(o.Str, f.offset, f.bits, stored)
-		changed = true
-	}
-	if writes {
-		c.DB.Touch(args[1])
+		changed = changed || getField(o.Str, f.offset, f.bits) != old
 	}
 	if changed {
 		// Only writes that happened count: Redis skips FAIL overflows.
+		c.DB.Touch(args[1])
 		c.Notify(NotifyString, "setbit", args[1])
 	}
 }

@@ -169,6 +169,9 @@ type Ctx struct {
 	// Notifying points at the server's enabled event classes (zero
 	// unless K or E is on too), so Notify costs one test when off.
 	Notifying *NotifyClass
+	// Prop is the server's collector of propagated commands (see
+	// Rewrite, Also, NoPropagate); nil where nothing propagates.
+	Prop *Propagation
 }
 
 // Arg returns argument i as a string (allocates; for option parsing).

@@ -2,6 +2,7 @@ package command
 
 import (
 	"math"
+	"strconv"
 
 	"github.com/respd/respd/internal/resp"
 )
@@ -109,9 +110,17 @@ func expireGeneric(c *Ctx, relative bool, unit int64) {
 	if when <= c.DB.Now() && !c.KS.Replica {
 		c.DB.Delete(key)
 		c.Notify(NotifyGeneric, "del", key)
+		c.rewriteDelete(key, "lazyfree-lazy-expire")
 	} else {
 		c.DB.SetExpire(key, when)
 		c.Notify(NotifyGeneric, "expire", key)
+		if c.Propagating() && (relative || unit != 1) {
+			// PEXPIREAT with the absolute time; the conditions stay.
+			var num [20]byte
+			var buf [8][]byte
+			args := append(buf[:0], argPEXPIREAT, key, strconv.AppendInt(num[:0], when, 10))
+			c.Rewrite(append(args, c.Args[3:]...)...)
+		}
 	}
 	c.Int(1)
 }

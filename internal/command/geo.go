@@ -235,6 +235,8 @@ parsed:
 	c.Args = args
 	zaddGeneric(c, 0)
 	c.Args = saved
+	// Replicas get the ZADD with the scores computed here.
+	c.Rewrite(args...)
 }
 
 // geoposCommand is GEOPOS key member [...].

@@ -307,6 +307,8 @@ func hincrbyfloatCommand(c *Ctx) {
 	w.set(c.Args[2], s)
 	w.done(c, "hincrbyfloat")
 	c.Bulk(s)
+	// Replicas get the result, not the float arithmetic to redo.
+	c.Rewrite(argHSET, c.Args[1], c.Args[2], s)
 }
 
 func hkeysCommand(c *Ctx)   { hgetall(c, true, false) }

@@ -126,6 +126,9 @@ func pfcountCommand(c *Ctx) {
 	// Storing the count changes the value, so watchers see a write.
 	hll.SetCache(o.Str, card)
 	c.DB.Touch(key)
+	// Not a write command, but the stored count is a change replicas
+	// must see: Redis propagates PFCOUNT itself then.
+	c.Rewrite(c.Args...)
 	c.Int(int64(card))
 }
 

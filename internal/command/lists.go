@@ -2,6 +2,7 @@ package command
 
 import (
 	"bytes"
+	"strconv"
 
 	"github.com/respd/respd/internal/ds/list"
 	"github.com/respd/respd/internal/keyspace"
@@ -493,6 +494,11 @@ func ltrimCommand(c *Ctx) {
 		return
 	}
 	from, n := listRange(start, end, l.Len())
+	if n == l.Len() {
+		// Nothing trimmed: WATCH still sees a write, as in Redis, but
+		// there is nothing to propagate.
+		c.NoPropagate()
+	}
 	if n == 0 {
 		l.DeleteRange(0, l.Len())
 	} else {
@@ -723,9 +729,23 @@ func lmpopCommand(c *Ctx) {
 
 // popWithKeyReply pops up to count elements of key's list, replying
 // [key, [elements]] as LMPOP and BLMPOP do.
+// Both propagate LPOP or RPOP key with the number of elements popped.
 func popWithKeyReply(c *Ctx, key []byte, l *list.List, head bool, count int64) {
+	if c.Propagating() {
+		rewritePop(c, argLPOP, argRPOP, head, key, min(count, int64(l.Len())))
+	}
 	c.Array(2)
 	c.Bulk(key)
 	popRangeReply(c, l, head, count)
 	listDone(c, key, l, popEvent(head))
+}
+
+// rewritePop propagates the call as first or second (by head) with key
+// and a count: the form [LR]MPOP and [BZ]MPOP are replicated in.
+func rewritePop(c *Ctx, first, second []byte, head bool, key []byte, n int64) {
+	var num [20]byte
+	if !head {
+		first = second
+	}
+	c.Rewrite(first, key, strconv.AppendInt(num[:0], n, 10))
 }

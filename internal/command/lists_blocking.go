@@ -89,9 +89,11 @@ func servePop(c *Ctx, key []byte, l *list.List, head bool, count int64) {
 	if head {
 		c.Bulk(l.Front())
 		l.DeleteRange(0, 1)
+		c.Rewrite(argLPOP, key)
 	} else {
 		c.Bulk(l.Back())
 		l.DeleteRange(l.Len()-1, 1)
+		c.Rewrite(argRPOP, key)
 	}
 	listDone(c, key, l, popEvent(head))
 }
@@ -129,6 +131,13 @@ func brpoplpushCommand(c *Ctx) {
 // two cases differently.
 func blmoveGeneric(c *Ctx, fromHead, toHead bool, deadline int64) {
 	src := c.Args[1:2:2]
+	// What a served BLMOVE or BRPOPLPUSH propagates (only if it moved
+	// something): the non-blocking form.
+	if len(c.Args) == 6 {
+		c.Rewrite(argLMOVE, c.Args[1], c.Args[2], c.Args[3], c.Args[4])
+	} else {
+		c.Rewrite(argRPOPLPUSH, c.Args[1], c.Args[2])
+	}
 	if c.ReadyKey != nil {
 		if readyList(c) != nil {
 			lmoveGeneric(c, fromHead, toHead)

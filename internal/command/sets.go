@@ -223,7 +223,10 @@ func spopCommand(c *Ctx) {
 		c.Null()
 		return
 	}
-	c.Bulk(s.Pop())
+	m := s.Pop()
+	c.Bulk(m)
+	// The member drawn at random is what replicas must remove.
+	c.Rewrite(argSREM, key, m)
 	setChanged(c, key, o, "spop")
 }
 
@@ -247,8 +250,12 @@ func spopCount(c *Ctx, key []byte) {
 		return
 	}
 	size := int64(s.Len())
+	// Propagated as one SREM per member popped (a MULTI/EXEC when
+	// several), or DEL when the whole set goes, as Redis 7.0 does.
+	c.NoPropagate()
 	if n >= size {
 		replySet(c, unionOf(c, []*set.Set{s}))
+		c.Also(argDEL, key)
 		c.DB.Delete(key)
 		c.Notify(NotifySet, "spop", key)
 		c.Notify(NotifyGeneric, "del", key)
@@ -258,7 +265,9 @@ func spopCount(c *Ctx, key []byte) {
 	c.Set(int(n))
 	if remaining*spopMoveFactor > n {
 		for ; n > 0; n-- {
-			c.Bulk(s.Pop())
+			m := s.Pop()
+			c.Bulk(m)
+			c.Also(argSREM, key, m)
 		}
 		setChanged(c, key, o, "spop")
 		return
@@ -270,6 +279,7 @@ func spopCount(c *Ctx, key []byte) {
 	}
 	s.Range(func(m []byte) bool {
 		c.Bulk(m)
+		c.Also(argSREM, key, m)
 		return true
 	})
 	o.Val = kept

@@ -200,6 +200,9 @@ type trimArgs struct {
 	idGiven    bool
 	autoSeq    bool // <ms>-*
 	id         stream.ID
+	// approxAt is the position of a "~" argument (0: none); the
+	// threshold follows it.
+	approxAt int
 }
 
 // parseTrimArgs reads the options of XADD (xadd) or XTRIM from argument
@@ -224,6 +227,10 @@ func parseTrimArgs(c *Ctx, xadd bool) (a trimArgs, idPos int, ok bool) {
 			if next := c.Args[i+1]; more >= 2 && len(next) == 1 && (next[0] == '~' || next[0] == '=') {
 				a.Approx = next[0] == '~'
 				i++
+				a.approxAt = 0
+				if a.Approx {
+					a.approxAt = i
+				}
 			}
 			if minid {
 				id, ok := parseStrictID(c.Args[i+1])
@@ -359,6 +366,9 @@ func xaddCommand(c *Ctx) {
 	c.Notify(NotifyStream, "xadd", key)
 	if trimmed > 0 {
 		c.Notify(NotifyStream, "xtrim", key)
+	}
+	if c.Propagating() {
+		rewriteXAdd(c, s, a, idPos, id)
 	}
 }
 
@@ -512,6 +522,9 @@ func xtrimCommand(c *Ctx) {
 	if n > 0 {
 		c.DB.Touch(key)
 		c.Notify(NotifyStream, "xtrim", key)
+		if c.Propagating() {
+			rewriteXAdd(c, s, a, -1, stream.ID{})
+		}
 	}
 	c.Int(n)
 }
@@ -584,5 +597,6 @@ func xsetidCommand(c *Ctx) {
 	// Redis 7.0 signals nothing here: neither WATCH nor blocked readers
 	// see XSETID; only the keyspace event goes out.
 	c.Notify(NotifyStream, "xsetid", key)
+	c.MarkDirty()
 	c.OK()
 }

@@ -131,6 +131,7 @@ func xgroupCreate(c *Ctx) {
 		return
 	}
 	c.Notify(NotifyStream, "xgroup-create", key)
+	c.MarkDirty()
 	c.OK()
 }
 
@@ -166,6 +167,7 @@ func xgroupSetID(c *Ctx) {
 	}
 	g.LastID, g.EntriesRead = id, entriesRead
 	c.Notify(NotifyStream, "xgroup-setid", c.Args[2])
+	c.MarkDirty()
 	c.OK()
 }
 
@@ -200,6 +202,7 @@ func xgroupCreateConsumer(c *Ctx) {
 		return
 	}
 	c.Notify(NotifyStream, "xgroup-createconsumer", c.Args[2])
+	c.MarkDirty()
 	c.Int(1)
 }
 
@@ -213,6 +216,7 @@ func xgroupDelConsumer(c *Ctx) {
 	pending := g.DeleteConsumer(c.Args[4])
 	if pending >= 0 {
 		c.Notify(NotifyStream, "xgroup-delconsumer", c.Args[2])
+		c.MarkDirty()
 	}
 	c.Int(int64(max(pending, 0)))
 }
@@ -280,6 +284,9 @@ func xackCommand(c *Ctx) {
 		if g.Ack(id) {
 			n++
 		}
+	}
+	if n > 0 {
+		c.MarkDirty()
 	}
 	c.Int(n)
 }
@@ -475,17 +482,26 @@ func xclaimCommand(c *Ctx) {
 	if deliveryTime < 0 || deliveryTime > now {
 		deliveryTime = now
 	}
+	// Propagated as one XCLAIM per entry claimed or dropped (with the ID
+	// as given), or the new last ID alone when nothing was.
+	c.NoPropagate()
+	setID := false
 	if g.LastID.Less(lastID) {
 		g.LastID = lastID
+		setID = true
 	}
 	var cons *stream.Consumer
 	mark := len(c.B)
 	n := 0
-	for _, id := range ids {
+	for k, id := range ids {
 		p := g.Pending(id)
 		if !s.Exists(id) {
 			// The entry is gone: it can only be dropped from the PEL.
 			if p != nil {
+				if c.Propagating() {
+					alsoXClaim(c, c.Args[1], c.Args[2], c.Args[5+k], p, g)
+				}
+				setID = false
 				g.Remove(p)
 			}
 			continue
@@ -500,7 +516,7 @@ func xclaimCommand(c *Ctx) {
 			continue
 		}
 		if cons == nil {
-			cons = touchConsumer(c, c.Args[1], g, c.Args[3], now)
+			cons, _ = touchConsumer(c, c.Args[1], g, c.Args[3], now)
 		}
 		g.Assign(p, cons)
 		p.DeliveryTime = deliveryTime
@@ -514,7 +530,14 @@ func xclaimCommand(c *Ctx) {
 		} else {
 			writeOneEntry(c, s, id)
 		}
+		if c.Propagating() {
+			alsoXClaim(c, c.Args[1], c.Args[2], c.Args[5+k], p, g)
+		}
+		setID = false
 		n++
+	}
+	if setID && c.Propagating() {
+		alsoSetID(c, c.Args[1], c.Args[2], g)
 	}
 	insertHeader(c, mark, '*', n)
 }
@@ -574,6 +597,8 @@ func xautoclaimCommand(c *Ctx) {
 	}
 	attempts := count * xautoclaimAttempts
 	now := c.DB.Now()
+	// Propagated as one XCLAIM per entry claimed or dropped.
+	c.NoPropagate()
 	var cons *stream.Consumer
 	var deleted []stream.ID
 	c.Array(3)
@@ -595,12 +620,15 @@ func xautoclaimCommand(c *Ctx) {
 		id := p.ID
 		following, more := id.Incr()
 		if !s.Exists(id) {
+			if c.Propagating() {
+				alsoXClaim(c, c.Args[1], c.Args[2], nil, p, g)
+			}
 			g.Remove(p)
 			deleted = append(deleted, id)
 			count--
 		} else if minIdle == 0 || now-p.DeliveryTime >= minIdle {
 			if cons == nil {
-				cons = touchConsumer(c, c.Args[1], g, c.Args[3], now)
+				cons, _ = touchConsumer(c, c.Args[1], g, c.Args[3], now)
 			}
 			g.Assign(p, cons)
 			p.DeliveryTime = now
@@ -611,6 +639,9 @@ func xautoclaimCommand(c *Ctx) {
 				writeID(c, id)
 			} else {
 				writeOneEntry(c, s, id)
+			}
+			if c.Propagating() {
+				alsoXClaim(c, c.Args[1], c.Args[2], nil, p, g)
 			}
 			n++
 			count--

@@ -115,6 +115,11 @@ func xread(c *Ctx, isGroup bool) {
 	if !ok {
 		return
 	}
+	if isGroup {
+		// What it delivered goes out as XCLAIM / XGROUP SETID (see
+		// serveStream), never as the read itself.
+		c.NoPropagate()
+	}
 	if c.Resumed != nil {
 		xreadResume(c, a, c.Resumed.State.(*xreadWait))
 		return
@@ -268,7 +273,12 @@ func serveStream(c *Ctx, key []byte, s *stream.Stream, g *stream.Group, a xreadA
 	now := c.DB.Now()
 	var consumer *stream.Consumer
 	if g != nil {
-		consumer = touchConsumer(c, key, g, a.consumer, now)
+		var created bool
+		consumer, created = touchConsumer(c, key, g, a.consumer, now)
+		if created && a.noAck {
+			// Without NOACK the XCLAIMs create it on the replica.
+			c.Also(argXGROUP, argCREATECONSUMER, key, a.group, a.consumer)
+		}
 	}
 	start, ok := after.Incr()
 	mark := len(c.B)
@@ -299,22 +309,28 @@ func serveStream(c *Ctx, key []byte, s *stream.Stream, g *stream.Group, a xreadA
 			s.Delivered(g, id)
 			if !a.noAck {
 				g.Deliver(id, consumer, now)
+				if c.Propagating() {
+					alsoXClaim(c, key, a.group, nil, g.Pending(id), g)
+				}
 			}
 		}
 		n++
 		return count == 0 || n < count
 	})
+	if g != nil && a.noAck && n > 0 && c.Propagating() {
+		alsoSetID(c, key, a.group, g)
+	}
 	insertHeader(c, mark, '*', int(n))
 }
 
 // touchConsumer returns the named consumer of key's group g, marked seen
 // now, creating it if need be (an "xgroup-createconsumer" event).
-func touchConsumer(c *Ctx, key []byte, g *stream.Group, name []byte, now int64) *stream.Consumer {
+func touchConsumer(c *Ctx, key []byte, g *stream.Group, name []byte, now int64) (*stream.Consumer, bool) {
 	cons, created := g.CreateConsumer(name, now)
 	if !created {
 		cons.SeenTime = now
 	} else {
 		c.Notify(NotifyStream, "xgroup-createconsumer", key)
 	}
-	return cons
+	return cons, created
 }

@@ -3,6 +3,7 @@ package command
 import (
 	"bytes"
 	"math"
+	"strconv"
 
 	"github.com/respd/respd/internal/keyspace"
 	"github.com/respd/respd/internal/resp"
@@ -231,6 +232,9 @@ func setGeneric(c *Ctx, opts setOpt, key, val, expire []byte, cmd string, intRep
 		c.DB.SetExpire(key, at)
 		c.Notify(NotifyGeneric, "expire", key)
 	}
+	if c.Propagating() {
+		propagateSet(c, key, val, expire != nil, at, opts&optGet != 0)
+	}
 	if opts&optGet == 0 {
 		if intReply {
 			c.Int(1)
@@ -238,6 +242,29 @@ func setGeneric(c *Ctx, opts setOpt, key, val, expire []byte, cmd string, intRep
 			c.OK()
 		}
 	}
+}
+
+// propagateSet gives what a SET (or SETEX, PSETEX) that happened
+// propagates, as Redis 7.0: with an expire, SET key value PXAT abs-ms;
+// otherwise the command less its GET options, so a replica does not
+// build a reply nobody reads.
+func propagateSet(c *Ctx, key, val []byte, expire bool, at int64, get bool) {
+	if expire {
+		var num [20]byte
+		c.Rewrite(argSET, key, val, argPXAT, strconv.AppendInt(num[:0], at, 10))
+		return
+	}
+	if !get {
+		return
+	}
+	var buf [8][]byte
+	args := append(buf[:0], c.Args[:3]...)
+	for _, a := range c.Args[3:] {
+		if !optIs(a, "get") {
+			args = append(args, a)
+		}
+	}
+	c.Rewrite(args...)
 }
 
 func getexCommand(c *Ctx) {
@@ -266,12 +293,15 @@ func getexCommand(c *Ctx) {
 		// An absolute time already past deletes the key right away.
 		c.DB.Delete(key)
 		c.Notify(NotifyGeneric, "del", key)
+		c.rewriteDelete(key, "lazyfree-lazy-expire")
 	case expire != nil:
 		c.DB.SetExpire(key, at)
 		c.Notify(NotifyGeneric, "expire", key)
+		c.rewriteExpireAt(key, at)
 	case opts&optPersist != 0:
 		if c.DB.Persist(key) {
 			c.Notify(NotifyGeneric, "persist", key)
+			c.Rewrite(argPERSIST, key)
 		}
 	}
 }
@@ -289,6 +319,7 @@ func getdelCommand(c *Ctx) {
 	c.Bulk(o.Str)
 	c.DB.Delete(key)
 	c.Notify(NotifyGeneric, "del", key)
+	c.rewriteDelete(key, "lazyfree-lazy-user-del")
 }
 
 func getsetCommand(c *Ctx) {
@@ -297,6 +328,7 @@ func getsetCommand(c *Ctx) {
 	}
 	c.DB.SetString(c.Args[1], c.Args[2], false)
 	c.Notify(NotifyString, "set", c.Args[1])
+	c.Rewrite(argSET, c.Args[1], c.Args[2])
 }
 
 func mgetCommand(c *Ctx) {

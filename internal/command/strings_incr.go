@@ -111,4 +111,7 @@ func incrbyfloatCommand(c *Ctx) {
 	}
 	c.Notify(NotifyString, "incrbyfloat", key)
 	c.Bulk(s)
+	// Replicas must not redo the float arithmetic (their precision or
+	// formatting could differ): they get the result.
+	c.Rewrite(argSET, key, s, argKEEPTTL)
 }

@@ -46,6 +46,19 @@ func timeoutNullArrayZ(w *resp.Writer) { w.NullArray() }
 func zpop(c *Ctx, key []byte, o *keyspace.Object, max bool, count int64, shape zpopShape) {
 	z := o.Val.(*zset.ZSet)
 	n := int(min(count, int64(z.Len())))
+	// BZPOPMIN/BZPOPMAX propagate as ZPOPMIN/ZPOPMAX key, ZMPOP and
+	// BZMPOP as ZPOPMIN/ZPOPMAX key count.
+	switch {
+	case !c.Propagating():
+	case shape == popKeyFlat:
+		first := argZPOPMIN
+		if max {
+			first = argZPOPMAX
+		}
+		c.Rewrite(first, key)
+	case shape == popKeyNested:
+		rewritePop(c, argZPOPMIN, argZPOPMAX, !max, key, int64(n))
+	}
 	switch shape {
 	case popFlat:
 		c.Array(2 * n)

@@ -45,6 +45,10 @@ type Keyspace struct {
 	// snapshots.
 	snap    *Snapshot
 	snapGen uint32
+	// Dirty counts changes; INFO's rdb_changes_since_last_save and
+	// propagation use it. Deleting an expired key does not count, as in
+	// Redis: that deletion is propagated on its own (OnExpire).
+	Dirty int64
 	// unshared bounds how many stored objects have Unshared set (deleting
 	// one does not decrement it), so Touch looks for the flag to clear
 	// only after a COPY made one.
@@ -87,6 +91,12 @@ func (ks *Keyspace) FlushAll() {
 }
 
 func (ks *Keyspace) changed(db int, key []byte) {
+	ks.Dirty++
+	ks.signal(db, key)
+}
+
+// signal runs the change hook without counting a change.
+func (ks *Keyspace) signal(db int, key []byte) {
 	if ks.OnChange != nil {
 		ks.OnChange(db, key)
 	}
@@ -144,7 +154,7 @@ func (d *DB) deleteExpired(key string) {
 	d.keys.DeleteString(key)
 	d.expires.DeleteString(key)
 	d.ks.Stats.ExpiredKeys++
-	d.ks.changed(d.ID, []byte(key))
+	d.ks.signal(d.ID, []byte(key))
 	if d.ks.OnExpire != nil {
 		d.ks.OnExpire(d.ID, key)
 	}

@@ -157,7 +157,17 @@ func (s *Server) serveReady() {
 			}
 			ctx := &w.ctx
 			ctx.Args, ctx.Cmd, ctx.ReadyKey, ctx.Resumed = b.args, b.cmd, []byte(rk.key), b.req
+			// Each waiter served is a unit of propagation of its own.
+			prop, dirty := s.prop.unit.On, s.ks.Dirty
+			if prop {
+				s.prop.unit.BeginCall()
+			}
+			s.nesting++
 			b.cmd.Fn(ctx)
+			s.nesting--
+			if prop {
+				s.endCall(b.cmd, b.args, b.db, dirty)
+			}
 			ctx.Args, ctx.ReadyKey, ctx.Resumed = nil, nil, nil
 			if ctx.Blocked != nil {
 				// Still nothing for it: it keeps its place.

@@ -65,7 +65,7 @@ func (s *Server) newClient(conn net.Conn) {
 	now := time.Now().UnixMilli()
 	c.sess = command.Session{ID: id, Addr: conn.RemoteAddr().String(), LAddr: conn.LocalAddr().String(), CreatedMs: now}
 	c.lastMs = now
-	c.ctx = command.Ctx{Sess: &c.sess, KS: s.ks, DB: s.ks.DBs[0], Host: s, Conn: c, Writer: resp.Writer{Proto: 2}, Notifying: &s.notifyMask}
+	c.ctx = command.Ctx{Sess: &c.sess, KS: s.ks, DB: s.ks.DBs[0], Host: s, Conn: c, Writer: resp.Writer{Proto: 2}, Notifying: &s.notifyMask, Prop: &s.prop.unit}
 
 	s.cmu.Lock()
 	if s.closing {
@@ -246,6 +246,8 @@ func (c *client) process(buf []byte) (int, bool, []byte) {
 	pos := 0
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	// Runs before the unlock, and before run writes the replies.
+	defer s.flushPropagation()
 	if c.killed {
 		return 0, true, nil
 	}
@@ -331,14 +333,24 @@ func (c *client) dispatch(args [][]byte) {
 	c.call(cmd, args)
 }
 
-// call runs a command's handler, parks the client if it blocked, and
-// serves clients waiting on keys the command made ready.
+// call runs a command's handler, propagates it, parks the client if it
+// blocked, and serves clients waiting on keys the command made ready
+// (after the whole transaction, for a command EXEC runs).
 func (c *client) call(cmd *command.Command, args [][]byte) {
 	s := c.s
 	ctx := &c.ctx
 	ctx.Args = args
 	ctx.Cmd = cmd
+	prop, db, dirty := s.prop.unit.On, c.sess.DB, s.ks.Dirty
+	if prop {
+		s.prop.unit.BeginCall()
+	}
+	s.nesting++
 	s.timedCall(c, cmd, ctx)
+	s.nesting--
+	if prop {
+		s.endCall(cmd, args, db, dirty)
+	}
 	if c.track != nil && cmd.Has(command.ReadOnly) {
 		s.rememberKeys(c, cmd, args)
 	}
@@ -350,7 +362,7 @@ func (c *client) call(cmd *command.Command, args [][]byte) {
 	if ctx.Blocked != nil {
 		s.park(c, cmd, args)
 	}
-	if len(s.block.ready) > 0 {
+	if len(s.block.ready) > 0 && s.nesting == 0 {
 		s.serveReady()
 	}
 }

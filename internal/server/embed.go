@@ -19,6 +19,7 @@ func (s *Server) Do(fn func(ks *keyspace.Keyspace)) {
 	if len(s.block.ready) > 0 {
 		s.serveReady()
 	}
+	s.flushPropagation()
 }
 
 // Housekeep runs one pass of the cron now, instead of waiting up to a
@@ -40,4 +41,5 @@ func (s *Server) Housekeep() {
 	if len(s.block.ready) > 0 {
 		s.serveReady()
 	}
+	s.flushPropagation()
 }

@@ -18,10 +18,6 @@ func (s *Server) initNotify() {
 			m = 0
 		}
 		s.notifyMask = m
-		s.ks.OnExpire = nil
-		if m&command.NotifyExpired != 0 {
-			s.ks.OnExpire = s.keyExpired
-		}
 		s.ks.OnNew = nil
 		if m&command.NotifyNew != 0 {
 			s.ks.OnNew = s.keyAdded
@@ -31,10 +27,6 @@ func (s *Server) initNotify() {
 			s.ks.OnMiss = s.keyMissed
 		}
 	})
-}
-
-func (s *Server) keyExpired(db int, key string) {
-	s.Notify(command.NotifyExpired, "expired", []byte(key), db)
 }
 
 func (s *Server) keyMissed(db int, key []byte) {

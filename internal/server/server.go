@@ -70,6 +70,10 @@ type Server struct {
 	track trackState
 	// intro is the slowlog, latency monitor and DEBUG switches.
 	intro introspection
+	// prop is the propagated command stream (propagate.go); nesting
+	// counts the handlers running (EXEC runs others), engine-owned.
+	prop    propState
+	nesting int
 
 	stop chan struct{}
 	wg   sync.WaitGroup
@@ -110,6 +114,7 @@ func Start(cfg *config.Config, opts Options) (*Server, error) {
 	s.initIntrospect()
 	s.ks.OnChange = s.keyChanged
 	s.initNotify()
+	s.initPropagation()
 	cfg.OnChange("proto-max-bulk-len", func(string) { s.maxBulk = cfg.Int("proto-max-bulk-len") })
 	cfg.OnChange("maxclients", func(string) { s.maxClients.Store(cfg.Int("maxclients")) })
 	if err := s.applyReplicaOf(cfg.Get("replicaof")); err != nil {

@@ -372,3 +372,15 @@ func commonPrefix(a, b [16]byte) int {
 	}
 	return 16
 }
+
+// FirstStoredID is the ID of the first entry still stored, deleted or
+// not: what Redis reads as the stream's first edge with its tombstones,
+// and propagates as the threshold of an approximate MINID trim. It is
+// MaxID when nothing is stored.
+func (s *Stream) FirstStoredID() ID {
+	b, ok := s.tree.Min()
+	if !ok {
+		return MaxID
+	}
+	return b.master
+}
