@@ -29,5 +29,9 @@ type Options struct {
 	// Values are checked as at start-up, so a bad one makes Start fail
 	// with the message redis-server would print. The typed fields above,
 	// when set, take precedence over the same directive here.
+	//
+	// Unlike redis-server, an embedded server has no save points unless
+	// "save" is set here, so it never writes dump.rdb on its own; it
+	// still loads dir/dbfilename at start when that file exists.
 	Config map[string]string
 }

@@ -65,7 +65,8 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 // applies its command line, so values are checked alike.
 func buildConfig(opts Options) (*config.Config, error) {
 	cfg := config.New()
-	set := make(map[string]string, len(opts.Config)+2)
+	set := make(map[string]string, len(opts.Config)+3)
+	set["save"] = ""
 	for name, v := range opts.Config {
 		d := cfg.Lookup(name)
 		if d == nil {

@@ -4,6 +4,7 @@
 //	respd [/path/to/redis.conf] [--directive value ...] [-]
 //	respd -v | --version
 //	respd -h | --help
+//	respd check-rdb FILE
 //
 // A configuration error ends it with exit status 1 and the message
 // redis-server prints.
@@ -35,6 +36,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		case "-h", "--help":
 			usage(stdout)
 			return 0
+		case "check-rdb":
+			return checkRDB(args[1:], stdout, stderr)
 		}
 	}
 	cfg, err := config.Load(args, stdin)
@@ -53,7 +56,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(cfg.Renames) > 0 {
 		fmt.Fprintln(stderr, "respd: rename-command is not supported yet; the commands keep their names")
 	}
-	srv, err := server.Start(cfg, server.Options{ConfigFile: cfg.File})
+	srv, err := server.Start(cfg, server.Options{ConfigFile: cfg.File, Log: stderr})
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return 1
@@ -67,7 +70,14 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stderr, "respd %s ready to accept connections on %v\n", server.Version, srv.Addr())
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
-	<-sig
+	select {
+	case <-sig:
+		// As Redis on SIGTERM: save when save points are configured.
+		if err := srv.ShutdownFromSignal(); err != nil {
+			fmt.Fprintln(stderr, err)
+		}
+	case <-srv.Done():
+	}
 	srv.Close()
 	return 0
 }
@@ -92,6 +102,7 @@ func usage(w io.Writer) {
 	fmt.Fprint(w, `Usage: respd [config-file] [--directive value ...] [-]
        respd -v | --version
        respd -h | --help
+       respd check-rdb <file.rdb>
 
 The config file is read first, then each --directive overrides it, as
 if appended to the file. "-" reads more configuration from stdin.

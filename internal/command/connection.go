@@ -181,6 +181,9 @@ func flushallCommand(c *Ctx) {
 		return
 	}
 	c.KS.FlushAll()
+	if c.Host != nil {
+		c.Host.FlushedAll()
+	}
 	c.OK()
 }
 

@@ -64,6 +64,7 @@ type Host interface {
 	// Config is the live configuration.
 	Config() *config.Config
 	PubSubHost
+	PersistenceHost
 	// Version is the Redis version respd reports (INFO, HELLO).
 	Version() string
 	// Role is "master" or "slave".

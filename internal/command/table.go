@@ -120,7 +120,7 @@ var families = [][]*Command{
 	connectionCommands, serverCommands, configCommands, transactionCommands, pubsubCommands,
 	stringCommands, keyCommands, listCommands, hashCommands, setCommands, bitmapCommands, hllCommands,
 	zsetCommands, geoCommands, streamCommands, sortCommands,
-	slowlogCommands, latencyCommands, debugCommands, memoryCommands,
+	slowlogCommands, latencyCommands, debugCommands, memoryCommands, persistenceCommands, dumpCommands,
 }
 
 var table = map[string]*Command{}

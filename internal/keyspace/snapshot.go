@@ -34,6 +34,19 @@ type Snapshot struct {
 	started bool
 	// Sizes are each database's key and TTL counts at Begin.
 	Sizes [][2]int
+	saved int
+}
+
+// Saved is how many keys the snapshot has saved so far.
+func (s *Snapshot) Saved() int { return s.saved }
+
+// Total is how many keys existed at Begin.
+func (s *Snapshot) Total() int {
+	n := 0
+	for _, sz := range s.Sizes {
+		n += sz[0]
+	}
+	return n
 }
 
 // BeginSnapshot starts a snapshot that passes keys to save. Only one may
@@ -87,6 +100,7 @@ func (s *Snapshot) Abort() {
 
 func (s *Snapshot) keep(d *DB, k string, o *Object) {
 	o.snap = s.gen
+	s.saved++
 	at, ok := d.expires.GetString(k)
 	if !ok {
 		at = -1

@@ -163,7 +163,9 @@ func (s *Server) serveReady() {
 				s.prop.unit.BeginCall()
 			}
 			s.nesting++
+			s.ks.Writing = b.cmd.Has(command.Write)
 			b.cmd.Fn(ctx)
+			s.ks.Writing = false
 			s.nesting--
 			if prop {
 				s.endCall(b.cmd, b.args, b.db, dirty)

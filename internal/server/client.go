@@ -326,6 +326,10 @@ func (c *client) dispatch(args [][]byte) {
 		c.reject(cmd, errSubscribedMode(cmd))
 		return
 	}
+	if c.multi != nil && cmd.Has(command.NoMulti) {
+		c.reject(cmd, string(errNotInMulti))
+		return
+	}
 	if c.multi != nil && !cmd.Has(command.Unqueued) {
 		c.queue(cmd, args)
 		return

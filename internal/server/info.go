@@ -22,6 +22,7 @@ var infoSections = []struct {
 	{"clients", (*Server).infoClients},
 	{"memory", (*Server).infoMemory},
 	{"stats", (*Server).infoStats},
+	{"persistence", (*Server).infoPersistence},
 	{"replication", (*Server).infoReplication},
 	{"keyspace", (*Server).infoKeyspace},
 }
@@ -192,4 +193,65 @@ func (s *Server) tcpPort() int {
 		return a.Port
 	}
 	return 0
+}
+
+func (s *Server) infoPersistence(b *strings.Builder) {
+	p := &s.persist
+	field(b, "loading", 0)
+	field(b, "async_loading", 0)
+	field(b, "current_cow_peak", 0)
+	field(b, "current_cow_size", 0)
+	field(b, "current_cow_size_age", 0)
+	field(b, "current_fork_perc", "0.00")
+	processed, total := 0, 0
+	if p.bg != nil {
+		processed, total = p.bg.snap.Saved(), p.bg.snap.Total()
+	}
+	field(b, "current_save_keys_processed", processed)
+	field(b, "current_save_keys_total", total)
+	field(b, "rdb_changes_since_last_save", s.ks.Dirty-p.dirtyAtSave)
+	field(b, "rdb_bgsave_in_progress", boolInt(p.bg != nil))
+	field(b, "rdb_last_save_time", p.lastSave)
+	field(b, "rdb_last_bgsave_status", okErr(p.lastOK))
+	field(b, "rdb_last_bgsave_time_sec", p.lastDuration)
+	current := int64(-1)
+	if p.bg != nil {
+		current = int64(time.Since(p.bg.start).Seconds())
+	}
+	field(b, "rdb_current_bgsave_time_sec", current)
+	field(b, "rdb_saves", p.saves)
+	field(b, "rdb_last_cow_size", 0)
+	field(b, "rdb_last_load_keys_expired", p.loadedExpired)
+	field(b, "rdb_last_load_keys_loaded", p.loadedKeys)
+	s.infoAOF(b)
+	field(b, "module_fork_in_progress", 0)
+	field(b, "module_fork_last_cow_size", 0)
+}
+
+// infoAOF renders the aof_* fields of INFO persistence.
+func (s *Server) infoAOF(b *strings.Builder) {
+	field(b, "aof_enabled", 0)
+	field(b, "aof_rewrite_in_progress", 0)
+	field(b, "aof_rewrite_scheduled", 0)
+	field(b, "aof_last_rewrite_time_sec", -1)
+	field(b, "aof_current_rewrite_time_sec", -1)
+	field(b, "aof_last_bgrewrite_status", "ok")
+	field(b, "aof_rewrites", 0)
+	field(b, "aof_rewrites_consecutive_failures", 0)
+	field(b, "aof_last_write_status", "ok")
+	field(b, "aof_last_cow_size", 0)
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func okErr(ok bool) string {
+	if ok {
+		return "ok"
+	}
+	return "err"
 }

@@ -17,6 +17,7 @@ import (
 var (
 	errNestedMulti    = resp.Error("ERR MULTI calls can not be nested")
 	errExecNoMulti    = resp.Error("ERR EXEC without MULTI")
+	errNotInMulti     = resp.Error("ERR Command not allowed inside a transaction")
 	errDiscardNoMulti = resp.Error("ERR DISCARD without MULTI")
 	errWatchInMulti   = resp.Error("ERR WATCH inside MULTI is not allowed")
 	errExecAbort      = resp.Error("EXECABORT Transaction discarded because of previous errors.")

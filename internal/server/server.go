@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"strconv"
@@ -74,9 +75,16 @@ type Server struct {
 	// counts the handlers running (EXEC runs others), engine-owned.
 	prop    propState
 	nesting int
+	// persist is the RDB state (persist.go).
+	persist persistState
+	// log receives the server's log lines; nil discards them.
+	log io.Writer
 
 	stop chan struct{}
 	wg   sync.WaitGroup
+	// shutdown is closed by SHUTDOWN (Done).
+	shutdown     chan struct{}
+	shutdownOnce sync.Once
 }
 
 // Options are what Start needs beyond the configuration.
@@ -86,6 +94,8 @@ type Options struct {
 	// ConfigFile is the path of the redis.conf the server was started
 	// with, for INFO and CONFIG REWRITE.
 	ConfigFile string
+	// Log receives log lines; nil discards them.
+	Log io.Writer
 	// Addr, when set, is the one address to listen on ("127.0.0.1:0" in
 	// tests), instead of bind and port.
 	Addr string
@@ -101,10 +111,12 @@ func Start(cfg *config.Config, opts Options) (*Server, error) {
 		ks:         keyspace.New(int(cfg.Int("databases")), opts.Clock),
 		clients:    map[int64]*client{},
 		stop:       make(chan struct{}),
+		shutdown:   make(chan struct{}),
 		replid:     randomHex(40),
 		runID:      randomHex(40),
 		startMs:    time.Now().UnixMilli(),
 		configFile: opts.ConfigFile,
+		log:        opts.Log,
 	}
 	s.initBlocking()
 	s.initWatch()
@@ -118,6 +130,10 @@ func Start(cfg *config.Config, opts Options) (*Server, error) {
 	cfg.OnChange("proto-max-bulk-len", func(string) { s.maxBulk = cfg.Int("proto-max-bulk-len") })
 	cfg.OnChange("maxclients", func(string) { s.maxClients.Store(cfg.Int("maxclients")) })
 	if err := s.applyReplicaOf(cfg.Get("replicaof")); err != nil {
+		return nil, err
+	}
+	s.initPersist()
+	if err := s.loadRDB(); err != nil {
 		return nil, err
 	}
 	if err := s.listen(opts.Addr); err != nil {

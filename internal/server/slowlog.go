@@ -78,7 +78,9 @@ var monoBase = time.Now()
 // parsing it. A command under both thresholds allocates nothing.
 func (s *Server) timedCall(c *client, cmd *command.Command, ctx *command.Ctx) {
 	start := s.intro.mark
+	s.ks.Writing = cmd.Has(command.Write)
 	cmd.Fn(ctx)
+	s.ks.Writing = false
 	end := time.Since(monoBase)
 	s.intro.mark = end
 	d := end - start

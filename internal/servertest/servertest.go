@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -36,9 +37,34 @@ func StartFake(t testing.TB, args ...string) *Instance {
 	return start(t, clock.NewFake(time.Now().UnixMilli()), args)
 }
 
+// StartErr starts a server as Start does and returns the error Start
+// failed with, nil (the server then runs until the test ends) if none.
+func StartErr(t testing.TB, args ...string) error {
+	t.Helper()
+	srv, err := startServer(t, nil, args)
+	if err == nil {
+		t.Cleanup(func() { srv.Close() })
+	}
+	return err
+}
+
 func start(t testing.TB, fake *clock.Fake, args []string) *Instance {
 	t.Helper()
+	srv, err := startServer(t, fake, args)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	return &Instance{Srv: srv, Addr: srv.Addr().String(), Clock: fake}
+}
+
+func startServer(t testing.TB, fake *clock.Fake, args []string) (*server.Server, error) {
+	t.Helper()
 	cfg := config.New()
+	if !slices.Contains(args, "--dir") {
+		// Persistence files go to the test's own directory.
+		args = append([]string{"--dir", t.TempDir()}, args...)
+	}
 	_, lines, err := config.ParseArgs(args)
 	if err != nil {
 		t.Fatal(err)
@@ -50,12 +76,7 @@ func start(t testing.TB, fake *clock.Fake, args []string) *Instance {
 	if fake != nil {
 		opts.Clock = fake
 	}
-	srv, err := server.Start(cfg, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
-	return &Instance{Srv: srv, Addr: srv.Addr().String(), Clock: fake}
+	return server.Start(cfg, opts)
 }
 
 // Client returns a go-redis client for addr, closed when the test ends.

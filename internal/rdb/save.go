@@ -1,0 +1,203 @@
+package rdb
+
+import (
+	"encoding/binary"
+	"io"
+
+	"github.com/respd/respd/internal/ds/hash"
+	"github.com/respd/respd/internal/ds/list"
+	"github.com/respd/respd/internal/ds/set"
+	"github.com/respd/respd/internal/ds/stream"
+	"github.com/respd/respd/internal/ds/zset"
+	"github.com/respd/respd/internal/keyspace"
+)
+
+// Encoder appends RDB records to a buffer. Without a destination (see
+// NewEncoder) its owner takes the bytes with Take and writes them where
+// and when it likes, as a snapshot taken under the engine lock does; with
+// one, it writes through as the buffer fills.
+type Encoder struct {
+	w writer
+	// nodeBytes bounds the listpack of one quicklist node, as
+	// list-max-listpack-size -2 does in Redis.
+	nodeBytes int
+}
+
+// NewEncoder returns an encoder writing to dst, or only buffering when dst
+// is nil. compress enables LZF for long strings (rdbcompression).
+func NewEncoder(dst io.Writer, compress bool) *Encoder {
+	return &Encoder{w: writer{w: dst, compress: compress}, nodeBytes: 8 << 10}
+}
+
+// Header writes the magic, the version and the aux fields, in order.
+func (e *Encoder) Header(aux [][2]string) {
+	e.w.raw([]byte("REDIS0010"))
+	for _, kv := range aux {
+		e.Aux(kv[0], kv[1])
+	}
+}
+
+// Aux writes one auxiliary field.
+func (e *Encoder) Aux(k, v string) {
+	e.w.byte(opAux)
+	e.w.strString(k)
+	e.w.strString(v)
+}
+
+// SelectDB starts the records of database db, with its sizes as a hint.
+func (e *Encoder) SelectDB(db, keys, expires int) {
+	e.w.byte(opSelectDB)
+	e.w.length(uint64(db))
+	if keys >= 0 {
+		e.w.byte(opResizeDB)
+		e.w.length(uint64(keys))
+		e.w.length(uint64(expires))
+	}
+}
+
+// Function writes one function library's code.
+func (e *Encoder) Function(code []byte) {
+	e.w.byte(opFunction2)
+	e.w.str(code)
+}
+
+// Key writes one key with its value and, when expireAt >= 0, its
+// absolute expiry time in ms.
+func (e *Encoder) Key(key string, o *keyspace.Object, expireAt int64) {
+	if expireAt >= 0 {
+		e.w.byte(opExpireTimeMs)
+		e.w.uint64LE(uint64(expireAt))
+	}
+	e.w.byte(valueType(o))
+	e.w.strString(key)
+	e.Value(o)
+	e.w.maybeFlush()
+}
+
+// valueType is the type byte respd writes for o: forms Redis 7.0 loads.
+func valueType(o *keyspace.Object) byte {
+	switch o.Type {
+	case keyspace.TypeList:
+		return typeListQuicklist2
+	case keyspace.TypeSet:
+		return typeSet
+	case keyspace.TypeZSet:
+		return typeZSet2
+	case keyspace.TypeHash:
+		return typeHash
+	case keyspace.TypeStream:
+		return typeStreamListpacks2
+	}
+	return typeString
+}
+
+// Value writes o's payload without the type byte.
+func (e *Encoder) Value(o *keyspace.Object) {
+	w := &e.w
+	switch o.Type {
+	case keyspace.TypeString:
+		w.str(o.Str)
+	case keyspace.TypeList:
+		e.list(o.Val.(*list.List))
+	case keyspace.TypeSet:
+		s := o.Val.(*set.Set)
+		w.length(uint64(s.Len()))
+		s.Range(func(m []byte) bool {
+			w.str(m)
+			w.maybeFlush()
+			return true
+		})
+	case keyspace.TypeZSet:
+		z := o.Val.(*zset.ZSet)
+		w.length(uint64(z.Len()))
+		z.Ascend(0, func(en zset.Entry) bool {
+			w.strString(en.Member)
+			w.binaryDouble(en.Score)
+			w.maybeFlush()
+			return true
+		})
+	case keyspace.TypeHash:
+		h := o.Val.(*hash.Hash)
+		w.length(uint64(h.Len()))
+		h.Range(func(f, v []byte) bool {
+			w.str(f)
+			w.str(v)
+			w.maybeFlush()
+			return true
+		})
+	case keyspace.TypeStream:
+		e.stream(o.Val.(*stream.Stream))
+	}
+}
+
+// list writes a quicklist of listpack nodes of about nodeBytes each.
+func (e *Encoder) list(l *list.List) {
+	var nodes [][]byte
+	var lp lpWriter
+	size, n := 0, 0
+	it := l.Iter(0, false)
+	for {
+		v, ok := it.Next()
+		if !ok {
+			break
+		}
+		if n > 0 && size+len(v) > e.nodeBytes {
+			nodes = append(nodes, lp.bytes())
+			lp = lpWriter{}
+			size, n = 0, 0
+		}
+		lp.appendString(v)
+		size += len(v) + 2
+		n++
+	}
+	if n > 0 {
+		nodes = append(nodes, lp.bytes())
+	}
+	e.w.length(uint64(len(nodes)))
+	for _, node := range nodes {
+		e.w.length(2) // a packed node
+		e.w.str(node)
+	}
+}
+
+// Len is how many bytes are buffered.
+func (e *Encoder) Len() int { return len(e.w.buf) }
+
+// Take returns the buffered bytes, which the caller then owns, and starts
+// a new buffer.
+func (e *Encoder) Take() []byte {
+	b := e.w.buf
+	e.w.buf = make([]byte, 0, max(cap(b), flushAt))
+	return b
+}
+
+// End writes the EOF opcode and, with a destination, flushes and appends
+// the checksum of everything written. Without one the caller appends
+// Trailer(crc) itself after writing the taken bytes.
+func (e *Encoder) End() error {
+	e.w.byte(opEOF)
+	if e.w.w == nil {
+		return nil
+	}
+	if err := e.w.flush(); err != nil {
+		return err
+	}
+	_, err := e.w.w.Write(binary.LittleEndian.AppendUint64(nil, e.w.crc))
+	return err
+}
+
+// Flush writes what is buffered to the destination.
+func (e *Encoder) Flush() error { return e.w.flush() }
+
+// Checksum accumulates the CRC64 of the bytes an RDB file is made of, for
+// a writer that takes an Encoder's bytes.
+type Checksum uint64
+
+// Write adds b to the sum.
+func (c *Checksum) Write(b []byte) (int, error) {
+	*c = Checksum(crc64Update(uint64(*c), b))
+	return len(b), nil
+}
+
+// Trailer is the 8-byte little-endian checksum that ends a file.
+func (c Checksum) Trailer() []byte { return binary.LittleEndian.AppendUint64(nil, uint64(c)) }

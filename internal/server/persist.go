@@ -1,0 +1,448 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/respd/respd/internal/command"
+	"github.com/respd/respd/internal/keyspace"
+	"github.com/respd/respd/internal/rdb"
+)
+
+// persistState is the RDB side of persistence; engine-owned.
+type persistState struct {
+	// dirtyAtSave is ks.Dirty when the last successful save started, so
+	// rdb_changes_since_last_save is ks.Dirty minus it.
+	dirtyAtSave int64
+	// lastSave is the unix time of the last successful save (LASTSAVE).
+	lastSave int64
+	// lastTry is when the last background save was started, in unix
+	// seconds; a failed one is retried by the save points only after
+	// bgsaveRetryDelay.
+	lastTry      int64
+	lastOK       bool
+	lastDuration int64 // seconds, -1 before the first
+	saves        int64
+	// bg is the background save running, nil when none.
+	bg *bgsave
+	// loadedKeys and loadedExpired describe the last load.
+	loadedKeys, loadedExpired int64
+	// savePoints are the parsed "save" directive: seconds, changes.
+	savePoints [][2]int64
+}
+
+// bgsaveRetryDelay is how long the save points wait after a failed
+// background save, as Redis does.
+const bgsaveRetryDelay = 5
+
+// bgsave is a background save in progress.
+type bgsave struct {
+	start time.Time
+	snap  *keyspace.Snapshot
+	enc   *rdb.Encoder
+	// cancel ends the save early (FLUSHALL, shutdown).
+	cancel chan struct{}
+	done   chan struct{}
+}
+
+func (s *Server) initPersist() {
+	p := &s.persist
+	p.lastOK = true
+	p.lastDuration = -1
+	p.lastSave = time.Now().Unix()
+	s.cfg.OnChange("save", func(v string) { p.savePoints = parseSavePoints(v) })
+}
+
+// parseSavePoints reads "3600 1 300 100" into pairs.
+func parseSavePoints(v string) [][2]int64 {
+	f := strings.Fields(v)
+	var out [][2]int64
+	for i := 0; i+1 < len(f); i += 2 {
+		secs, err1 := strconv.ParseInt(f[i], 10, 64)
+		changes, err2 := strconv.ParseInt(f[i+1], 10, 64)
+		if err1 == nil && err2 == nil {
+			out = append(out, [2]int64{secs, changes})
+		}
+	}
+	return out
+}
+
+// heapInUse is the memory figure the used-mem aux field reports.
+func heapInUse() uint64 {
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapInuse
+}
+
+// logf writes a line to the server's log, if it has one.
+func (s *Server) logf(format string, a ...any) {
+	if s.log != nil {
+		fmt.Fprintf(s.log, time.Now().Format("02 Jan 2006 15:04:05.000")+" * "+format+"\n", a...)
+	}
+}
+
+// rdbPath is where the RDB file lives: dbfilename inside dir.
+func (s *Server) rdbPath() string {
+	return filepath.Join(s.cfg.Get("dir"), s.cfg.Get("dbfilename"))
+}
+
+// auxFields are the AUX records Redis 7.0 starts its files with.
+func (s *Server) auxFields() [][2]string {
+	return [][2]string{
+		{"redis-ver", Version},
+		{"redis-bits", "64"},
+		{"ctime", strconv.FormatInt(time.Now().Unix(), 10)},
+		{"used-mem", strconv.FormatUint(heapInUse(), 10)},
+		{"repl-stream-db", "0"},
+		{"repl-id", s.replid},
+		{"repl-offset", "0"},
+		{"aof-base", "0"},
+	}
+}
+
+// snapshotInto starts a snapshot whose keys enc receives, each database's
+// records preceded by SELECTDB. Engine lock held.
+func (s *Server) snapshotInto(enc *rdb.Encoder) *keyspace.Snapshot {
+	cur := -1
+	var snap *keyspace.Snapshot
+	snap = s.ks.BeginSnapshot(func(db int, key string, o *keyspace.Object, at int64) {
+		if db != cur {
+			sz := snap.Sizes[db]
+			enc.SelectDB(db, sz[0], sz[1])
+			cur = db
+		}
+		enc.Key(key, o, at)
+	})
+	return snap
+}
+
+var errBgsaveRunning = errors.New("ERR Background save already in progress")
+
+// Save writes the dataset to the RDB file at once (SAVE). Engine lock
+// held.
+func (s *Server) Save() error {
+	if s.persist.bg != nil {
+		return errBgsaveRunning
+	}
+	start := time.Now()
+	dirty := s.ks.Dirty
+	err := writeAtomically(s.rdbPath(), func(f *os.File) error {
+		enc := rdb.NewEncoder(f, s.cfg.Bool("rdbcompression"))
+		enc.Header(s.auxFields())
+		snap := s.snapshotInto(enc)
+		for snap.Step(1 << 30) {
+		}
+		return enc.End()
+	})
+	s.saved(err, dirty, start)
+	return err
+}
+
+// saved records the outcome of a save that started when ks.Dirty was
+// dirty.
+func (s *Server) saved(err error, dirty int64, start time.Time) {
+	p := &s.persist
+	p.lastOK = err == nil
+	if err != nil {
+		s.logf("Error saving DB on disk: %v", err)
+		return
+	}
+	p.dirtyAtSave = dirty
+	p.lastSave = time.Now().Unix()
+	p.saves++
+	s.logf("DB saved on disk in %v", time.Since(start).Round(time.Millisecond))
+}
+
+// BGSave implements command.PersistenceHost.
+func (s *Server) BGSave(schedule bool) (string, error) {
+	if err := s.startBgsave(); err != nil {
+		return "", err
+	}
+	return "Background saving started", nil
+}
+
+// startBgsave starts a background save. Engine lock held.
+func (s *Server) startBgsave() error {
+	if s.persist.bg != nil {
+		return errBgsaveRunning
+	}
+	path := s.rdbPath()
+	f, err := os.CreateTemp(filepath.Dir(path), "temp-bgsave-*.rdb")
+	if err != nil {
+		s.persist.lastOK = false
+		return fmt.Errorf("ERR %v", err)
+	}
+	enc := rdb.NewEncoder(nil, s.cfg.Bool("rdbcompression"))
+	enc.Header(s.auxFields())
+	bg := &bgsave{start: time.Now(), enc: enc, cancel: make(chan struct{}), done: make(chan struct{})}
+	bg.snap = s.snapshotInto(enc)
+	s.persist.bg = bg
+	s.persist.lastTry = time.Now().Unix()
+	dirty := s.ks.Dirty
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		defer close(bg.done)
+		err := s.runBgsave(bg, f, path)
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.persist.bg == bg {
+			s.persist.bg = nil
+		}
+		s.persist.lastDuration = int64(time.Since(bg.start).Seconds())
+		s.saved(err, dirty, bg.start)
+	}()
+	return nil
+}
+
+// bgsaveStep is how many keys a background save encodes per turn of the
+// engine lock.
+const bgsaveStep = 512
+
+var errBgsaveCancelled = errors.New("background save cancelled")
+
+// runBgsave encodes a turn of keys under the engine lock, then writes them
+// without it, until the snapshot is done.
+func (s *Server) runBgsave(bg *bgsave, f *os.File, path string) error {
+	var sum rdb.Checksum
+	fail := func(err error) error {
+		f.Close()
+		os.Remove(f.Name())
+		return err
+	}
+	for more := true; more; {
+		select {
+		case <-bg.cancel:
+			return fail(errBgsaveCancelled)
+		case <-s.stop:
+			s.mu.Lock()
+			bg.snap.Abort()
+			s.mu.Unlock()
+			return fail(errBgsaveCancelled)
+		default:
+		}
+		s.mu.Lock()
+		before := bg.snap.Saved()
+		step := bgsaveStep
+		if s.cfg.Int("rdb-key-save-delay") > 0 {
+			step = 1
+		}
+		more = bg.snap.Step(step)
+		if !more {
+			bg.enc.End()
+		}
+		b := bg.enc.Take()
+		delay := s.cfg.Int("rdb-key-save-delay")
+		s.mu.Unlock()
+		if delay > 0 {
+			// Redis's test knob: microseconds per key saved, to widen
+			// the window in which writes race a background save.
+			time.Sleep(time.Duration(delay*int64(bg.snap.Saved()-before)) * time.Microsecond)
+		}
+		sum.Write(b)
+		if _, err := f.Write(b); err != nil {
+			s.mu.Lock()
+			bg.snap.Abort()
+			s.mu.Unlock()
+			return fail(err)
+		}
+	}
+	if _, err := f.Write(sum.Trailer()); err != nil {
+		return fail(err)
+	}
+	if err := f.Sync(); err != nil {
+		return fail(err)
+	}
+	if err := f.Close(); err != nil {
+		return fail(err)
+	}
+	if err := os.Rename(f.Name(), path); err != nil {
+		return fail(err)
+	}
+	return syncDir(filepath.Dir(path))
+}
+
+// cancelBgsave stops a background save in progress, as FLUSHALL does in
+// Redis (it kills the child). Engine lock held.
+func (s *Server) cancelBgsave() {
+	if bg := s.persist.bg; bg != nil {
+		bg.snap.Abort()
+		close(bg.cancel)
+		s.persist.bg = nil
+	}
+}
+
+// checkSavePoints starts a background save when a save point is reached
+// (cron). Engine lock held.
+func (s *Server) checkSavePoints() {
+	p := &s.persist
+	if p.bg != nil || len(p.savePoints) == 0 {
+		return
+	}
+	now := time.Now().Unix()
+	changes := s.ks.Dirty - p.dirtyAtSave
+	for _, sp := range p.savePoints {
+		if changes >= sp[1] && now-p.lastSave > sp[0] && (p.lastOK || now-p.lastTry > bgsaveRetryDelay) {
+			s.logf("%d changes in %d seconds. Saving...", sp[1], sp[0])
+			if err := s.startBgsave(); err != nil {
+				s.logf("Background saving failed: %v", err)
+			}
+			return
+		}
+	}
+}
+
+// FlushedAll implements command.PersistenceHost.
+func (s *Server) FlushedAll() {
+	s.cancelBgsave()
+	if len(s.persist.savePoints) > 0 {
+		s.Save()
+	}
+}
+
+// LastSave is the unix time of the last successful save.
+func (s *Server) LastSave() int64 { return s.persist.lastSave }
+
+// writeAtomically writes path through a temporary file in the same
+// directory, fsyncs it and renames it into place, so a crash leaves the
+// old file or the new one, never half of one.
+func writeAtomically(path string, fill func(f *os.File) error) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "temp-*.rdb")
+	if err != nil {
+		return err
+	}
+	err = fill(f)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), path)
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return err
+	}
+	return syncDir(filepath.Dir(path))
+}
+
+// syncDir makes a rename in dir durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
+
+// loadRDB fills the keyspace from the RDB file, if there is one.
+func (s *Server) loadRDB() error {
+	f, err := os.Open(s.rdbPath())
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	start := time.Now()
+	h := &rdbLoader{s: s}
+	_, err = rdb.Load(f, rdb.Options{Limits: rdb.ConfigLimits(s.cfg), DBs: len(s.ks.DBs), Warn: func(m string) { s.logf("%s", m) }}, h)
+	if err != nil {
+		return fmt.Errorf("Error loading %s: %w", s.rdbPath(), err)
+	}
+	s.persist.loadedKeys, s.persist.loadedExpired = h.keys, h.expired
+	s.persist.dirtyAtSave = s.ks.Dirty // loading is not a change
+	s.logf("DB loaded from disk: %.3f seconds", time.Since(start).Seconds())
+	return nil
+}
+
+// rdbLoader stores what rdb.Load reads into the keyspace.
+type rdbLoader struct {
+	s             *Server
+	keys, expired int64
+	replid        string
+	replOffset    int64
+}
+
+func (h *rdbLoader) Key(db int, key []byte, o *keyspace.Object, at int64) error {
+	d := h.s.ks.DBs[db]
+	if at >= 0 && at < h.s.ks.Now() && !h.s.ks.Replica {
+		// A master drops what expired while it was down; a replica
+		// keeps it for its master's DEL.
+		h.expired++
+		return nil
+	}
+	if d.Present(key) {
+		return fmt.Errorf("RDB has duplicated key '%s' in DB %d", key, db)
+	}
+	d.Set(key, o, false)
+	if at >= 0 {
+		d.SetExpire(key, at)
+	}
+	h.keys++
+	return nil
+}
+
+func (h *rdbLoader) Aux(k, v []byte) {
+	switch string(k) {
+	case "repl-id":
+		h.replid = string(v)
+	case "repl-offset":
+		h.replOffset, _ = strconv.ParseInt(string(v), 10, 64)
+	}
+}
+
+func (h *rdbLoader) Function(code []byte) error {
+	h.s.logf("Skipped a function library: functions are not supported yet")
+	return nil
+}
+
+var (
+	errNoShutdown     = errors.New("ERR No shutdown in progress.")
+	errShutdownFailed = errors.New("ERR Errors trying to SHUTDOWN. Check logs.")
+)
+
+// Shutdown implements command.PersistenceHost: it saves when save points
+// are configured or SAVE is given (not with NOSAVE), then stops the
+// server. Engine lock held; the stopping itself happens after the
+// calling command returns.
+func (s *Server) Shutdown(o command.ShutdownOptions) error {
+	if o.Abort {
+		return errNoShutdown
+	}
+	s.cancelBgsave()
+	if o.Save || len(s.persist.savePoints) > 0 && !o.NoSave {
+		s.logf("Saving the final RDB snapshot before exiting.")
+		if err := s.Save(); err != nil && !o.Force {
+			s.logf("Error trying to save the DB, can't exit.")
+			return errShutdownFailed
+		}
+	}
+	s.logf("Redis is now ready to exit, bye bye...")
+	s.shutdownOnce.Do(func() {
+		close(s.shutdown)
+		go s.Close()
+	})
+	return nil
+}
+
+// Done is closed when SHUTDOWN has stopped the server.
+func (s *Server) Done() <-chan struct{} { return s.shutdown }
+
+// ShutdownFromSignal is Shutdown with default options, taking the engine
+// lock: what SIGTERM and SIGINT do.
+func (s *Server) ShutdownFromSignal() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.Shutdown(command.ShutdownOptions{})
+}
