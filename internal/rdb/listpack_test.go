@@ -91,7 +91,8 @@ func TestLpWriterRoundTrip(t *testing.T) {
 	}
 }
 
-func TestListpackMalformed(t *testing.T) {
+// lpMalformed returns corrupt listpacks, each breaking one rule.
+func lpMalformed() map[string][]byte {
 	build := func(vals ...string) []byte {
 		var w lpWriter
 		for _, v := range vals {
@@ -104,7 +105,7 @@ func TestListpackMalformed(t *testing.T) {
 		return b
 	}
 	good := build("abc", "7", "-5000")
-	cases := map[string][]byte{
+	return map[string][]byte{
 		"too short":            {7, 0, 0, 0, 0, 0},
 		"size mismatch":        append(append([]byte(nil), good...), 0xFF),
 		"no terminator":        fix(append(append([]byte(nil), good[:len(good)-1]...), 0)),
@@ -118,11 +119,19 @@ func TestListpackMalformed(t *testing.T) {
 		"int64 cut":            fix([]byte{0, 0, 0, 0, 1, 0, 0xF4, 1, 2, 3, 9, 0xFF}),
 		"terminator too early": fix(append(append([]byte(nil), good[:len(good)-1]...), 0xFF, 0x81, 'a', 2, 0xFF)),
 	}
-	for name, b := range cases {
+}
+
+func TestListpackMalformed(t *testing.T) {
+	for name, b := range lpMalformed() {
 		if e, err := listpackEntries(b); err == nil {
 			t.Errorf("%s: decoded %s, want an error", name, cdcShow(e))
 		}
 	}
+	var w lpWriter
+	for _, v := range []string{"abc", "7", "-5000"} {
+		w.appendString([]byte(v))
+	}
+	good := w.bytes()
 	// 65535 means "count unknown": any count is fine.
 	b := append([]byte(nil), good...)
 	b[4], b[5] = 0xFF, 0xFF
@@ -325,6 +334,12 @@ func TestListpackAcceptanceMatchesRedis(t *testing.T) {
 		}
 	}
 	t.Logf("listpacks: %d accepted by both, %d rejected by both", accepted, rejected)
+	for name, b := range lpMalformed() {
+		body := cdcString(cdcLen(cdcLen(nil, 1), 2), b)
+		if err := cdcRestore(c, "k", cdcPayload(cdcTypeListQuick2, body)); !cdcBadData(err) {
+			t.Errorf("%s: Redis RESTORE says %v, want Bad data format", name, err)
+		}
+	}
 	if accepted < 500 || rejected < 500 {
 		t.Fatalf("mutations not informative: %d accepted, %d rejected", accepted, rejected)
 	}
