@@ -53,10 +53,10 @@ func listpackEntries(b []byte) ([][]byte, error) {
 	}
 	last := len(b) - 1
 	header := int(binary.LittleEndian.Uint16(b[4:]))
-	hint := (last - lpHeaderSize) / 2 // an entry takes at least two bytes
-	if header != lpCountUnknown && header < hint {
-		hint = header
-	}
+	// An entry takes at least two bytes, which bounds the allocation
+	// whatever the header claims; an unknown count (at least 65535 in a
+	// listpack Redis wrote) grows from there.
+	hint := min(header, (last-lpHeaderSize)/2)
 	entries := make([][]byte, 0, hint)
 	var nums []byte
 

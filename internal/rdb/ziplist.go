@@ -61,12 +61,10 @@ func ziplistEntries(b []byte) ([][]byte, error) {
 	}
 	header := int(binary.LittleEndian.Uint16(b[8:]))
 
-	// The smallest entry takes two bytes, which bounds the allocation no
-	// matter what the header claims.
-	hint := (last - zlHeaderSize) / 2
-	if header != zlCountMax && header < hint {
-		hint = header
-	}
+	// The smallest entry takes two bytes, which bounds the allocation
+	// whatever the header claims; an unknown count (0xFFFF) grows from
+	// there.
+	hint := min(header, (last-zlHeaderSize)/2)
 	entries := make([][]byte, 0, hint)
 	var nums []byte
 

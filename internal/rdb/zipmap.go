@@ -41,11 +41,9 @@ func zipmapPairs(b []byte) ([][]byte, error) {
 		return nil, errZMHeader
 	}
 	last := len(b) - 1
-	// The smallest pair (empty field and value) takes three bytes.
-	hint := 2 * ((last - 1) / 3)
-	if b[0] < zmBigLen && 2*int(b[0]) < hint {
-		hint = 2 * int(b[0])
-	}
+	// The smallest pair (empty field and value) takes three bytes, which
+	// bounds the allocation whatever the count byte claims.
+	hint := 2 * min(int(b[0]), (last-1)/3)
 	pairs := make([][]byte, 0, hint)
 
 	p := 1
