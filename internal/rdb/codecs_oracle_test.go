@@ -16,7 +16,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/respd/respd/internal/servertest"
+	"github.com/respd/respd/internal/oracle"
 )
 
 // RDB object types used by the codec tests.
@@ -42,8 +42,10 @@ var cdcCtx = context.Background()
 // on untrusted input.
 func cdcOracle(t testing.TB, args ...string) *redis.Client {
 	t.Helper()
-	addr := servertest.RedisServer(t, append([]string{"--sanitize-dump-payload", "yes"}, args...)...)
-	return servertest.Client(t, addr)
+	addr := oracle.RedisServer(t, append([]string{"--sanitize-dump-payload", "yes"}, args...)...)
+	c := redis.NewClient(&redis.Options{Addr: addr, Protocol: 2, DisableIdentity: true})
+	t.Cleanup(func() { c.Close() })
+	return c
 }
 
 // cdcLen appends n as an RDB length.

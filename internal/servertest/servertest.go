@@ -1,13 +1,7 @@
 package servertest
 
 import (
-	"context"
-	"fmt"
-	"net"
-	"os"
-	"os/exec"
 	"slices"
-	"strconv"
 	"testing"
 	"time"
 
@@ -15,6 +9,7 @@ import (
 
 	"github.com/respd/respd/internal/clock"
 	"github.com/respd/respd/internal/config"
+	"github.com/respd/respd/internal/oracle"
 	"github.com/respd/respd/internal/server"
 )
 
@@ -92,47 +87,5 @@ func (in *Instance) Client(t testing.TB) *redis.Client { return Client(t, in.Add
 // Raw opens a raw RESP connection to the instance.
 func (in *Instance) Raw(t testing.TB) *Conn { return Dial(t, in.Addr) }
 
-// RedisServer starts the real redis-server on a free loopback port with no
-// persistence, returning its address. Without redis-server on PATH the
-// test is skipped, or fails when CI=true.
-func RedisServer(t testing.TB, args ...string) string {
-	t.Helper()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("redis-server not found on PATH; CI needs it for differential tests")
-		}
-		t.Skip("redis-server not found on PATH")
-	}
-	port := freePort(t)
-	base := []string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-		"--dir", t.TempDir(), "--daemonize", "no", "--protected-mode", "no", "--loglevel", "warning"}
-	cmd := exec.Command(bin, append(base, args...)...)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-	})
-	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	c := redis.NewClient(&redis.Options{Addr: addr, Protocol: 2, DisableIdentity: true})
-	defer c.Close()
-	deadline := time.Now().Add(10 * time.Second)
-	for c.Ping(context.Background()).Err() != nil {
-		if time.Now().After(deadline) {
-			t.Fatalf("redis-server on %s did not answer PING", addr)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	return addr
-}
-
-func freePort(t testing.TB) int {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
+// RedisServer starts the real redis-server (see package oracle).
+func RedisServer(t testing.TB, args ...string) string { return oracle.RedisServer(t, args...) }
