@@ -48,9 +48,45 @@ func debugCommand(c *Ctx) {
 		c.OK()
 	case c.ArgIs(1, "object") && n == 3:
 		debugObject(c)
+	case c.ArgIs(1, "reload"):
+		debugReload(c)
 	default:
 		c.Errorf("ERR unknown subcommand or wrong number of arguments for '" + cString(c.Args[1], 128) + "'. Try DEBUG HELP.")
 	}
+}
+
+// debugReload saves the dataset, empties it and loads the file back,
+// checking that everything survives the trip; NOSAVE, NOFLUSH and MERGE
+// (loaded keys replace existing ones) vary it.
+func debugReload(c *Ctx) {
+	save, flush, merge := true, true, false
+	for i := 2; i < len(c.Args); i++ {
+		switch {
+		case c.ArgIs(i, "merge"):
+			merge = true
+		case c.ArgIs(i, "noflush"):
+			flush = false
+		case c.ArgIs(i, "nosave"):
+			save = false
+		default:
+			c.Errorf("ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.")
+			return
+		}
+	}
+	if save {
+		if err := c.Host.Save(); err != nil {
+			c.Errorf(persistError(err))
+			return
+		}
+	}
+	if flush {
+		c.KS.FlushAll()
+	}
+	if err := c.Host.LoadRDB(merge); err != nil {
+		c.Errorf("ERR Error trying to load the RDB dump, check server logs.")
+		return
+	}
+	c.OK()
 }
 
 // debugSleep stops the whole server for the given seconds (fractions

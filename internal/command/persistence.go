@@ -19,6 +19,9 @@ type PersistenceHost interface {
 	// for the snapshot in use (an AOF rewrite); it returns the status
 	// reply.
 	BGSave(schedule bool) (string, error)
+	// LoadRDB loads the RDB file into the dataset (DEBUG RELOAD); with
+	// merge a loaded key replaces an existing one instead of failing.
+	LoadRDB(merge bool) error
 	// FlushedAll follows FLUSHALL: a background save in progress is
 	// dropped and, with save points configured, the empty dataset saved.
 	FlushedAll()

@@ -344,8 +344,20 @@ func syncDir(dir string) error {
 	return d.Sync()
 }
 
-// loadRDB fills the keyspace from the RDB file, if there is one.
-func (s *Server) loadRDB() error {
+// LoadRDB implements command.PersistenceHost (DEBUG RELOAD).
+func (s *Server) LoadRDB(merge bool) error {
+	err := s.loadRDBFile(merge)
+	if err != nil {
+		s.logf("%v", err)
+	}
+	return err
+}
+
+// loadRDB fills the keyspace from the RDB file at start-up, if there is
+// one.
+func (s *Server) loadRDB() error { return s.loadRDBFile(false) }
+
+func (s *Server) loadRDBFile(merge bool) error {
 	f, err := os.Open(s.rdbPath())
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
@@ -355,7 +367,7 @@ func (s *Server) loadRDB() error {
 	}
 	defer f.Close()
 	start := time.Now()
-	h := &rdbLoader{s: s}
+	h := &rdbLoader{s: s, merge: merge}
 	_, err = rdb.Load(f, rdb.Options{Limits: rdb.ConfigLimits(s.cfg), DBs: len(s.ks.DBs), Warn: func(m string) { s.logf("%s", m) }}, h)
 	if err != nil {
 		return fmt.Errorf("Error loading %s: %w", s.rdbPath(), err)
@@ -368,7 +380,10 @@ func (s *Server) loadRDB() error {
 
 // rdbLoader stores what rdb.Load reads into the keyspace.
 type rdbLoader struct {
-	s             *Server
+	s *Server
+	// merge lets a loaded key replace an existing one (DEBUG RELOAD
+	// MERGE) instead of failing the load.
+	merge         bool
 	keys, expired int64
 	replid        string
 	replOffset    int64
@@ -382,7 +397,7 @@ func (h *rdbLoader) Key(db int, key []byte, o *keyspace.Object, at int64) error 
 		h.expired++
 		return nil
 	}
-	if d.Present(key) {
+	if d.Present(key) && !h.merge {
 		return fmt.Errorf("RDB has duplicated key '%s' in DB %d", key, db)
 	}
 	d.Set(key, o, false)
