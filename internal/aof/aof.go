@@ -145,12 +145,12 @@ type AOF struct {
 
 	rw          *rewrite // running rewrite, nil if none
 	rewriteID   int64
-	rewrites    int64         // aof_rewrites
-	failures    int64         // aof_rewrites_consecutive_failures
-	rewriteErr  error         // aof_last_bgrewrite_status; nil is ok
-	lastRewrite int64         // aof_last_rewrite_time_sec; -1 if none
-	limitDelay  int           // minutes of the current retry delay
-	limitUntil  time.Time     // no automatic rewrite before this
+	rewrites    int64     // aof_rewrites
+	failures    int64     // aof_rewrites_consecutive_failures
+	rewriteErr  error     // aof_last_bgrewrite_status; nil is ok
+	lastRewrite int64     // aof_last_rewrite_time_sec; -1 if none
+	limitDelay  int       // minutes of the current retry delay
+	limitUntil  time.Time // no automatic rewrite before this
 	rwWG        sync.WaitGroup
 
 	bio *bio
