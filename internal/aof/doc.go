@@ -99,7 +99,10 @@
 // malformation (a line not starting with '*' or '$', argc < 1, a negative
 // bulk length) is corruption and always refused, with the file and offset.
 // Redis truncates a torn RDB-preamble file at offset 0, destroying its RDB
-// part; respd truncates after the RDB part instead.
+// part; respd truncates after the RDB part instead. A file torn inside a
+// MULTI, or ending inside a nested MULTI, is cut at the (outer) MULTI,
+// where Redis cuts later and leaves a MULTI its next start reverts: the
+// data loaded is the same.
 //
 // # Checker
 //

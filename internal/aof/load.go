@@ -276,6 +276,12 @@ func replay(name string, r io.Reader, size int64, h Handler, legacy bool, logf f
 			}
 			return valid, false, nil
 		case errTorn:
+			if inMulti {
+				// Redis cuts after the last complete command even inside
+				// a transaction, leaving a MULTI the next start reverts;
+				// cut at the MULTI at once (the same data loads).
+				return beforeMulti, true, nil
+			}
 			return valid, true, nil
 		case errFormat:
 			return fail(start, "Bad file format reading the append only file "+name+
@@ -288,7 +294,11 @@ func replay(name string, r io.Reader, size int64, h Handler, legacy bool, logf f
 		switch {
 		case bytes.EqualFold(args[0], []byte("multi")):
 			if inMulti {
+				// Redis queues it, fails it at EXEC, and moves its revert
+				// point here; keep the outer MULTI's, so that a revert
+				// leaves no MULTI behind.
 				logf(LogWarning, "== CRITICAL == This server is sending an error to its AOF-loading-client: 'MULTI calls can not be nested' after processing the command 'exec'")
+				break
 			}
 			inMulti, beforeMulti = true, valid
 		case bytes.EqualFold(args[0], []byte("exec")):

@@ -227,11 +227,13 @@ func (m *Manifest) Encode() []byte {
 	return b
 }
 
-// needsRepr reports whether Redis quotes a file name in the manifest:
-// when a plain word would not read back as the same name.
+// needsRepr reports whether a file name is quoted in the manifest: when
+// a plain word would not read back as the same name. Redis quotes the
+// same bytes except two it gets wrong, leaving a manifest it cannot read
+// back: a single quote, and the empty name.
 func needsRepr(s string) bool {
 	if s == "" {
-		return false
+		return true
 	}
 	for i := 0; i < len(s); i++ {
 		switch c := s[i]; {
