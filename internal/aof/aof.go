@@ -56,12 +56,13 @@ type Config struct {
 	UseRDBPreamble    bool        // aof-use-rdb-preamble: base files in RDB form
 	LoadTruncated     bool        // aof-load-truncated
 	DisableAutoGC     bool        // aof-disable-auto-gc: keep history files
-	NoFsyncOnRewrite  bool        // no-appendfsync-on-rewrite
+	NoFsyncOnRewrite  bool        // no-appendfsync-on-rewrite (while an AOF rewrite runs)
 	IncrementalFsync  bool        // aof-rewrite-incremental-fsync
 	Timestamps        bool        // aof-timestamp-enabled
 	RewritePercentage int64       // auto-aof-rewrite-percentage
 	RewriteMinSize    int64       // auto-aof-rewrite-min-size
-	// Log receives the lines Redis would log; nil drops them.
+	// Log receives the lines Redis would log; nil drops them. It is
+	// called from background goroutines too, and fixed by New.
 	Log func(level LogLevel, msg string)
 }
 
@@ -154,6 +155,7 @@ type AOF struct {
 	rwWG        sync.WaitGroup
 
 	bio *bio
+	log func(LogLevel, string) // cfg.Log as given to New
 
 	// Seams for tests.
 	now    func() time.Time
@@ -165,7 +167,7 @@ type AOF struct {
 // an error (*ManifestError, print its Banner) and the server must not
 // start. Nothing is written until Load/Start or Enable.
 func New(dir string, cfg Config) (*AOF, error) {
-	a := &AOF{dir: dir, cfg: cfg, lastRewrite: -1, now: time.Now, syncFn: syncFile}
+	a := &AOF{dir: dir, cfg: cfg, log: cfg.Log, lastRewrite: -1, now: time.Now, syncFn: syncFile}
 	a.rewriteID = int64(os.Getpid())
 	m, err := ReadManifest(a.aofDir(), cfg.FileName)
 	if err != nil {
@@ -192,8 +194,8 @@ func (a *AOF) mkdirAOF() error {
 }
 
 func (a *AOF) logf(level LogLevel, format string, args ...any) {
-	if a.cfg.Log != nil {
-		a.cfg.Log(level, fmt.Sprintf(format, args...))
+	if a.log != nil {
+		a.log(level, fmt.Sprintf(format, args...))
 	}
 }
 
@@ -212,8 +214,8 @@ func (a *AOF) State() State {
 }
 
 // SetConfig applies a configuration change (CONFIG SET of an AOF
-// directive other than appendonly, which is Enable/Disable). DirName and
-// FileName cannot change and are ignored.
+// directive other than appendonly, which is Enable/Disable). DirName,
+// FileName and Log cannot change and are ignored.
 func (a *AOF) SetConfig(cfg Config) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -223,7 +225,8 @@ func (a *AOF) SetConfig(cfg Config) {
 
 // Start turns the AOF on at start-up, after Load, as Redis does for
 // appendonly yes: when the manifest lists no file it first writes a base
-// with writeBase (the dataset, empty or loaded otherwise), synchronously;
+// with writeBase (the dataset, empty or loaded otherwise; nil writes an
+// empty base), synchronously;
 // then it opens the last incremental file for appending, or creates one;
 // it persists the manifest and deletes history files. The first command
 // appended afterwards must be preceded by a SELECT.
@@ -241,6 +244,9 @@ func (a *AOF) Start(writeBase func(w io.Writer) error) error {
 	if m.Empty() {
 		name := m.newBase(a.cfg.FileName, a.cfg.UseRDBPreamble)
 		tmp := filepath.Join(a.aofDir(), "temp-rewriteaof-"+strconv.FormatInt(a.rewriteID, 10)+".aof")
+		if writeBase == nil {
+			writeBase = func(io.Writer) error { return nil }
+		}
 		if err := writeBaseFile(tmp, a.baseOptsLocked(a.cfg.UseRDBPreamble), writeBase); err != nil {
 			os.Remove(tmp)
 			return fmt.Errorf("Write error writing append only file on disk: %s", strerror(err))

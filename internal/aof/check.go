@@ -449,3 +449,27 @@ func (c *checker) readString(size int64) (str []byte, ok, eof bool) {
 	}
 	return buf[:n-2], true, false
 }
+
+// CheckUsage is the usage line of `respd check-aof`.
+const CheckUsage = "Usage: respd check-aof [--fix] <file.manifest|file.aof>"
+
+// CheckMain is `respd check-aof` given its arguments (after the
+// subcommand): [--fix] <file.manifest|file.aof>, as redis-check-aof takes
+// them (its --truncate-to-timestamp is not supported). It writes the
+// report to out and returns the exit status. rdb is CheckOptions.RDB.
+func CheckMain(args []string, out io.Writer, rdb func(r io.Reader, out io.Writer) error) int {
+	o := CheckOptions{Out: out, RDB: rdb}
+	switch {
+	case len(args) == 1:
+	case len(args) == 2 && args[0] == "--fix":
+		o.Fix = true
+		args = args[1:]
+	default:
+		fmt.Fprintln(out, CheckUsage)
+		return 1
+	}
+	if Check(args[0], o) != nil {
+		return 1
+	}
+	return 0
+}

@@ -3,6 +3,7 @@ package aof
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -205,4 +206,63 @@ func dropBlankLines(s string) string {
 		}
 	}
 	return strings.Join(keep, "\n")
+}
+
+func TestCheckMain(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "x.aof")
+	os.WriteFile(p, []byte(cmd("SET", "a", "1")+"*2\r\n"), 0o644)
+	var out bytes.Buffer
+	for _, args := range [][]string{nil, {"--fx", p}, {p, "--fix"}, {"--fix", p, p}} {
+		out.Reset()
+		eq(t, "exit status", CheckMain(args, &out, nil), 1)
+		eq(t, "output", out.String(), CheckUsage+"\n")
+	}
+	// As redis-check-aof, a lone --fix is a file name.
+	out.Reset()
+	eq(t, "exit status", CheckMain([]string{"--fix"}, &out, nil), 1)
+	eq(t, "output", out.String(), "Cannot open file --fix: No such file or directory\n")
+	out.Reset()
+	eq(t, "exit status", CheckMain([]string{p}, &out, nil), 1)
+	contains(t, "output", out.String(), "AOF "+p+" is not valid. Use the --fix option to try fixing it.")
+	out.Reset()
+	eq(t, "exit status", CheckMain([]string{"--fix", p}, &out, nil), 0)
+	eq(t, "file", readFile(t, p), cmd("SET", "a", "1"))
+	out.Reset()
+	eq(t, "exit status", CheckMain([]string{filepath.Join(dir, "missing")}, &out, nil), 1)
+	eq(t, "output", out.String(), "Cannot open file "+filepath.Join(dir, "missing")+": No such file or directory\n")
+}
+
+// TestCheckRDBPreamble: with an RDB checker the tail after the preamble
+// is checked; without one the preamble is taken for the whole file.
+func TestCheckRDBPreamble(t *testing.T) {
+	rdb := "REDIS0010<rdb>"
+	p := filepath.Join(t.TempDir(), "x.aof")
+	os.WriteFile(p, []byte(rdb+cmd("SET", "a", "1")+"*1\r\n"), 0o644)
+	skip := func(r io.Reader, out io.Writer) error {
+		_, err := io.ReadFull(r, make([]byte, len(rdb)))
+		io.WriteString(out, "[fake rdb check]\n")
+		return err
+	}
+	var out bytes.Buffer
+	eq(t, "exit status", CheckMain([]string{p}, &out, skip), 1)
+	eq(t, "report", out.String(), "Start checking Old-Style AOF\n[fake rdb check]\nRDB preamble is OK, proceeding with AOF tail...\n"+
+		"AOF analyzed: filename="+p+", size=45, ok_up_to=41, ok_up_to_line=9, diff=4\n"+
+		"AOF "+p+" is not valid. Use the --fix option to try fixing it.\n")
+	out.Reset()
+	eq(t, "exit status", CheckMain([]string{p}, &out, func(io.Reader, io.Writer) error { return io.ErrUnexpectedEOF }), 1)
+	eq(t, "report", out.String(), "Start checking Old-Style AOF\nRDB preamble of AOF file is not sane, aborting.\n")
+	out.Reset()
+	eq(t, "exit status", CheckMain([]string{p}, &out, nil), 0)
+	contains(t, "report", out.String(), "RDB preamble not checked")
+}
+
+// TestCheckHugeLength: redis-check-aof aborts allocating a bulk length
+// larger than memory; Check reports the short read.
+func TestCheckHugeLength(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "x.aof")
+	os.WriteFile(p, []byte("*1\r\n$99999999999999999\r\nab\r\n"), 0o644)
+	out, code := ourCheck(p, false)
+	eq(t, "exit status", code, 1)
+	contains(t, "report", out, "0x              18: Expected to read 100000000000000001 bytes, got 4 bytes\n")
 }
