@@ -3,6 +3,7 @@ package aof
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -376,7 +377,8 @@ func TestInteropDecisions(t *testing.T) {
 			t.Parallel()
 			theirs := aofDir(t, c.manifest, c.files)
 			ours := aofDir(t, c.manifest, c.files)
-			cfg := testConfig(nil)
+			var sink logSink
+			cfg := testConfig(&sink)
 			cfg.LoadTruncated = c.trunc == "yes"
 			var r recorder
 			a, _, err := Load(ours, cfg, &r)
@@ -391,10 +393,31 @@ func TestInteropDecisions(t *testing.T) {
 				t.Fatalf("redis-server started=%v, Load error %v\nredis log:\n%s", p != nil, err, log())
 			}
 			if p == nil {
+				// Refused by both: with the same words, unless Redis
+				// crashed (a negative bulk length aborts it).
+				if strings.Contains(log(), "crashed by signal") {
+					t.Logf("redis-server crashed; respd refuses: %v", err)
+					return
+				}
+				var me *ManifestError
+				var le *LoadError
+				if errors.As(err, &me) {
+					for _, l := range strings.Split(me.Banner(), "\n") {
+						contains(t, "redis log", log(), l)
+					}
+				} else if errors.As(err, &le) {
+					contains(t, "redis log", log(), le.Msg)
+				}
 				return
 			}
 			eq(t, "data", strings.Join(r.keys(0), ","), p.data(t))
 			p.shutdown(t)
+			// The warnings about what was cut are Redis's.
+			for _, l := range sink.lines {
+				if strings.HasPrefix(l, "# ") {
+					contains(t, "redis log", log(), l[2:])
+				}
+			}
 			for name := range c.files {
 				o, _ := os.ReadFile(filepath.Join(ours, "appendonlydir", name))
 				th, _ := os.ReadFile(filepath.Join(theirs, "appendonlydir", name))
@@ -407,4 +430,30 @@ func TestInteropDecisions(t *testing.T) {
 			eq(t, "manifest after start", string(om), string(tm))
 		})
 	}
+}
+
+// TestInteropManifestQuoting: with an appendfilename needing quotes, the
+// manifest Start writes is byte for byte redis-server's.
+func TestInteropManifestQuoting(t *testing.T) {
+	name := `a b"c.aof`
+	theirs := t.TempDir()
+	p, log := runRedis(t, theirs, "--appendfilename", name)
+	if p == nil {
+		t.Fatalf("redis-server did not start:\n%s", log())
+	}
+	p.shutdown(t)
+	cfg := DefaultConfig()
+	cfg.FileName = name
+	ours := t.TempDir()
+	a, err := New(ours, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Start(nil); err != nil {
+		t.Fatal(err)
+	}
+	a.Close()
+	want := readFile(t, filepath.Join(theirs, "appendonlydir", name+".manifest"))
+	eq(t, "manifest", readFile(t, filepath.Join(ours, "appendonlydir", name+".manifest")), want)
+	eq(t, "manifest", want, "file \"a b\\\"c.aof.1.base.rdb\" seq 1 type b\nfile \"a b\\\"c.aof.1.incr.aof\" seq 1 type i\n")
 }
