@@ -4,6 +4,19 @@
 // `respd check-aof`. Redis 7.0.15 is the reference for every byte written
 // and every accept/refuse decision taken when reading.
 //
+// # Use
+//
+// At start-up the server calls New (even with appendonly no: a bad
+// manifest stops Redis either way); with appendonly yes, Load to replay
+// the files into a Handler, then Start. It hands Append the RESP of each
+// batch's write commands and calls Flush before replying; it calls
+// RewriteDue from its cron, StartRewrite for BGREWRITEAOF (with a snapshot
+// writer), Enable/Disable for CONFIG SET appendonly, SetConfig for the
+// other AOF directives, AppendInfo for INFO persistence, WriteErr for
+// MISCONF, and Close at shutdown. After Start, Enable and StartRewrite the
+// next command must be preceded by a SELECT, as Redis resets its
+// aof_selected_db there.
+//
 // # Layout
 //
 // Everything lives in the directory appenddirname (default appendonlydir)

@@ -1,8 +1,11 @@
 package aof
 
 import (
+	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/respd/respd/internal/config"
 )
 
 func TestParseManifest(t *testing.T) {
@@ -85,4 +88,22 @@ func TestEncodeQuotesNames(t *testing.T) {
 		t.Fatal(err)
 	}
 	eq(t, "round trip", string(back.Encode()), enc)
+}
+
+// TestFromServerConfig: the server's defaults are Redis's, and CONFIG
+// values map to the fields.
+func TestFromServerConfig(t *testing.T) {
+	c := config.New()
+	eq(t, "defaults", fmt.Sprintf("%+v", FromServerConfig(c)), fmt.Sprintf("%+v", DefaultConfig()))
+	for _, kv := range [][2]string{{"appendfsync", "always"}, {"aof-use-rdb-preamble", "no"}, {"aof-load-truncated", "no"},
+		{"aof-disable-auto-gc", "yes"}, {"auto-aof-rewrite-percentage", "50"}, {"auto-aof-rewrite-min-size", "1mb"}} {
+		if err := c.Set(kv[0], kv[1], false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := FromServerConfig(c)
+	want := DefaultConfig()
+	want.Fsync, want.UseRDBPreamble, want.LoadTruncated, want.DisableAutoGC = FsyncAlways, false, false, true
+	want.RewritePercentage, want.RewriteMinSize = 50, 1<<20
+	eq(t, "after CONFIG SET", fmt.Sprintf("%+v", got), fmt.Sprintf("%+v", want))
 }
