@@ -113,6 +113,7 @@ const (
 // failure with appendfsync always, since the reply promised durability.
 type FatalError struct{ Msg string }
 
+// Error is the line Redis logs before exiting.
 func (e *FatalError) Error() string { return e.Msg }
 
 // ErrRewriteInProgress is StartRewrite while a rewrite runs. BGREWRITEAOF
