@@ -30,6 +30,8 @@ func main() {
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) > 0 {
 		switch args[0] {
+		case "check-aof":
+			return checkAOF(args[1:], stdout)
 		case "-v", "--version":
 			fmt.Fprintf(stdout, "Redis server v=%s sha=00000000:0 malloc=go bits=64 build=respd\n", server.Version)
 			return 0
