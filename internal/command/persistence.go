@@ -7,6 +7,7 @@ import (
 var persistenceCommands = []*Command{
 	{Name: "save", Fn: saveCommand, Arity: 1, Flags: Admin | NoScript | NoAsyncLoading | NoMulti, ACL: CatAdmin | CatSlow | CatDangerous, Group: "server", Since: "1.0.0", Summary: "Synchronously saves the database(s) to disk."},
 	{Name: "bgsave", Fn: bgsaveCommand, Arity: -1, Flags: Admin | NoScript | NoAsyncLoading, ACL: CatAdmin | CatSlow | CatDangerous, Group: "server", Since: "1.0.0", Summary: "Asynchronously saves the database(s) to disk."},
+	{Name: "bgrewriteaof", Fn: bgrewriteaofCommand, Arity: 1, Flags: Admin | NoScript | NoAsyncLoading, ACL: CatAdmin | CatSlow | CatDangerous, Group: "server", Since: "1.0.0", Summary: "Asynchronously rewrites the append-only file to disk."},
 	{Name: "lastsave", Fn: lastsaveCommand, Arity: 1, Flags: Loading | Stale | Fast, ACL: CatAdmin | CatFast | CatDangerous, Group: "server", Since: "1.0.0", Summary: "Returns the Unix timestamp of the last successful save to disk."},
 	{Name: "shutdown", Fn: shutdownCommand, Arity: -1, Flags: Admin | NoScript | Loading | Stale | NoMulti | AllowBusy, ACL: CatAdmin | CatSlow | CatDangerous, Group: "server", Since: "1.0.0", Summary: "Synchronously saves the database(s) to disk and shuts down the Redis server."},
 }
@@ -19,6 +20,9 @@ type PersistenceHost interface {
 	// for the snapshot in use (an AOF rewrite); it returns the status
 	// reply.
 	BGSave(schedule bool) (string, error)
+	// BGRewriteAOF starts (or schedules) an AOF rewrite and returns the
+	// status reply.
+	BGRewriteAOF() (string, error)
 	// LoadRDB loads the RDB file into the dataset (DEBUG RELOAD); with
 	// merge a loaded key replaces an existing one instead of failing.
 	LoadRDB(merge bool) error
@@ -65,6 +69,15 @@ func bgsaveCommand(c *Ctx) {
 	status, err := c.Host.BGSave(schedule)
 	if err != nil {
 		c.Errorf(persistError(err))
+		return
+	}
+	c.Simple(status)
+}
+
+func bgrewriteaofCommand(c *Ctx) {
+	status, err := c.Host.BGRewriteAOF()
+	if err != nil {
+		c.Errorf(err.Error())
 		return
 	}
 	c.Simple(status)

@@ -65,6 +65,9 @@ func (ks *Keyspace) BeginSnapshot(save SaveFunc) *Snapshot {
 	return s
 }
 
+// Snapshotting reports whether a snapshot is running.
+func (ks *Keyspace) Snapshotting() bool { return ks.snap != nil }
+
 // Step saves at least n keys not saved yet (fewer at the end) and reports
 // whether any remain.
 func (s *Snapshot) Step(n int) bool {

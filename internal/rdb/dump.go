@@ -18,12 +18,10 @@ var ErrPayloadVersion = errors.New("DUMP payload version or checksum are wrong")
 
 // Dump serializes o as the DUMP command does.
 func Dump(o *keyspace.Object) []byte {
-	var buf bytes.Buffer
 	e := NewEncoder(nil, true)
 	e.w.byte(valueType(o))
 	e.Value(o)
-	buf.Write(e.Take())
-	b := binary.LittleEndian.AppendUint16(buf.Bytes(), Version)
+	b := binary.LittleEndian.AppendUint16(e.w.buf, Version)
 	return binary.LittleEndian.AppendUint64(b, crc64Update(0, b))
 }
 

@@ -164,16 +164,21 @@ func (e *Encoder) list(l *list.List) {
 func (e *Encoder) Len() int { return len(e.w.buf) }
 
 // Take returns the buffered bytes, which the caller then owns, and starts
-// a new buffer.
+// a new buffer. The checksum covers what was taken (see Trailer).
 func (e *Encoder) Take() []byte {
 	b := e.w.buf
+	e.w.crc = crc64Update(e.w.crc, b)
 	e.w.buf = make([]byte, 0, max(cap(b), flushAt))
 	return b
 }
 
+// Trailer is the 8-byte checksum that ends a file whose bytes were all
+// taken with Take.
+func (e *Encoder) Trailer() []byte { return binary.LittleEndian.AppendUint64(nil, e.w.crc) }
+
 // End writes the EOF opcode and, with a destination, flushes and appends
-// the checksum of everything written. Without one the caller appends
-// Trailer(crc) itself after writing the taken bytes.
+// the checksum of everything written. Without one the caller writes
+// Trailer after the taken bytes.
 func (e *Encoder) End() error {
 	e.w.byte(opEOF)
 	if e.w.w == nil {
@@ -188,16 +193,3 @@ func (e *Encoder) End() error {
 
 // Flush writes what is buffered to the destination.
 func (e *Encoder) Flush() error { return e.w.flush() }
-
-// Checksum accumulates the CRC64 of the bytes an RDB file is made of, for
-// a writer that takes an Encoder's bytes.
-type Checksum uint64
-
-// Write adds b to the sum.
-func (c *Checksum) Write(b []byte) (int, error) {
-	*c = Checksum(crc64Update(uint64(*c), b))
-	return len(b), nil
-}
-
-// Trailer is the 8-byte little-endian checksum that ends a file.
-func (c Checksum) Trailer() []byte { return binary.LittleEndian.AppendUint64(nil, uint64(c)) }

@@ -38,7 +38,7 @@ func (s *Server) Housekeep() {
 	s.expireBlocked()
 	s.checkPause()
 	s.closeIdle()
-	s.checkSavePoints()
+	s.persistCron()
 	if len(s.block.ready) > 0 {
 		s.serveReady()
 	}

@@ -229,18 +229,7 @@ func (s *Server) infoPersistence(b *strings.Builder) {
 }
 
 // infoAOF renders the aof_* fields of INFO persistence.
-func (s *Server) infoAOF(b *strings.Builder) {
-	field(b, "aof_enabled", 0)
-	field(b, "aof_rewrite_in_progress", 0)
-	field(b, "aof_rewrite_scheduled", 0)
-	field(b, "aof_last_rewrite_time_sec", -1)
-	field(b, "aof_current_rewrite_time_sec", -1)
-	field(b, "aof_last_bgrewrite_status", "ok")
-	field(b, "aof_rewrites", 0)
-	field(b, "aof_rewrites_consecutive_failures", 0)
-	field(b, "aof_last_write_status", "ok")
-	field(b, "aof_last_cow_size", 0)
-}
+func (s *Server) infoAOF(b *strings.Builder) { b.Write(s.aof.AppendInfo(nil)) }
 
 func boolInt(b bool) int {
 	if b {

@@ -3,6 +3,7 @@ package server
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/respd/respd/internal/aof"
 	"github.com/respd/respd/internal/command"
 	"github.com/respd/respd/internal/keyspace"
 	"github.com/respd/respd/internal/rdb"
@@ -35,6 +37,8 @@ type persistState struct {
 	loadedKeys, loadedExpired int64
 	// savePoints are the parsed "save" directive: seconds, changes.
 	savePoints [][2]int64
+	// scheduled is a BGSAVE SCHEDULE waiting for the running snapshot.
+	scheduled bool
 }
 
 // bgsaveRetryDelay is how long the save points wait after a failed
@@ -93,7 +97,11 @@ func (s *Server) rdbPath() string {
 }
 
 // auxFields are the AUX records Redis 7.0 starts its files with.
-func (s *Server) auxFields() [][2]string {
+func (s *Server) auxFields(aofBase bool) [][2]string {
+	base := "0"
+	if aofBase {
+		base = "1"
+	}
 	return [][2]string{
 		{"redis-ver", Version},
 		{"redis-bits", "64"},
@@ -102,13 +110,13 @@ func (s *Server) auxFields() [][2]string {
 		{"repl-stream-db", "0"},
 		{"repl-id", s.replid},
 		{"repl-offset", "0"},
-		{"aof-base", "0"},
+		{"aof-base", base},
 	}
 }
 
 // snapshotInto starts a snapshot whose keys enc receives, each database's
 // records preceded by SELECTDB. Engine lock held.
-func (s *Server) snapshotInto(enc *rdb.Encoder) *keyspace.Snapshot {
+func (s *Server) snapshotInto(enc snapshotEncoder) *keyspace.Snapshot {
 	cur := -1
 	var snap *keyspace.Snapshot
 	snap = s.ks.BeginSnapshot(func(db int, key string, o *keyspace.Object, at int64) {
@@ -122,7 +130,10 @@ func (s *Server) snapshotInto(enc *rdb.Encoder) *keyspace.Snapshot {
 	return snap
 }
 
-var errBgsaveRunning = errors.New("ERR Background save already in progress")
+var (
+	errBgsaveRunning = errors.New("ERR Background save already in progress")
+	errChildActive   = errors.New("ERR Another child process is active (AOF?): can't BGSAVE right now. Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible.")
+)
 
 // Save writes the dataset to the RDB file at once (SAVE). Engine lock
 // held.
@@ -134,7 +145,7 @@ func (s *Server) Save() error {
 	dirty := s.ks.Dirty
 	err := writeAtomically(s.rdbPath(), func(f *os.File) error {
 		enc := rdb.NewEncoder(f, s.cfg.Bool("rdbcompression"))
-		enc.Header(s.auxFields())
+		enc.Header(s.auxFields(false))
 		snap := s.snapshotInto(enc)
 		for snap.Step(1 << 30) {
 		}
@@ -161,6 +172,10 @@ func (s *Server) saved(err error, dirty int64, start time.Time) {
 
 // BGSave implements command.PersistenceHost.
 func (s *Server) BGSave(schedule bool) (string, error) {
+	if s.persist.bg == nil && s.ks.Snapshotting() && schedule {
+		s.persist.scheduled = true
+		return "Background saving scheduled", nil
+	}
 	if err := s.startBgsave(); err != nil {
 		return "", err
 	}
@@ -172,6 +187,9 @@ func (s *Server) startBgsave() error {
 	if s.persist.bg != nil {
 		return errBgsaveRunning
 	}
+	if s.ks.Snapshotting() {
+		return errChildActive
+	}
 	path := s.rdbPath()
 	f, err := os.CreateTemp(filepath.Dir(path), "temp-bgsave-*.rdb")
 	if err != nil {
@@ -179,7 +197,7 @@ func (s *Server) startBgsave() error {
 		return fmt.Errorf("ERR %v", err)
 	}
 	enc := rdb.NewEncoder(nil, s.cfg.Bool("rdbcompression"))
-	enc.Header(s.auxFields())
+	enc.Header(s.auxFields(false))
 	bg := &bgsave{start: time.Now(), enc: enc, cancel: make(chan struct{}), done: make(chan struct{})}
 	bg.snap = s.snapshotInto(enc)
 	s.persist.bg = bg
@@ -210,50 +228,12 @@ var errBgsaveCancelled = errors.New("background save cancelled")
 // runBgsave encodes a turn of keys under the engine lock, then writes them
 // without it, until the snapshot is done.
 func (s *Server) runBgsave(bg *bgsave, f *os.File, path string) error {
-	var sum rdb.Checksum
 	fail := func(err error) error {
 		f.Close()
 		os.Remove(f.Name())
 		return err
 	}
-	for more := true; more; {
-		select {
-		case <-bg.cancel:
-			return fail(errBgsaveCancelled)
-		case <-s.stop:
-			s.mu.Lock()
-			bg.snap.Abort()
-			s.mu.Unlock()
-			return fail(errBgsaveCancelled)
-		default:
-		}
-		s.mu.Lock()
-		before := bg.snap.Saved()
-		step := bgsaveStep
-		if s.cfg.Int("rdb-key-save-delay") > 0 {
-			step = 1
-		}
-		more = bg.snap.Step(step)
-		if !more {
-			bg.enc.End()
-		}
-		b := bg.enc.Take()
-		delay := s.cfg.Int("rdb-key-save-delay")
-		s.mu.Unlock()
-		if delay > 0 {
-			// Redis's test knob: microseconds per key saved, to widen
-			// the window in which writes race a background save.
-			time.Sleep(time.Duration(delay*int64(bg.snap.Saved()-before)) * time.Microsecond)
-		}
-		sum.Write(b)
-		if _, err := f.Write(b); err != nil {
-			s.mu.Lock()
-			bg.snap.Abort()
-			s.mu.Unlock()
-			return fail(err)
-		}
-	}
-	if _, err := f.Write(sum.Trailer()); err != nil {
+	if err := s.streamSnapshot(bg.snap, bg.enc, f, bg.cancel); err != nil {
 		return fail(err)
 	}
 	if err := f.Sync(); err != nil {
@@ -268,6 +248,64 @@ func (s *Server) runBgsave(bg *bgsave, f *os.File, path string) error {
 	return syncDir(filepath.Dir(path))
 }
 
+// streamSnapshot writes a snapshot to w: a turn of keys encoded under the
+// engine lock, then written without it, until the snapshot is complete
+// and the encoder's ending written; or until cancel is closed, the
+// server stops or a write fails, which abort the snapshot.
+func (s *Server) streamSnapshot(snap *keyspace.Snapshot, enc snapshotEncoder, w io.Writer, cancel <-chan struct{}) error {
+	abort := func(err error) error {
+		s.mu.Lock()
+		snap.Abort()
+		s.mu.Unlock()
+		return err
+	}
+	for more := true; more; {
+		select {
+		case <-cancel:
+			return errBgsaveCancelled // the canceller aborted it
+		case <-s.stop:
+			return abort(errBgsaveCancelled)
+		default:
+		}
+		s.mu.Lock()
+		before := snap.Saved()
+		step := bgsaveStep
+		delay := s.cfg.Int("rdb-key-save-delay")
+		if delay > 0 {
+			step = 1
+		}
+		more = snap.Step(step)
+		if !more {
+			enc.End()
+		}
+		b := enc.Take()
+		s.mu.Unlock()
+		if delay > 0 {
+			// Redis's test knob: microseconds per key saved, to widen
+			// the window in which writes race a background save.
+			time.Sleep(time.Duration(delay*int64(snap.Saved()-before)) * time.Microsecond)
+		}
+		if _, err := w.Write(b); err != nil {
+			return abort(err)
+		}
+	}
+	_, err := w.Write(enc.Trailer())
+	return err
+}
+
+// snapshotEncoder renders a snapshot: an RDB file, or the command form of
+// an AOF base.
+type snapshotEncoder interface {
+	SelectDB(db, keys, expires int)
+	Key(key string, o *keyspace.Object, expireAt int64)
+	// End closes the stream of records; Take returns what was encoded
+	// since the last Take; Trailer is what follows everything taken (an
+	// RDB's checksum).
+	End() error
+	Take() []byte
+	Trailer() []byte
+}
+
 // cancelBgsave stops a background save in progress, as FLUSHALL does in
 // Redis (it kills the child). Engine lock held.
 func (s *Server) cancelBgsave() {
@@ -278,11 +316,25 @@ func (s *Server) cancelBgsave() {
 	}
 }
 
-// checkSavePoints starts a background save when a save point is reached
+// persistCron starts what the cron owes persistence: a scheduled or due
+// AOF rewrite, a scheduled BGSAVE, or a save point reached
 // (cron). Engine lock held.
-func (s *Server) checkSavePoints() {
+func (s *Server) persistCron() {
 	p := &s.persist
-	if p.bg != nil || len(p.savePoints) == 0 {
+	if p.bg != nil || s.ks.Snapshotting() {
+		return
+	}
+	if s.aof.RewriteDue(false) {
+		if err := s.startRewrite(); err != nil {
+			s.logf("Background AOF rewrite failed to start: %v", err)
+		}
+		return
+	}
+	if p.scheduled {
+		p.scheduled = false
+		if err := s.startBgsave(); err != nil {
+			s.logf("Background saving failed: %v", err)
+		}
 		return
 	}
 	now := time.Now().Unix()
@@ -442,6 +494,13 @@ func (s *Server) Shutdown(o command.ShutdownOptions) error {
 			s.logf("Error trying to save the DB, can't exit.")
 			return errShutdownFailed
 		}
+	}
+	if s.aof.State() == aof.StateWaitRewrite && !o.Force {
+		s.logf("Writing initial AOF, can't exit.")
+		return errShutdownFailed
+	}
+	if err := s.aof.Close(); err != nil {
+		s.logf("%v", err)
 	}
 	s.logf("Redis is now ready to exit, bye bye...")
 	s.shutdownOnce.Do(func() {

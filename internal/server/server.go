@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/respd/respd/internal/aof"
 	"github.com/respd/respd/internal/clock"
 	"github.com/respd/respd/internal/command"
 	"github.com/respd/respd/internal/config"
@@ -77,6 +78,11 @@ type Server struct {
 	nesting int
 	// persist is the RDB state (persist.go).
 	persist persistState
+	// aof is the append-only file (aof.go); aofFed is set once it is
+	// registered for the propagated stream. onFatal replaces os.Exit.
+	aof     *aof.AOF
+	aofFed  bool
+	onFatal func(error)
 	// log receives the server's log lines; nil discards them.
 	log io.Writer
 
@@ -96,6 +102,9 @@ type Options struct {
 	ConfigFile string
 	// Log receives log lines; nil discards them.
 	Log io.Writer
+	// Fatal, when set, is called instead of exiting the process when the
+	// AOF cannot be written under appendfsync always.
+	Fatal func(error)
 	// Addr, when set, is the one address to listen on ("127.0.0.1:0" in
 	// tests), instead of bind and port.
 	Addr string
@@ -117,6 +126,7 @@ func Start(cfg *config.Config, opts Options) (*Server, error) {
 		startMs:    time.Now().UnixMilli(),
 		configFile: opts.ConfigFile,
 		log:        opts.Log,
+		onFatal:    opts.Fatal,
 	}
 	s.initBlocking()
 	s.initWatch()
@@ -133,7 +143,11 @@ func Start(cfg *config.Config, opts Options) (*Server, error) {
 		return nil, err
 	}
 	s.initPersist()
-	if err := s.loadRDB(); err != nil {
+	loaded, err := s.initAOF()
+	if err == nil && !loaded {
+		err = s.loadRDB()
+	}
+	if err != nil {
 		return nil, err
 	}
 	if err := s.listen(opts.Addr); err != nil {
@@ -231,6 +245,9 @@ func (s *Server) Close() error {
 	close(s.stop)
 	s.closeListeners()
 	s.wg.Wait()
+	if s.aof != nil {
+		s.aof.Close()
+	}
 	return nil
 }
 

@@ -83,7 +83,7 @@ func DiffDatasets(a, b map[string]string) string {
 		if w, ok := b[k]; !ok {
 			fmt.Fprintf(&sb, "%s only in the first: %.200s\n", k, v)
 		} else if v != w {
-			fmt.Fprintf(&sb, "%s differs:\n  %.300s\n  %.300s\n", k, v, w)
+			fmt.Fprintf(&sb, "%s differs:\n  %s\n  %s\n", k, firstDiff(v, w), firstDiff(w, v))
 		}
 	}
 	for k, v := range b {
@@ -92,4 +92,14 @@ func DiffDatasets(a, b map[string]string) string {
 		}
 	}
 	return sb.String()
+}
+
+// firstDiff is a's text around where it first differs from b.
+func firstDiff(a, b string) string {
+	i := 0
+	for i < len(a) && i < len(b) && a[i] == b[i] {
+		i++
+	}
+	from, to := max(0, i-120), min(len(a), i+180)
+	return a[from:to]
 }
