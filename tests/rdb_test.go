@@ -363,3 +363,43 @@ func TestRDBStartup(t *testing.T) {
 		}
 	}
 }
+
+// TestMisconf: once a background save fails with save points set, writes
+// and PING get Redis's MISCONF error, reads still work, and a successful
+// save lifts it.
+func TestMisconf(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	gone := filepath.Join(dir, "gone")
+	if err := os.Mkdir(gone, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	in := servertest.Start(t, "--dir", gone, "--save", "1000 1")
+	c := in.Client(t)
+	c.Set(ctx, "k", "v", 0)
+	os.Remove(gone)
+	if s := c.BgSave(ctx).Val(); s != "Background saving started" {
+		t.Fatalf("BGSAVE into a removed dir replied %q", s)
+	}
+	misconf := "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error."
+	for _, cmd := range [][]any{{"SET", "k", "x"}, {"PING"}} {
+		if err := c.Do(ctx, cmd...).Err(); err == nil || err.Error() != misconf {
+			t.Fatalf("%v after a failed BGSAVE: %v", cmd, err)
+		}
+	}
+	if v := c.Get(ctx, "k").Val(); v != "v" {
+		t.Fatalf("GET during MISCONF: %q", v)
+	}
+	if err := c.Save(ctx).Err(); err == nil || err.Error() != "ERR" {
+		t.Fatalf("SAVE into a removed dir: %v", err)
+	}
+	if err := os.Mkdir(gone, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Save(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Set(ctx, "k", "x", 0).Err(); err != nil {
+		t.Fatalf("SET after a good SAVE: %v", err)
+	}
+}

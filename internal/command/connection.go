@@ -8,7 +8,7 @@ import (
 )
 
 var connectionCommands = []*Command{
-	{Name: "ping", Fn: pingCommand, Arity: -1, Flags: Fast | Sentinel | Subscribed, ACL: CatFast | CatConnection, Group: "connection", Since: "1.0.0", Summary: "Returns the server's liveliness response."},
+	{Name: "ping", Fn: pingCommand, Arity: -1, Flags: Fast | Sentinel | Subscribed | DiskCheck, ACL: CatFast | CatConnection, Group: "connection", Since: "1.0.0", Summary: "Returns the server's liveliness response."},
 	{Name: "echo", Fn: echoCommand, Arity: 2, Flags: Fast, ACL: CatFast | CatConnection, Group: "connection", Since: "1.0.0", Summary: "Returns the given string."},
 	{Name: "select", Fn: selectCommand, Arity: 2, Flags: Loading | Stale | Fast, ACL: CatFast | CatConnection, Group: "connection", Since: "1.0.0", Summary: "Changes the selected database."},
 	{Name: "quit", Fn: quitCommand, Arity: -1, Flags: AllowBusy | NoAuth | Loading | Stale | NoScript | Fast | Unqueued | Subscribed, ACL: CatFast | CatConnection, Group: "connection", Since: "1.0.0", Summary: "Closes the connection."},

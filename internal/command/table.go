@@ -43,6 +43,10 @@ const (
 	// Subscribed commands are the ones a RESP2 client in subscribed mode
 	// may still send.
 	Subscribed
+	// DiskCheck marks the non-write commands that are refused with
+	// MISCONF while persistence is failing, as writes are: PING, so that
+	// monitoring notices.
+	DiskCheck
 )
 
 var flagNames = []string{"write", "readonly", "denyoom", "admin", "pubsub", "noscript", "blocking", "loading", "stale",

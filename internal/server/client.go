@@ -322,6 +322,12 @@ func (c *client) dispatch(args [][]byte) {
 		c.reject(cmd, string(errReadOnlyReplica))
 		return
 	}
+	if cmd.Flags&(command.Write|command.DiskCheck) != 0 {
+		if e := s.diskError(); e != "" {
+			c.reject(cmd, e)
+			return
+		}
+	}
 	if c.sess.Subs > 0 && c.ctx.Proto < 3 && !cmd.Has(command.Subscribed) {
 		c.reject(cmd, errSubscribedMode(cmd))
 		return

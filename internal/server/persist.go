@@ -193,8 +193,12 @@ func (s *Server) startBgsave() error {
 	path := s.rdbPath()
 	f, err := os.CreateTemp(filepath.Dir(path), "temp-bgsave-*.rdb")
 	if err != nil {
+		// Redis's child would fail here after BGSAVE has replied that it
+		// started: the failure shows in INFO and MISCONF, not the reply.
+		s.logf("Failed opening the temp RDB file for saving: %v", err)
 		s.persist.lastOK = false
-		return fmt.Errorf("ERR %v", err)
+		s.persist.lastTry = time.Now().Unix()
+		return nil
 	}
 	enc := rdb.NewEncoder(nil, s.cfg.Bool("rdbcompression"))
 	enc.Header(s.auxFields(false))
@@ -356,6 +360,25 @@ func (s *Server) FlushedAll() {
 	if len(s.persist.savePoints) > 0 {
 		s.Save()
 	}
+}
+
+// errMisconfRDB is Redis's refusal of writes after a failed background
+// save (stop-writes-on-bgsave-error).
+const errMisconfRDB = "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error."
+
+// diskError is the MISCONF error writes get while persistence is failing,
+// "" when all is well: the last background save failed (with save points
+// and stop-writes-on-bgsave-error), or the AOF cannot be written.
+func (s *Server) diskError() string {
+	if !s.persist.lastOK && len(s.persist.savePoints) > 0 && s.cfg.Bool("stop-writes-on-bgsave-error") {
+		return errMisconfRDB
+	}
+	if s.aofFed {
+		if err := s.aof.WriteErr(); err != nil {
+			return "MISCONF Errors writing to the AOF file: " + err.Error()
+		}
+	}
+	return ""
 }
 
 // LastSave is the unix time of the last successful save.
