@@ -97,6 +97,10 @@ type Host interface {
 	SlowlogReset()
 	// LatencyEvents returns every event with samples, sorted by name.
 	LatencyEvents() []LatencyEvent
+	// LatencyHistograms returns the latency distributions of the named
+	// commands ("config|get" names a subcommand, a container name all of
+	// its subcommands), or of every command called when names is empty.
+	LatencyHistograms(names []string) []LatencyHistogram
 	// LatencyReset drops the named events' samples, or every event's
 	// when names is empty, and returns how many events it dropped.
 	LatencyReset(names []string) int

@@ -168,7 +168,7 @@ func commandList(c *Ctx) {
 func commandGetKeys(c *Ctx) {
 	args := c.Args[2:]
 	cmd, errText := Lookup(args)
-	if cmd == nil {
+	if errText != "" {
 		if strings.HasPrefix(errText, "ERR wrong number") {
 			c.Errorf("ERR Invalid number of arguments specified for command")
 		} else {

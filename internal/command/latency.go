@@ -30,8 +30,42 @@ var latencyCommands = []*Command{
 		{Name: "reset", Fn: latencyReset, Arity: -2, Flags: Admin | NoScript | Loading | Stale, ACL: CatAdmin | CatSlow | CatDangerous, Since: "2.8.13", Summary: "Resets the latency data for one or more events."},
 		{Name: "history", Fn: latencyHistory, Arity: 3, Flags: Admin | NoScript | Loading | Stale, ACL: CatAdmin | CatSlow | CatDangerous, Since: "2.8.13", Summary: "Returns timestamp-latency samples for an event."},
 		{Name: "help", Fn: latencyHelp, Arity: 2, Flags: Loading | Stale, ACL: CatSlow, Since: "2.8.13", Summary: "Returns helpful text about the different subcommands."},
+		{Name: "histogram", Fn: latencyHistogram, Arity: -2, Flags: Admin | NoScript | Loading | Stale, ACL: CatAdmin | CatSlow | CatDangerous, Since: "7.0.0", Summary: "Return the cumulative distribution of latencies of a subset of commands or all."},
 		{Name: "latest", Fn: latencyLatest, Arity: 2, Flags: Admin | NoScript | Loading | Stale, ACL: CatAdmin | CatSlow | CatDangerous, Since: "2.8.13", Summary: "Returns the latest latency samples for all events."},
 	}},
+}
+
+// LatencyHistogram is one command's latency distribution: its calls and,
+// for each power of two of microseconds that some call did not exceed,
+// how many calls did not exceed it.
+type LatencyHistogram struct {
+	Name    string
+	Calls   int64
+	Buckets [][2]int64
+}
+
+// latencyHistogram replies a map of command name to its calls and
+// cumulative histogram; names that match no command, or commands never
+// called, are left out.
+func latencyHistogram(c *Ctx) {
+	names := make([]string, 0, len(c.Args)-2)
+	for _, a := range c.Args[2:] {
+		names = append(names, string(a))
+	}
+	hs := c.Host.LatencyHistograms(names)
+	c.Map(len(hs))
+	for _, h := range hs {
+		c.BulkString(h.Name)
+		c.Map(2)
+		c.BulkString("calls")
+		c.Int(h.Calls)
+		c.BulkString("histogram_usec")
+		c.Map(len(h.Buckets))
+		for _, b := range h.Buckets {
+			c.Int(b[0])
+			c.Int(b[1])
+		}
+	}
 }
 
 // findEvent returns the event named name, or nil.

@@ -111,7 +111,20 @@ type Command struct {
 	parent   *Command
 	fullName string
 	subIndex map[string]*Command
+	// id numbers every command and subcommand densely (ID, Count).
+	id int
 }
+
+// numCommands counts the registered commands and subcommands.
+var numCommands int
+
+// ID is a small dense number unique to the command (or subcommand), for
+// per-command tables such as INFO commandstats.
+func (c *Command) ID() int { return c.id }
+
+// Count is the number of commands and subcommands, one more than the
+// largest ID.
+func Count() int { return numCommands }
 
 // FullName is the name COMMAND and error texts use: "get", "config|get".
 func (c *Command) FullName() string { return c.fullName }
@@ -139,6 +152,8 @@ func init() {
 }
 
 func register(c *Command, parent *Command) {
+	c.id = numCommands
+	numCommands++
 	c.parent = parent
 	c.fullName = c.Name
 	if parent != nil {
@@ -171,6 +186,17 @@ func All() []*Command {
 	return out
 }
 
+// FindFull returns the command or subcommand with the given full name
+// ("get", "config|get"; any case), or nil.
+func FindFull(name string) *Command {
+	parent, sub, ok := strings.Cut(strings.ToLower(name), "|")
+	c := table[parent]
+	if c == nil || !ok {
+		return c
+	}
+	return c.subIndex[sub]
+}
+
 // Find returns the top-level command named name (any case), or nil.
 func Find(name []byte) *Command {
 	var buf [32]byte
@@ -187,8 +213,8 @@ func Find(name []byte) *Command {
 }
 
 // Lookup resolves args to a command, a subcommand where the command is a
-// container, and checks arity. On failure it returns nil and the error
-// reply Redis gives.
+// container, and checks arity. On failure it returns the error reply
+// Redis gives, and the command too when only its arity was wrong.
 func Lookup(args [][]byte) (*Command, string) {
 	c := Find(args[0])
 	if c == nil {
@@ -202,7 +228,7 @@ func Lookup(args [][]byte) (*Command, string) {
 		c = s
 	}
 	if (c.Arity > 0 && len(args) != c.Arity) || len(args) < -c.Arity {
-		return nil, string(ArityError(c.fullName))
+		return c, string(ArityError(c.fullName))
 	}
 	return c, ""
 }

@@ -71,6 +71,9 @@ func AppendHeader(b []byte, kind byte, n int) []byte {
 type Writer struct {
 	B     []byte
 	Proto int
+	// OnError, when set, sees every error reply written (INFO's error
+	// statistics count them).
+	OnError func(msg string)
 }
 
 // Simple appends a simple string.
@@ -80,10 +83,15 @@ func (w *Writer) Simple(s string) { w.B = AppendSimple(w.B, s) }
 func (w *Writer) OK() { w.B = append(w.B, "+OK\r\n"...) }
 
 // Error appends an error reply.
-func (w *Writer) Error(e Error) { w.B = AppendError(w.B, string(e)) }
+func (w *Writer) Error(e Error) { w.Errorf(string(e)) }
 
 // Errorf appends an error reply built at run time.
-func (w *Writer) Errorf(msg string) { w.B = AppendError(w.B, msg) }
+func (w *Writer) Errorf(msg string) {
+	w.B = AppendError(w.B, msg)
+	if w.OnError != nil {
+		w.OnError(msg)
+	}
+}
 
 // Int appends an integer.
 func (w *Writer) Int(n int64) { w.B = AppendInt(w.B, n) }

@@ -179,7 +179,7 @@ func (s *Server) syncBase(w io.Writer) error {
 func (s *Server) loadingClient() *client {
 	c := &client{s: s}
 	c.sess = command.Session{ID: -1, Name: "aof-loader"}
-	c.ctx = command.Ctx{Sess: &c.sess, KS: s.ks, DB: s.ks.DBs[0], Host: s, Conn: c, Writer: resp.Writer{Proto: 2}, Notifying: &s.notifyMask, Prop: &s.prop.unit}
+	c.ctx = command.Ctx{Sess: &c.sess, KS: s.ks, DB: s.ks.DBs[0], Host: s, Conn: c, Writer: resp.Writer{Proto: 2, OnError: s.countError}, Notifying: &s.notifyMask, Prop: &s.prop.unit}
 	return c
 }
 

@@ -65,7 +65,7 @@ func (s *Server) newClient(conn net.Conn) {
 	now := time.Now().UnixMilli()
 	c.sess = command.Session{ID: id, Addr: conn.RemoteAddr().String(), LAddr: conn.LocalAddr().String(), CreatedMs: now}
 	c.lastMs = now
-	c.ctx = command.Ctx{Sess: &c.sess, KS: s.ks, DB: s.ks.DBs[0], Host: s, Conn: c, Writer: resp.Writer{Proto: 2}, Notifying: &s.notifyMask, Prop: &s.prop.unit}
+	c.ctx = command.Ctx{Sess: &c.sess, KS: s.ks, DB: s.ks.DBs[0], Host: s, Conn: c, Writer: resp.Writer{Proto: 2, OnError: s.countError}, Notifying: &s.notifyMask, Prop: &s.prop.unit}
 
 	s.cmu.Lock()
 	if s.closing {
@@ -313,7 +313,10 @@ func (c *client) dispatch(args [][]byte) {
 	s.stats.commands++
 	c.lastMs = s.ks.Now()
 	cmd, errText := command.Lookup(args)
-	if cmd == nil {
+	if errText != "" {
+		if cmd != nil { // a known command with the wrong arity
+			s.cmdStat(cmd).rejected++
+		}
 		c.reject(nil, errText)
 		return
 	}

@@ -268,8 +268,8 @@ func (c *client) holdsBack(args [][]byte) bool {
 	if !s.pause.on {
 		return false
 	}
-	cmd, _ := command.Lookup(args)
-	if cmd == nil {
+	cmd, errText := command.Lookup(args)
+	if errText != "" {
 		return false
 	}
 	if !s.pause.all && !c.isWrite(cmd) {

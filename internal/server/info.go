@@ -21,25 +21,40 @@ var infoSections = []struct {
 	{"server", (*Server).infoServer},
 	{"clients", (*Server).infoClients},
 	{"memory", (*Server).infoMemory},
-	{"stats", (*Server).infoStats},
 	{"persistence", (*Server).infoPersistence},
+	{"stats", (*Server).infoStats},
 	{"replication", (*Server).infoReplication},
+	{"cpu", (*Server).infoCPU},
+	{"modules", (*Server).infoModules},
+	{"commandstats", (*Server).infoCommandStats},
+	{"errorstats", (*Server).infoErrorStats},
+	{"latencystats", (*Server).infoLatencyStats},
+	{"cluster", (*Server).infoCluster},
 	{"keyspace", (*Server).infoKeyspace},
 }
+
+// notDefault are the sections INFO leaves out unless asked for them (or
+// for "all" or "everything").
+var notDefault = []string{"commandstats", "latencystats"}
 
 // Info implements command.Host. Unknown section names select nothing, as
 // in Redis.
 func (s *Server) Info(sections []string) string {
-	all := len(sections) == 0 || slices.Contains(sections, "all") || slices.Contains(sections, "default") || slices.Contains(sections, "everything")
+	all := slices.Contains(sections, "all") || slices.Contains(sections, "everything")
+	def := len(sections) == 0 || slices.Contains(sections, "default")
 	var b strings.Builder
 	for _, sec := range infoSections {
-		if !all && !slices.Contains(sections, sec.name) {
+		if !all && !slices.Contains(sections, sec.name) && !(def && !slices.Contains(notDefault, sec.name)) {
 			continue
 		}
 		if b.Len() > 0 {
 			b.WriteString("\r\n")
 		}
-		b.WriteString("# " + strings.ToUpper(sec.name[:1]) + sec.name[1:] + "\r\n")
+		title := strings.ToUpper(sec.name[:1]) + sec.name[1:]
+		if sec.name == "cpu" {
+			title = "CPU"
+		}
+		b.WriteString("# " + title + "\r\n")
 		sec.fn(s, &b)
 	}
 	return b.String()
@@ -135,6 +150,8 @@ func (s *Server) infoStats(b *strings.Builder) {
 	field(b, "keyspace_misses", s.ks.Stats.Misses)
 	field(b, "pubsub_channels", 0)
 	field(b, "pubsub_patterns", 0)
+	field(b, "unexpected_error_replies", 0)
+	field(b, "total_error_replies", s.cstats.total)
 }
 
 // ResetStats implements command.Host (CONFIG RESETSTAT): the counters
@@ -146,6 +163,7 @@ func (s *Server) ResetStats() {
 	s.stats.netIn.Store(0)
 	s.stats.netOut.Store(0)
 	s.ks.Stats = keyspace.Stats{}
+	s.resetCmdStats()
 }
 
 func (s *Server) infoReplication(b *strings.Builder) {

@@ -215,6 +215,9 @@ func (c *client) unwatchAll() {
 // also dooms the transaction, and a refused EXEC aborts it with the
 // reason, as Redis does.
 func (c *client) reject(cmd *command.Command, msg string) {
+	if cmd != nil {
+		c.s.cmdStat(cmd).rejected++
+	}
 	if c.multi != nil {
 		if cmd != nil && cmd.Has(command.EndsTx) {
 			c.multi = nil

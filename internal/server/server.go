@@ -72,6 +72,8 @@ type Server struct {
 	track trackState
 	// intro is the slowlog, latency monitor and DEBUG switches.
 	intro introspection
+	// cstats are the per-command and error statistics (cmdstats.go).
+	cstats statsState
 	// prop is the propagated command stream (propagate.go); nesting
 	// counts the handlers running (EXEC runs others), engine-owned.
 	prop    propState
@@ -128,6 +130,7 @@ func Start(cfg *config.Config, opts Options) (*Server, error) {
 		log:        opts.Log,
 		onFatal:    opts.Fatal,
 	}
+	s.initCmdStats()
 	s.initBlocking()
 	s.initWatch()
 	s.initTracking()

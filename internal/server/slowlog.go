@@ -78,12 +78,16 @@ var monoBase = time.Now()
 // parsing it. A command under both thresholds allocates nothing.
 func (s *Server) timedCall(c *client, cmd *command.Command, ctx *command.Ctx) {
 	start := s.intro.mark
+	errs := s.cstats.total
 	s.ks.Writing = cmd.Has(command.Write)
 	cmd.Fn(ctx)
 	s.ks.Writing = false
 	end := time.Since(monoBase)
 	s.intro.mark = end
 	d := end - start
+	if ctx.Blocked == nil {
+		s.countCall(cmd, d, s.cstats.total > errs)
+	}
 	if d < s.intro.interesting || ctx.Blocked != nil {
 		return
 	}
