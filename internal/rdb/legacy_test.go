@@ -7,9 +7,12 @@ package rdb
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/respd/respd/internal/ds/stream"
 	"github.com/respd/respd/internal/keyspace"
 )
 
@@ -90,3 +93,106 @@ func TestPackedEncodingsKeptByCount(t *testing.T) {
 		}
 	}
 }
+
+// lgEntry is a stream entry for lgNode: fields and values alternate.
+type lgEntry struct {
+	ms, seq uint64
+	fv      []string
+	deleted bool
+}
+
+// lgNode encodes one stream node (key and listpack strings) whose master
+// entry has the given fields; every entry is written with its own field
+// names (flag 2 unused), which is valid whatever the master's are.
+func lgNode(ms, seq uint64, fields []string, ents ...lgEntry) []byte {
+	var lp lpWriter
+	live, dead := 0, 0
+	for _, e := range ents {
+		if e.deleted {
+			dead++
+		} else {
+			live++
+		}
+	}
+	lp.appendInt(int64(live))
+	lp.appendInt(int64(dead))
+	lp.appendInt(int64(len(fields)))
+	for _, f := range fields {
+		lp.appendString([]byte(f))
+	}
+	lp.appendInt(0)
+	for _, e := range ents {
+		flags := int64(0)
+		if e.deleted {
+			flags = streamDeleted
+		}
+		lp.appendInt(flags)
+		lp.appendInt(int64(e.ms - ms))
+		lp.appendInt(int64(e.seq - seq))
+		lp.appendInt(int64(len(e.fv) / 2))
+		for _, s := range e.fv {
+			lp.appendString([]byte(s))
+		}
+		lp.appendInt(int64(4 + len(e.fv)))
+	}
+	key := binary.BigEndian.AppendUint64(nil, ms)
+	key = binary.BigEndian.AppendUint64(key, seq)
+	return cdcString(cdcString(nil, key), lp.bytes())
+}
+
+// lgStream encodes a format 1 stream (type 15) of the given nodes, with
+// length, last ID and groups (name and last ID only).
+func lgStream(nodes [][]byte, length, lastMs uint64, groups ...string) []byte {
+	b := cdcLen(nil, uint64(len(nodes)))
+	for _, n := range nodes {
+		b = append(b, n...)
+	}
+	b = cdcLen(b, length)
+	b = cdcLen(cdcLen(b, lastMs), 0)
+	b = cdcLen(b, uint64(len(groups)/2))
+	for i := 0; i+1 < len(groups); i += 2 {
+		b = cdcString(b, []byte(groups[i]))
+		ms, _ := strconv.ParseUint(groups[i+1], 10, 64)
+		b = cdcLen(cdcLen(b, ms), 0)
+		b = append(b, 0, 0) // no pending entries, no consumers
+	}
+	return b
+}
+
+// TestStreamNodesKeptAsLoaded: each node of the file becomes one block,
+// deleted entries and all, as Redis keeps loaded nodes, so XINFO's node
+// counts and later node splits match Redis's.
+func TestStreamNodesKeptAsLoaded(t *testing.T) {
+	nodes := [][]byte{
+		lgNode(1, 0, []string{"a"},
+			lgEntry{ms: 1, seq: 0, fv: []string{"a", "1"}, deleted: true},
+			lgEntry{ms: 1, seq: 1, fv: []string{"a", "2"}},
+			lgEntry{ms: 2, seq: 0, fv: []string{"b", "3"}, deleted: true}),
+		lgNode(3, 7, []string{"x"},
+			lgEntry{ms: 3, seq: 7, fv: []string{"x", "4"}},
+			lgEntry{ms: 4, seq: 0, fv: []string{"x", "5"}}), // a negative sequence delta
+	}
+	got := lgObjects(t, lgFile(lgRecord(typeStreamListpacks, "s", lgStream(nodes, 3, 4))))
+	s := got["s"].Val.(*stream.Stream)
+	var ids []string
+	s.Range(stream.ID{}, stream.MaxID, false, func(id stream.ID, fv [][]byte) bool {
+		ids = append(ids, fmt.Sprintf("%v %s", id, fv))
+		return true
+	})
+	if want := "[1-1 [a 2] 3-7 [x 4] 4-0 [x 5]]"; fmt.Sprint(ids) != want {
+		t.Fatalf("entries %v, want %s", ids, want)
+	}
+	if s.Blocks() != 2 || s.Len() != 3 || s.FirstID() != (stream.ID{Ms: 1, Seq: 1}) || s.EntriesAdded != 3 || !s.MaxDeletedID.IsZero() {
+		t.Fatalf("blocks %d, length %d, first %v, added %d, max deleted %v; want 2, 3, 1-1, 3, 0-0",
+			s.Blocks(), s.Len(), s.FirstID(), s.EntriesAdded, s.MaxDeletedID)
+	}
+	// A deleted entry still counts for the order of IDs.
+	bad := [][]byte{lgNode(1, 0, nil,
+		lgEntry{ms: 5, seq: 0, fv: []string{"a", "1"}, deleted: true},
+		lgEntry{ms: 4, seq: 0, fv: []string{"a", "2"}})}
+	_, err := Load(bytes.NewReader(lgFile(lgRecord(typeStreamListpacks, "s", lgStream(bad, 1, 5)))), Options{Limits: DefaultLimits}, &collect{})
+	if err == nil || !strings.Contains(err.Error(), "stream entries out of order") {
+		t.Fatalf("an entry below a deleted one: %v", err)
+	}
+}
+

@@ -198,6 +198,9 @@ type loader struct {
 	r       *reader
 	opt     Options
 	version int
+	// streamAdded says whether the stream being read has had an entry
+	// (live or deleted) yet, whose ID the next must be above.
+	streamAdded bool
 }
 
 func (l *loader) warn(msg string) {
