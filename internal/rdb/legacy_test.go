@@ -196,3 +196,27 @@ func TestStreamNodesKeptAsLoaded(t *testing.T) {
 	}
 }
 
+// TestStreamFormat1EntriesRead: format 1 has no group read counters, and
+// Redis estimates them on load as XGROUP CREATE does: known at the ends
+// of the stream, unknown in between.
+func TestStreamFormat1EntriesRead(t *testing.T) {
+	nodes := [][]byte{lgNode(1, 0, nil,
+		lgEntry{ms: 1, seq: 0, fv: []string{"a", "1"}},
+		lgEntry{ms: 2, seq: 0, fv: []string{"a", "2"}},
+		lgEntry{ms: 3, seq: 0, fv: []string{"a", "3"}})}
+	file := lgFile(
+		lgRecord(typeStreamListpacks, "s", lgStream(nodes, 3, 3, "last", "3", "before", "0", "first", "1", "middle", "2")),
+		lgRecord(typeStreamListpacks, "empty", lgStream(nil, 0, 9, "g", "9")),
+	)
+	got := lgObjects(t, file)
+	want := map[string]int64{"last": 3, "before": 0, "first": 1, "middle": stream.InvalidEntriesRead}
+	s := got["s"].Val.(*stream.Stream)
+	for name, n := range want {
+		if g := s.Group([]byte(name)); g == nil || g.EntriesRead != n {
+			t.Errorf("group %s: %+v, want entries read %d", name, g, n)
+		}
+	}
+	if g := got["empty"].Val.(*stream.Stream).Group([]byte("g")); g == nil || g.EntriesRead != 0 {
+		t.Errorf("group of an empty stream: %+v, want entries read 0", g)
+	}
+}

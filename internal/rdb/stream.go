@@ -223,7 +223,10 @@ func (l *loader) streamGroup(s *stream.Stream, t byte) error {
 	if err != nil {
 		return err
 	}
-	entriesRead := int64(stream.InvalidEntriesRead)
+	// Format 1 has no read counter: Redis estimates it from the group's
+	// last ID as XGROUP CREATE does (exact at the stream's ends, unknown
+	// in between), and so lag reads the same.
+	entriesRead := s.EntriesReadAt(last)
 	if t >= typeStreamListpacks2 {
 		v, err := l.r.length()
 		if err != nil {
