@@ -220,3 +220,18 @@ func TestStreamFormat1EntriesRead(t *testing.T) {
 		t.Errorf("group of an empty stream: %+v, want entries read 0", g)
 	}
 }
+
+// TestEmptyPlainNodeRefused: Redis 7.0 refuses a quicklist plain node
+// (container 1) holding an empty string, and loads a non-empty one.
+func TestEmptyPlainNodeRefused(t *testing.T) {
+	plain := func(s string) []byte {
+		return lgFile(lgRecord(typeListQuicklist2, "l", cdcString([]byte{1, 1}, []byte(s))))
+	}
+	if got := lgObjects(t, plain("x")); got["l"] == nil || render(got["l"]) != "list:x" {
+		t.Fatalf("a plain node with x: %v", got)
+	}
+	_, err := Load(bytes.NewReader(plain("")), Options{Limits: DefaultLimits}, &collect{})
+	if err == nil || !strings.Contains(err.Error(), "empty plain quicklist node") {
+		t.Fatalf("an empty plain node: %v", err)
+	}
+}

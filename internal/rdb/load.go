@@ -418,8 +418,13 @@ func (l *loader) quicklist(v2 bool, add func([]byte)) error {
 		case container == 2:
 			err = l.eachPacked(listpackEntries, add)
 		case container == 1:
+			// A plain node holds one element too big for a listpack, so
+			// it is never empty; Redis 7.0 refuses an empty one (its
+			// zero-byte allocation fails as a short read).
 			var s []byte
-			if s, err = l.r.str(); err == nil {
+			if s, err = l.r.str(); err == nil && len(s) == 0 {
+				err = corrupt("empty plain quicklist node")
+			} else if err == nil {
 				add(s)
 			}
 		default:
