@@ -235,3 +235,41 @@ func TestEmptyPlainNodeRefused(t *testing.T) {
 		t.Fatalf("an empty plain node: %v", err)
 	}
 }
+
+// lgModuleAux is a MODULE_AUX record of module "testmodul" with the given
+// when-opcode and a value of every self-describing item.
+func lgModuleAux(whenOpcode byte) []byte {
+	const charset = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	var id uint64
+	for _, c := range []byte("testmodul") {
+		id = id<<6 | uint64(strings.IndexByte(charset, c))
+	}
+	b := cdcLen([]byte{opModuleAux}, id<<10|1)
+	b = append(b, whenOpcode, 2)
+	b = append(b, moduleUInt, 5, moduleSInt, 0x81, 0, 0, 0, 0, 0, 0, 0, 1, moduleFloat, 0, 0, 0xC0, 0x3F)
+	b = append(b, moduleDouble, 0, 0, 0, 0, 0, 0, 0xF8, 0x3F, moduleString)
+	b = cdcString(b, []byte("payload"))
+	return append(b, moduleEOF)
+}
+
+// TestModuleAuxSkipped: module aux data is skipped with a warning naming
+// the module, the keys around it load; a when-opcode other than an
+// unsigned integer is refused as Redis refuses it.
+func TestModuleAuxSkipped(t *testing.T) {
+	file := lgFile(lgModuleAux(moduleUInt), lgRecord(typeString, "k", cdcString(nil, []byte("v"))))
+	var warnings []string
+	var got collect
+	if _, err := Load(bytes.NewReader(file), Options{Limits: DefaultLimits, Warn: func(m string) { warnings = append(warnings, m) }}, &got); err != nil {
+		t.Fatal(err)
+	}
+	if len(got.keys) != 1 || got.keys[0] != "0/k@-1=string:v" {
+		t.Fatalf("keys %q", got.keys)
+	}
+	if len(warnings) != 1 || !strings.Contains(warnings[0], "testmodul") {
+		t.Fatalf("warnings %q, want one naming testmodul", warnings)
+	}
+	_, err := Load(bytes.NewReader(lgFile(lgModuleAux(moduleSInt))), Options{Limits: DefaultLimits}, &collect{})
+	if err == nil || !strings.Contains(err.Error(), "bad when_opcode") {
+		t.Fatalf("a signed when-opcode: %v", err)
+	}
+}

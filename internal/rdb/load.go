@@ -251,7 +251,17 @@ func (l *loader) skipModuleAux() error {
 	if err != nil {
 		return err
 	}
-	if err := l.skipLengths(2); err != nil { // when-opcode and when
+	// When the module wants its data loaded (before or after the
+	// keys), as a self-describing unsigned integer; Redis refuses any
+	// other item there.
+	whenOp, err := l.r.length()
+	if err != nil {
+		return err
+	}
+	if whenOp != moduleUInt {
+		return corrupt("bad when_opcode")
+	}
+	if _, err := l.r.length(); err != nil {
 		return err
 	}
 	if err := l.skipModuleValue(); err != nil {
