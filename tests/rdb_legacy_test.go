@@ -90,8 +90,12 @@ func redisLoad(t *testing.T, dir string, args ...string) (addr, log string) {
 			return "", out.String()
 		default:
 		}
-		if c.Ping(context.Background()).Err() == nil {
-			return addr, ""
+		// Dial first so the client does not log refused connections.
+		if conn, err := net.Dial("tcp", addr); err == nil {
+			conn.Close()
+			if c.Ping(context.Background()).Err() == nil {
+				return addr, ""
+			}
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("redis-server neither answered nor exited; log:\n%s", out.String())
@@ -359,4 +363,364 @@ func TestRDBLegacyV10(t *testing.T) {
 	}
 	f.key(rtStream2, "stream:one").stream(2, one)
 	loadBoth(t, f.end(false), 15)
+}
+
+// newerFile builds a version 11 or 12 file (Redis 7.2, 7.4) with what
+// those versions add: set listpacks, streams in the third format,
+// function libraries, module aux data and (12) slot info.
+func newerFile(version int, now int64) []byte {
+	f := newRDB(version).aux("redis-ver", map[int]string{11: "7.2.4", 12: "7.4.1"}[version]).aux("redis-bits", "64")
+	f.raw(rfFunction2).str("#!lua name=lib\nredis.register_function('f', function() return 1 end)")
+	f.moduleAux("testmodul")
+	f.selectDB(0).resizeDB(6, 0)
+	if version >= 12 {
+		f.raw(rfSlotInfo).length(1234).length(6).length(0)
+	}
+	f.key(rtSetLP, "set:lp-strs").blob(listpack("a", int64(1), "b", repeat("long", 30)))
+	f.key(rtSetLP, "set:lp-ints").blob(listpack(int64(3), int64(-1), int64(1)<<40))
+	f.key(rtHashLP, "hash").blob(listpack("f", "v"))
+	f.key(rtZSetLP, "zset").blob(listpack("m", int64(2)))
+	f.key(rtListQuick2, "list").length(1).length(2).blob(listpack("x", "y"))
+	s := sstream{
+		nodes: []snode{{master: sid{5, 0}, fields: []string{"f"}, ents: []sentry{
+			{id: sid{5, 0}, fv: []string{"f", "1"}},
+			{id: sid{5, 1}, fv: []string{"f", "2"}, deleted: true},
+			{id: sid{6, 0}, fv: []string{"g", "3"}},
+		}}},
+		length: 2, last: sid{6, 0}, first: sid{5, 0}, maxDeleted: sid{5, 1}, entriesAdded: 3,
+		groups: []sgroup{{name: "grp", last: sid{6, 0}, entriesRead: 3,
+			pel: []spel{{sid{5, 0}, now - 1000, 2}, {sid{6, 0}, now - 500, 1}},
+			consumers: []sconsumer{
+				{name: "c1", seen: now - 400, active: now - 900, pel: []sid{{5, 0}, {6, 0}}},
+				{name: "c2", seen: now - 300, active: -1},
+			}}},
+	}
+	f.key(rtStream3, "stream").stream(3, s)
+	return f.end(false)
+}
+
+// TestRDBNewerVersions loads files of versions 11 and 12, which Redis
+// 7.0 refuses, and checks respd's contents against what was built.
+func TestRDBNewerVersions(t *testing.T) {
+	ctx := context.Background()
+	now := time.Now().UnixMilli()
+	for _, v := range []int{11, 12} {
+		t.Run(fmt.Sprint("version ", v), func(t *testing.T) {
+			file := newerFile(v, now)
+			if addr, log := redisLoad(t, writeRDB(t, file)); addr != "" || !strings.Contains(log, fmt.Sprintf("Can't handle RDB format version %d", v)) {
+				t.Fatalf("Redis 7.0 on a version %d file: address %q, log:\n%s", v, addr, log)
+			}
+			c := servertest.Start(t, "--dir", writeRDB(t, file)).Client(t)
+			if n := c.DBSize(ctx).Val(); n != 6 {
+				t.Fatalf("%d keys, want 6", n)
+			}
+			check := func(what string, got, want any) {
+				t.Helper()
+				if fmt.Sprint(got) != fmt.Sprint(want) {
+					t.Errorf("%s: %v, want %v", what, got, want)
+				}
+			}
+			// Sets in a listpack take the encodings Redis 7.0 would give
+			// the same members.
+			check("set:lp-strs", sortedMembers(c.SMembers(ctx, "set:lp-strs").Val()), []string{"1", "a", "b", repeat("long", 30)})
+			check("set:lp-strs encoding", c.ObjectEncoding(ctx, "set:lp-strs").Val(), "hashtable")
+			check("set:lp-ints", sortedMembers(c.SMembers(ctx, "set:lp-ints").Val()), []string{"-1", "1099511627776", "3"})
+			check("set:lp-ints encoding", c.ObjectEncoding(ctx, "set:lp-ints").Val(), "intset")
+			check("hash", c.HGetAll(ctx, "hash").Val(), map[string]string{"f": "v"})
+			check("zset", c.ZRangeWithScores(ctx, "zset", 0, -1).Val(), []redis.Z{{Score: 2, Member: "m"}})
+			check("list", c.LRange(ctx, "list", 0, -1).Val(), []string{"x", "y"})
+			check("stream", c.XRange(ctx, "stream", "-", "+").Val(), []redis.XMessage{
+				{ID: "5-0", Values: map[string]any{"f": "1"}}, {ID: "6-0", Values: map[string]any{"g": "3"}}})
+			info := c.XInfoStreamFull(ctx, "stream", 10).Val()
+			check("stream counters", []any{info.Length, info.LastGeneratedID, info.MaxDeletedEntryID, info.EntriesAdded, info.RecordedFirstEntryID},
+				[]any{2, "6-0", "5-1", 3, "5-0"})
+			if len(info.Groups) != 1 {
+				t.Fatalf("groups %+v", info.Groups)
+			}
+			g := info.Groups[0]
+			check("group", []any{g.Name, g.LastDeliveredID, g.EntriesRead, g.Lag, g.PelCount, len(g.Pending)}, []any{"grp", "6-0", 3, 0, 2, 2})
+			check("pending", []any{g.Pending[0].ID, g.Pending[0].Consumer, g.Pending[0].DeliveryTime.UnixMilli(), g.Pending[0].DeliveryCount},
+				[]any{"5-0", "c1", now - 1000, 2})
+			if len(g.Consumers) != 2 {
+				t.Fatalf("consumers %+v", g.Consumers)
+			}
+			check("consumers", []any{g.Consumers[0].Name, g.Consumers[0].SeenTime.UnixMilli(), g.Consumers[0].PelCount, g.Consumers[1].Name, g.Consumers[1].PelCount},
+				[]any{"c1", now - 400, 2, "c2", 0})
+		})
+	}
+}
+
+func sortedMembers(m []string) []string {
+	slices.Sort(m)
+	return m
+}
+
+// badCase is a file with one problem, and what redis-server 7.0.15 and
+// respd do with it.
+type badCase struct {
+	name  string
+	build func(f *rdbFile)
+	// redisLog is in Redis's log when it refuses the file; empty when it
+	// starts.
+	redisLog string
+	// respdErr is in respd's start-up error when it refuses the file;
+	// empty when it loads it, and then both datasets must be equal and
+	// hold keys keys (respd's alone when Redis refuses by design).
+	respdErr string
+	keys     int
+}
+
+// Reasons Redis 7.0.15 loads a file respd refuses: without
+// sanitize-dump-payload it does not look for these problems when loading
+// and holds a value that breaks later (duplicate members are listed
+// twice, a NaN or unparsable score sorts anywhere, a pending entry
+// without a consumer crashes XINFO STREAM FULL). respd refuses them
+// rather than load a value it cannot represent.
+const redisLoadsCorrupt = ""
+
+func streamOf(ents ...sentry) sstream {
+	s := sstream{nodes: []snode{{master: ents[0].id, ents: ents}}, length: uint64(len(ents)), first: ents[0].id, entriesAdded: uint64(len(ents))}
+	for _, e := range ents {
+		if s.last.ms < e.id.ms || s.last.ms == e.id.ms && s.last.seq < e.id.seq {
+			s.last = e.id
+		}
+	}
+	return s
+}
+
+func badCases() []badCase {
+	bigPairs := func(first, last string) []string {
+		p := []string{"f", first}
+		for i := range 600 {
+			p = append(p, "g"+strconv.Itoa(i), "v")
+		}
+		return append(p, "f", last)
+	}
+	bigPacked := func() []any {
+		p := []any{"f", int64(0)}
+		for i := range 600 {
+			p = append(p, "g"+strconv.Itoa(i), int64(i+1))
+		}
+		return append(p, "f", int64(1000))
+	}
+	oneEntry := sentry{id: sid{1, 0}, fv: []string{"a", "1"}}
+	return []badCase{
+		// Duplicate keys: Redis logs the key and crashes.
+		{name: "duplicate key", build: func(f *rdbFile) { f.key(rtString, "k").str("a").key(rtString, "k").str("b") },
+			redisLog: "RDB has duplicated key 'k' in DB 0", respdErr: "RDB has duplicated key 'k' in DB 0"},
+		{name: "duplicate of an expired key", build: func(f *rdbFile) { f.expireMs(1000).key(rtString, "k").str("a").key(rtString, "k").str("b") }, keys: 2},
+		{name: "same key in two databases", build: func(f *rdbFile) { f.key(rtString, "k").str("a").selectDB(1).key(rtString, "k").str("b") }, keys: 3},
+
+		// Duplicate members, fields and elements, in every encoding.
+		{name: "set: duplicate string", build: func(f *rdbFile) { f.key(rtSet, "k").strings("a", "b", "a") },
+			redisLog: "Duplicate set members detected", respdErr: "Duplicate set members detected"},
+		{name: "set: duplicate integer", build: func(f *rdbFile) { f.key(rtSet, "k").strings("1", "2", "1") },
+			redisLog: "Duplicate set members detected", respdErr: "Duplicate set members detected"},
+		{name: "set: duplicate among many", build: func(f *rdbFile) { f.key(rtSet, "k").strings(append(seq("m", 600), "m7")...) },
+			redisLog: "Duplicate set members detected", respdErr: "Duplicate set members detected"},
+		{name: "intset: duplicate", build: func(f *rdbFile) { f.key(rtSetIntset, "k").blob(intset(2, 1, 1, 2)) },
+			redisLog: redisLoadsCorrupt, respdErr: "intset: members not strictly ascending"},
+		{name: "intset: unsorted", build: func(f *rdbFile) { f.key(rtSetIntset, "k").blob(intset(2, 3, 1, 2)) },
+			redisLog: redisLoadsCorrupt, respdErr: "intset: members not strictly ascending"},
+		{name: "hash: duplicate field, small", build: func(f *rdbFile) { f.key(rtHash, "k").pairs("f", "1", "g", "2", "f", "3") },
+			redisLog: redisLoadsCorrupt, respdErr: "Duplicate hash fields detected"},
+		{name: "hash: duplicate field, many", build: func(f *rdbFile) { f.key(rtHash, "k").pairs(bigPairs("x", "y")...) },
+			redisLog: "Duplicate hash fields detected", respdErr: "Duplicate hash fields detected"},
+		{name: "hash: duplicate field, long value", build: func(f *rdbFile) { f.key(rtHash, "k").pairs("f", "1", "f", repeat("v", 100)) },
+			redisLog: "Duplicate hash fields detected", respdErr: "Duplicate hash fields detected"},
+		{name: "zipmap: duplicate field", build: func(f *rdbFile) { f.key(rtHashZipmap, "k").blob(zipmap("f", "1", "f", "2")) },
+			redisLog: "Hash zipmap with dup elements", respdErr: "Duplicate hash fields detected"},
+		{name: "hash ziplist: duplicate field", build: func(f *rdbFile) { f.key(rtHashZiplist, "k").blob(ziplist("f", "1", "f", "2")) },
+			redisLog: "Hash ziplist integrity check failed", respdErr: "Duplicate hash fields detected"},
+		{name: "hash listpack: duplicate field", build: func(f *rdbFile) { f.key(rtHashLP, "k").blob(listpack("f", "1", "f", "2")) },
+			redisLog: redisLoadsCorrupt, respdErr: "Duplicate hash fields detected"},
+		{name: "hash listpack: duplicate field, many", build: func(f *rdbFile) { f.key(rtHashLP, "k").blob(listpack(bigPacked()...)) },
+			redisLog: "REDIS BUG REPORT", respdErr: "Duplicate hash fields detected"},
+		{name: "zset text: duplicate member", build: func(f *rdbFile) { f.key(rtZSet, "k").length(2).str("m").textScore("1").str("m").textScore("2") },
+			redisLog: "Duplicate zset fields detected", respdErr: "Duplicate zset fields detected"},
+		{name: "zset binary: duplicate member", build: func(f *rdbFile) { f.key(rtZSet2, "k").length(2).str("m").binScore(1).str("m").binScore(2) },
+			redisLog: "Duplicate zset fields detected", respdErr: "Duplicate zset fields detected"},
+		{name: "zset ziplist: duplicate member", build: func(f *rdbFile) { f.key(rtZSetZiplist, "k").blob(ziplist("m", int64(1), "m", int64(2))) },
+			redisLog: "Zset ziplist integrity check failed", respdErr: "Duplicate zset fields detected"},
+		{name: "zset listpack: duplicate member", build: func(f *rdbFile) { f.key(rtZSetLP, "k").blob(listpack("m", int64(1), "m", int64(2))) },
+			redisLog: redisLoadsCorrupt, respdErr: "Duplicate zset fields detected"},
+		{name: "zset listpack: duplicate member, many", build: func(f *rdbFile) { f.key(rtZSetLP, "k").blob(listpack(bigPacked()...)) },
+			redisLog: "REDIS BUG REPORT", respdErr: "Duplicate zset fields detected"},
+
+		// Scores.
+		{name: "zset text: NaN marker", build: func(f *rdbFile) { f.key(rtZSet, "k").length(1).str("m").textScore("nan") },
+			redisLog: "Zset with NAN score detected", respdErr: "Zset with NAN score detected"},
+		{name: "zset text: NaN spelt out", build: func(f *rdbFile) { f.key(rtZSet, "k").length(1).str("m").textScore("NaN") },
+			redisLog: "Zset with NAN score detected", respdErr: "Zset with NAN score detected"},
+		{name: "zset text: empty score", build: func(f *rdbFile) { f.key(rtZSet, "k").length(1).str("m").textScore("") },
+			redisLog: "Unexpected EOF reading RDB file", respdErr: `bad score ""`},
+		{name: "zset text: Infinity spelt out", build: func(f *rdbFile) { f.key(rtZSet, "k").length(1).str("m").textScore("Infinity") }, keys: 2},
+		{name: "zset text: trailing garbage", build: func(f *rdbFile) { f.key(rtZSet, "k").length(1).str("m").textScore("1.5x") },
+			redisLog: redisLoadsCorrupt, respdErr: `bad score "1.5x"`},
+		{name: "zset binary: NaN", build: func(f *rdbFile) { f.key(rtZSet2, "k").length(1).str("m").binScore(math.NaN()) },
+			redisLog: "Zset with NAN score detected", respdErr: "Zset with NAN score detected"},
+		{name: "zset ziplist: NaN", build: func(f *rdbFile) { f.key(rtZSetZiplist, "k").blob(ziplist("m", "nan")) },
+			redisLog: redisLoadsCorrupt, respdErr: "Zset with NAN score detected"},
+		{name: "zset listpack: NaN", build: func(f *rdbFile) { f.key(rtZSetLP, "k").blob(listpack("m", "nan")) },
+			redisLog: redisLoadsCorrupt, respdErr: "Zset with NAN score detected"},
+		{name: "zset listpack: not a number", build: func(f *rdbFile) { f.key(rtZSetLP, "k").blob(listpack("m", "abc")) },
+			redisLog: redisLoadsCorrupt, respdErr: `bad score "abc"`},
+		{name: "zset listpack: infinities", build: func(f *rdbFile) { f.key(rtZSetLP, "k").blob(listpack("n", "-inf", "m", "inf")) }, keys: 2},
+
+		// Empty collections: Redis skips the key (with a notice), except
+		// the zipmap and intset, whose checks refuse them.
+		{name: "empty list", build: func(f *rdbFile) { f.key(rtList, "k").strings() }, keys: 1},
+		{name: "empty set", build: func(f *rdbFile) { f.key(rtSet, "k").strings() }, keys: 1},
+		{name: "empty zset", build: func(f *rdbFile) { f.key(rtZSet, "k").length(0) }, keys: 1},
+		{name: "empty hash", build: func(f *rdbFile) { f.key(rtHash, "k").length(0) }, keys: 1},
+		{name: "empty zset binary", build: func(f *rdbFile) { f.key(rtZSet2, "k").length(0) }, keys: 1},
+		{name: "empty zipmap", build: func(f *rdbFile) { f.key(rtHashZipmap, "k").blob(zipmap()) },
+			redisLog: "Zipmap integrity check failed", respdErr: "zipmap: no pairs"},
+		{name: "empty list ziplist", build: func(f *rdbFile) { f.key(rtListZiplist, "k").blob(ziplist()) }, keys: 1},
+		{name: "empty intset", build: func(f *rdbFile) { f.key(rtSetIntset, "k").blob(intset(2)) },
+			redisLog: "Intset integrity check failed", respdErr: "intset: no members"},
+		{name: "empty zset ziplist", build: func(f *rdbFile) { f.key(rtZSetZiplist, "k").blob(ziplist()) }, keys: 1},
+		{name: "empty hash ziplist", build: func(f *rdbFile) { f.key(rtHashZiplist, "k").blob(ziplist()) }, keys: 1},
+		{name: "quicklist without nodes", build: func(f *rdbFile) { f.key(rtListQuick, "k").length(0) }, keys: 1},
+		{name: "quicklist of an empty node", build: func(f *rdbFile) { f.key(rtListQuick, "k").length(1).blob(ziplist()) }, keys: 1},
+		{name: "quicklist with an empty node", build: func(f *rdbFile) { f.key(rtListQuick, "k").length(2).blob(ziplist()).blob(ziplist("a")) }, keys: 2},
+		{name: "empty hash listpack", build: func(f *rdbFile) { f.key(rtHashLP, "k").blob(listpack()) }, keys: 1},
+		{name: "empty zset listpack", build: func(f *rdbFile) { f.key(rtZSetLP, "k").blob(listpack()) }, keys: 1},
+		{name: "quicklist 2 without nodes", build: func(f *rdbFile) { f.key(rtListQuick2, "k").length(0) }, keys: 1},
+		{name: "quicklist 2 of an empty node", build: func(f *rdbFile) { f.key(rtListQuick2, "k").length(1).length(2).blob(listpack()) }, keys: 1},
+		{name: "quicklist 2 with an empty node", build: func(f *rdbFile) {
+			f.key(rtListQuick2, "k").length(2).length(2).blob(listpack()).length(2).blob(listpack("a"))
+		}, keys: 2},
+		{name: "quicklist 2 empty plain node", build: func(f *rdbFile) { f.key(rtListQuick2, "k").length(1).length(1).str("") },
+			redisLog: "Unexpected EOF reading RDB file", respdErr: "empty plain quicklist node"},
+		{name: "stream without entries", build: func(f *rdbFile) { f.key(rtStream2, "k").stream(2, sstream{}) }, keys: 2},
+
+		// Streams.
+		{name: "stream: consumer's entry not pending in the group", build: func(f *rdbFile) {
+			s := streamOf(oneEntry)
+			s.groups = []sgroup{{name: "g", last: sid{1, 0}, entriesRead: 1, pel: []spel{{sid{1, 0}, 1, 1}},
+				consumers: []sconsumer{{name: "c", pel: []sid{{1, 0}, {2, 0}}}}}}
+			f.key(rtStream2, "k").stream(2, s)
+		}, redisLog: "Consumer entry not found in group global PEL", respdErr: "Consumer PEL entry not found in group global PEL"},
+		{name: "stream: pending entry without consumer", build: func(f *rdbFile) {
+			s := streamOf(oneEntry)
+			s.groups = []sgroup{{name: "g", last: sid{1, 0}, entriesRead: 1, pel: []spel{{sid{1, 0}, 1, 1}}, consumers: []sconsumer{{name: "c"}}}}
+			f.key(rtStream2, "k").stream(2, s)
+		}, redisLog: redisLoadsCorrupt, respdErr: "Stream CG PEL entry without consumer"},
+		{name: "stream: entries out of order in a node", build: func(f *rdbFile) {
+			f.key(rtStream2, "k").stream(2, streamOf(sentry{id: sid{2, 0}, fv: []string{"a", "1"}}, sentry{id: sid{1, 5}, fv: []string{"a", "2"}}))
+		}, redisLog: redisLoadsCorrupt, respdErr: "stream entries out of order"},
+		{name: "stream: nodes out of order", build: func(f *rdbFile) {
+			f.key(rtStream2, "k").stream(2, sstream{
+				nodes: []snode{
+					{master: sid{5, 0}, ents: []sentry{{id: sid{5, 0}, fv: []string{"a", "1"}}}},
+					{master: sid{1, 0}, ents: []sentry{{id: sid{1, 0}, fv: []string{"a", "2"}}}}},
+				length: 2, last: sid{5, 0}, first: sid{1, 0}, entriesAdded: 2})
+		}, redisLog: redisLoadsCorrupt, respdErr: "stream entries out of order"},
+		{name: "stream: duplicate ID", build: func(f *rdbFile) {
+			f.key(rtStream2, "k").stream(2, streamOf(oneEntry, oneEntry))
+		}, redisLog: redisLoadsCorrupt, respdErr: "stream entries out of order"},
+
+		// Databases, modules and unknown types.
+		{name: "SELECTDB past the last database", build: func(f *rdbFile) { f.selectDB(16).key(rtString, "k").str("v") },
+			redisLog: "FATAL: Data file was created with a Redis server configured to handle more than 16 databases. Exiting",
+			respdErr: "FATAL: Data file was created with a Redis server configured to handle more than 16 databases. Exiting"},
+		{name: "SELECTDB of the last database", build: func(f *rdbFile) { f.selectDB(15).key(rtString, "k").str("v") }, keys: 2},
+		{name: "module value, pre-GA", build: func(f *rdbFile) { f.key(rtModulePre, "k").length(moduleID("testmodul", 1)) },
+			redisLog: "The RDB file contains module data I can't load: no matching module type 'testmodul'",
+			respdErr: "the value of module type testmodul cannot be loaded: modules are not supported"},
+		{name: "module value", build: func(f *rdbFile) { f.key(rtModule2, "k").length(moduleID("testmodul", 1)).length(2).length(5).length(0) },
+			redisLog: "The RDB file contains module data I can't load: no matching module type 'testmodul'",
+			respdErr: "the value of module type testmodul cannot be loaded: modules are not supported"},
+		// By design respd skips module aux data (with a warning) where
+		// Redis without the module refuses the file.
+		{name: "module aux data", build: func(f *rdbFile) { f.moduleAux("testmodul") },
+			redisLog: "The RDB file contains AUX module data I can't load: no matching module 'testmodul'", keys: 1},
+		{name: "hash with field expiry (7.4)", build: func(f *rdbFile) { f.key(23, "k").length(0) },
+			redisLog: "Unknown RDB encoding type 23", respdErr: "hashes with field expiration (RDB type 23) are not supported"},
+		{name: "unknown type 8", build: func(f *rdbFile) { f.key(8, "k").length(0) },
+			redisLog: "Unknown RDB encoding type 8", respdErr: "unknown value type 8"},
+	}
+}
+
+// TestRDBLegacyBadFiles puts files with one problem each in front of
+// redis-server 7.0.15 and respd: respd refuses at start-up (without
+// panicking or starting with part of the data) what Redis refuses, loads
+// what Redis loads the same way, and refuses the corrupt values Redis
+// loads without checking (see redisLoadsCorrupt).
+func TestRDBLegacyBadFiles(t *testing.T) {
+	for _, c := range badCases() {
+		t.Run(c.name, func(t *testing.T) {
+			f := newRDB(10).selectDB(0).key(rtString, "ok").str("v")
+			c.build(f)
+			file := f.end(false)
+			addr, log := redisLoad(t, writeRDB(t, file))
+			switch {
+			case c.redisLog == redisLoadsCorrupt && addr == "":
+				t.Fatalf("Redis refused the file; log:\n%s", log)
+			case c.redisLog != redisLoadsCorrupt && !strings.Contains(log, c.redisLog):
+				t.Fatalf("Redis (address %q) did not log %q; log:\n%s", addr, c.redisLog, log)
+			}
+			err := servertest.StartErr(t, "--dir", writeRDB(t, file))
+			switch {
+			case c.respdErr == "" && err != nil:
+				t.Fatalf("respd refused the file: %v", err)
+			case c.respdErr != "" && (err == nil || !strings.Contains(err.Error(), c.respdErr)):
+				t.Fatalf("respd start-up error %v, want one with %q", err, c.respdErr)
+			case c.respdErr != "":
+				return
+			}
+			in := servertest.Start(t, "--dir", writeRDB(t, file))
+			got := servertest.Dataset(t, in.Addr)
+			if addr == "" {
+				// Loaded by design where Redis refuses: nothing to
+				// compare with.
+				if len(got) != c.keys {
+					t.Fatalf("respd holds %d keys, want %d: %v", len(got), c.keys, got)
+				}
+				return
+			}
+			want := servertest.Dataset(t, addr)
+			if len(want) != c.keys {
+				t.Fatalf("Redis holds %d keys, want %d: %v", len(want), c.keys, want)
+			}
+			if d := servertest.DiffDatasets(want, got); d != "" {
+				t.Fatalf("respd (second) loaded a different dataset from Redis (first):\n%s", d)
+			}
+		})
+	}
+}
+
+// TestRDBNewerVersionsRefused: what respd refuses, or skips, in files of
+// versions 11 and 12 (which Redis 7.0 refuses whole): hashes with field
+// expiry (types 22 to 25), duplicate members in a set listpack; an empty
+// set listpack is skipped as Redis 7.2 skips it.
+func TestRDBNewerVersionsRefused(t *testing.T) {
+	start := func(build func(f *rdbFile)) (*servertest.Instance, error) {
+		f := newRDB(12).selectDB(0).key(rtString, "ok").str("v")
+		build(f)
+		dir := writeRDB(t, f.end(false))
+		if err := servertest.StartErr(t, "--dir", dir); err != nil {
+			return nil, err
+		}
+		return servertest.Start(t, "--dir", dir), nil
+	}
+	for typ := byte(22); typ <= 25; typ++ {
+		_, err := start(func(f *rdbFile) { f.key(typ, "h").length(1).str("f").str("v") })
+		want := fmt.Sprintf("hashes with field expiration (RDB type %d) are not supported", typ)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("type %d: start-up error %v, want %q", typ, err, want)
+		}
+	}
+	_, err := start(func(f *rdbFile) { f.key(rtSetLP, "s").blob(listpack("a", int64(1), "a")) })
+	if err == nil || !strings.Contains(err.Error(), "Duplicate set members detected") {
+		t.Errorf("set listpack with a duplicate: %v", err)
+	}
+	in, err := start(func(f *rdbFile) { f.key(rtSetLP, "s").blob(listpack()) })
+	if err != nil {
+		t.Fatalf("empty set listpack: %v", err)
+	}
+	if keys := in.Client(t).Keys(context.Background(), "*").Val(); !slices.Equal(keys, []string{"ok"}) {
+		t.Fatalf("after an empty set listpack, keys %q, want [ok]", keys)
+	}
 }

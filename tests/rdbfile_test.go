@@ -9,6 +9,7 @@ package tests
 import (
 	"encoding/binary"
 	"math"
+	"strings"
 
 	"github.com/respd/respd/internal/rdb"
 )
@@ -536,4 +537,30 @@ func (f *rdbFile) stream(format int, s sstream) *rdbFile {
 		}
 	}
 	return f
+}
+
+// moduleID packs a nine-character module type name (from the charset
+// A-Z a-z 0-9 - _) and an encoding version as module records name them.
+func moduleID(name string, encver uint64) uint64 {
+	const charset = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	var id uint64
+	for i := 0; i < 9; i++ {
+		id = id<<6 | uint64(strings.IndexByte(charset, name[i]))
+	}
+	return id<<10 | encver
+}
+
+// moduleAux appends a MODULE_AUX record whose value uses every
+// self-describing item: unsigned and signed integers, a float, a double
+// and a string, then the end marker.
+func (f *rdbFile) moduleAux(name string) *rdbFile {
+	f.raw(rfModuleAux).length(moduleID(name, 1)).length(2).length(2) // when: after the keyspace
+	f.length(2).length(123456789)                                    // unsigned
+	f.length(1).length(uint64(1) << 40)                              // signed, as a length
+	f.length(3)
+	f.b = binary.LittleEndian.AppendUint32(f.b, math.Float32bits(1.5))
+	f.length(4)
+	f.b = binary.LittleEndian.AppendUint64(f.b, math.Float64bits(-2.25))
+	f.length(5).str("module payload")
+	return f.length(0)
 }
