@@ -145,10 +145,18 @@ func seq(prefix string, n int) []string {
 }
 
 // TestRDBLegacyV3 loads a version 3 file (Redis 2.6): no checksum,
-// expiry in seconds, text zset scores and the first packed encodings.
+// expiry in seconds, text zset scores and the first packed encodings;
+// the same records under versions 1 to 5 too (the loader does not tie
+// records to versions, nor does Redis; 5 adds the checksum).
 func TestRDBLegacyV3(t *testing.T) {
+	for v := 1; v <= 5; v++ {
+		t.Run(fmt.Sprint("version ", v), func(t *testing.T) { loadBoth(t, legacyV3File(v), 27) })
+	}
+}
+
+func legacyV3File(version int) []byte {
 	exp := time.Now().Unix() + 3600
-	f := newRDB(3).selectDB(0)
+	f := newRDB(version).selectDB(0)
 	// Strings in every encoding.
 	f.key(rtString, "s:plain").str("hello")
 	f.key(rtString, "s:empty").str("")
@@ -193,27 +201,42 @@ func TestRDBLegacyV3(t *testing.T) {
 		big = append(big, int64(i*3))
 	}
 	f.key(rtSetIntset, "set:is-big").blob(intset(2, big...))
-	// Ziplist sorted sets: scores as strings and integers; one too large
-	// for a listpack.
+	// Ziplist sorted sets: scores as strings and integers; one with too
+	// many members for a listpack, one with a long member (which stays
+	// packed).
 	f.key(rtZSetZiplist, "z:ziplist").blob(ziplist("m1", int64(-3), "m2", "1.5", "m3", int64(1000000), "m4", "inf"))
 	var zl []any
 	for i := range 130 {
 		zl = append(zl, "m"+strconv.Itoa(i), int64(i))
 	}
 	f.key(rtZSetZiplist, "z:ziplist-many").blob(ziplist(zl...))
+	f.key(rtZSetZiplist, "z:ziplist-longmember").blob(ziplist(repeat("m", 200), int64(1)))
 	// Ziplist hashes, small and with a long value.
 	f.key(rtHashZiplist, "h:ziplist").blob(ziplist("a", int64(1), "b", "x", "c", int64(-70000)))
 	f.key(rtHashZiplist, "h:ziplist-longval").blob(ziplist("f", repeat("v", 100)))
 	// Another database.
 	f.selectDB(7).key(rtString, "other-db").str("v")
-	loadBoth(t, f.end(false), 26)
+	return f.end(false)
 }
 
 // TestRDBLegacyV6 loads a version 6 file: checksum, ms expiry, aux
-// fields, RESIZEDB, quicklists of ziplists, and IDLE / FREQ records.
+// fields, RESIZEDB, quicklists of ziplists, and IDLE / FREQ records; the
+// same under versions 7 and 8, and with a zero checksum ("not
+// computed").
 func TestRDBLegacyV6(t *testing.T) {
+	for _, tc := range []struct {
+		version int
+		noCRC   bool
+	}{{6, false}, {7, false}, {8, false}, {8, true}} {
+		t.Run(fmt.Sprintf("version %d, no checksum %v", tc.version, tc.noCRC), func(t *testing.T) {
+			loadBoth(t, legacyV6File(tc.version, tc.noCRC), 12)
+		})
+	}
+}
+
+func legacyV6File(version int, noCRC bool) []byte {
 	now := time.Now().UnixMilli()
-	f := newRDB(6).aux("redis-ver", "3.2.13").aux("redis-bits", "64").aux("ctime", strconv.FormatInt(now/1000, 10)).
+	f := newRDB(version).aux("redis-ver", "3.2.13").aux("redis-bits", "64").aux("ctime", strconv.FormatInt(now/1000, 10)).
 		aux("used-mem", "1000000").aux("custom-aux", repeat("x", 100))
 	f.selectDB(0).resizeDB(12, 3)
 	f.key(rtString, "s:plain").str("v")
@@ -238,7 +261,7 @@ func TestRDBLegacyV6(t *testing.T) {
 	f.key(rtZSetZiplist, "z:zl").blob(ziplist("a", int64(1), "b", "2.5"))
 	f.key(rtHashZiplist, "h:zl").blob(ziplist("f", "v"))
 	f.selectDB(15).resizeDB(1, 0).key(rtString, "db15").str("last")
-	loadBoth(t, f.end(false), 12)
+	return f.end(noCRC)
 }
 
 // TestRDBLegacyV9 loads a version 9 file: streams in the first format
