@@ -630,6 +630,49 @@ func badCases() []badCase {
 			s.groups = []sgroup{{name: "g", last: sid{1, 0}, entriesRead: 1, pel: []spel{{sid{1, 0}, 1, 1}}, consumers: []sconsumer{{name: "c"}}}}
 			f.key(rtStream2, "k").stream(2, s)
 		}, redisLog: redisLoadsCorrupt, respdErr: "Stream CG PEL entry without consumer"},
+		{name: "stream: length differs from the entries", build: func(f *rdbFile) {
+			s := streamOf(oneEntry)
+			s.length = 5
+			f.key(rtStream2, "k").stream(2, s)
+		}, redisLog: redisLoadsCorrupt, respdErr: "stream length 5 but 1 entries"},
+		{name: "stream: last ID below the entries", build: func(f *rdbFile) {
+			s := streamOf(sentry{id: sid{7, 0}, fv: []string{"a", "1"}})
+			s.last = sid{3, 0}
+			f.key(rtStream2, "k").stream(2, s)
+		}, redisLog: redisLoadsCorrupt, respdErr: "stream last ID is below its entries"},
+		{name: "stream: empty node listpack", build: func(f *rdbFile) {
+			f.key(rtStream2, "k").length(1).str(string(make([]byte, 16))).blob(listpack()).
+				length(0).lenID(sid{}).lenID(sid{}).lenID(sid{}).length(0).length(0)
+		}, redisLog: "Empty listpack inside stream", respdErr: "Empty listpack inside stream"},
+		{name: "stream: node key of 15 bytes", build: func(f *rdbFile) {
+			f.key(rtStream2, "k").length(1).str(string(make([]byte, 15))).blob(snode{fields: []string{"a"}, ents: []sentry{oneEntry}}.listpack()).
+				length(1).lenID(sid{1, 0}).lenID(sid{1, 0}).lenID(sid{}).length(1).length(0)
+		}, redisLog: "Stream node key entry is not the size of a stream ID", respdErr: "stream node key entry is not the size of a stream ID"},
+		{name: "stream: duplicate group", build: func(f *rdbFile) {
+			s := streamOf(oneEntry)
+			s.groups = []sgroup{{name: "g"}, {name: "g"}}
+			f.key(rtStream2, "k").stream(2, s)
+		}, redisLog: "Duplicated consumer group name g", respdErr: "Duplicated consumer group name g"},
+		{name: "stream: duplicate consumer", build: func(f *rdbFile) {
+			s := streamOf(oneEntry)
+			s.groups = []sgroup{{name: "g", consumers: []sconsumer{{name: "c"}, {name: "c"}}}}
+			f.key(rtStream2, "k").stream(2, s)
+		}, redisLog: "Duplicate stream consumer detected", respdErr: "Duplicate stream consumer detected"},
+		{name: "stream: duplicate group pending entry", build: func(f *rdbFile) {
+			s := streamOf(oneEntry)
+			s.groups = []sgroup{{name: "g", pel: []spel{{sid{1, 0}, 1, 1}, {sid{1, 0}, 1, 1}}, consumers: []sconsumer{{name: "c", pel: []sid{{1, 0}}}}}}
+			f.key(rtStream2, "k").stream(2, s)
+		}, redisLog: "Duplicated global PEL entry loading stream consumer group", respdErr: "Duplicated global PEL entry loading stream consumer group"},
+		{name: "stream: consumer lists an entry twice", build: func(f *rdbFile) {
+			s := streamOf(oneEntry)
+			s.groups = []sgroup{{name: "g", pel: []spel{{sid{1, 0}, 1, 1}}, consumers: []sconsumer{{name: "c", pel: []sid{{1, 0}, {1, 0}}}}}}
+			f.key(rtStream2, "k").stream(2, s)
+		}, redisLog: "Stream consumer PEL entry already has a consumer assigned", respdErr: "Stream consumer PEL entry already has a consumer assigned"},
+		{name: "stream: two consumers own an entry", build: func(f *rdbFile) {
+			s := streamOf(oneEntry)
+			s.groups = []sgroup{{name: "g", pel: []spel{{sid{1, 0}, 1, 1}}, consumers: []sconsumer{{name: "c", pel: []sid{{1, 0}}}, {name: "d", pel: []sid{{1, 0}}}}}}
+			f.key(rtStream2, "k").stream(2, s)
+		}, redisLog: "Stream consumer PEL entry already has a consumer assigned", respdErr: "Stream consumer PEL entry already has a consumer assigned"},
 		{name: "stream: entries out of order in a node", build: func(f *rdbFile) {
 			f.key(rtStream2, "k").stream(2, streamOf(sentry{id: sid{2, 0}, fv: []string{"a", "1"}}, sentry{id: sid{1, 5}, fv: []string{"a", "2"}}))
 		}, redisLog: redisLoadsCorrupt, respdErr: "stream entries out of order"},

@@ -294,8 +294,12 @@ func (l *loader) streamGroup(s *stream.Stream, t byte) error {
 				return err
 			}
 			p := g.Pending(id)
-			if p == nil || p.Consumer != nil {
+			if p == nil {
 				return corrupt("Consumer PEL entry not found in group global PEL")
+			}
+			if p.Consumer != nil {
+				// Listed twice, by one consumer or by two.
+				return corrupt("Stream consumer PEL entry already has a consumer assigned")
 			}
 			g.Assign(p, c)
 			owned++
