@@ -150,7 +150,7 @@ func seq(prefix string, n int) []string {
 // records to versions, nor does Redis; 5 adds the checksum).
 func TestRDBLegacyV3(t *testing.T) {
 	for v := 1; v <= 5; v++ {
-		t.Run(fmt.Sprint("version ", v), func(t *testing.T) { loadBoth(t, legacyV3File(v), 27) })
+		t.Run(fmt.Sprint("version ", v), func(t *testing.T) { loadBoth(t, legacyV3File(v), 34) })
 	}
 }
 
@@ -188,6 +188,23 @@ func legacyV3File(version int) []byte {
 		many = append(many, "f"+strconv.Itoa(i), strconv.Itoa(i))
 	}
 	f.key(rtHashZipmap, "h:zipmap-many").blob(zipmap(many...))
+	var more []string
+	for i := range 300 {
+		more = append(more, "f"+strconv.Itoa(i), repeat("x", i))
+	}
+	f.key(rtHashZipmap, "h:zipmap-254+").blob(zipmap(more...)) // count byte 254: unknown
+	// Encoded strings as keys, elements, members, fields and values.
+	f.raw(rtString).intStr(42, 1).intStr(-7, 2)
+	f.raw(rtList).lzfStr("l:" + repeat("k", 40)).length(3).intStr(1, 1).lzfStr(repeat("e", 30)).intStr(-100000, 4)
+	f.key(rtSet, "set:encoded").length(2).intStr(5, 2).lzfStr(repeat("s", 25))
+	f.key(rtHash, "h:encoded").length(1).lzfStr(repeat("f", 25)).intStr(9, 1)
+	f.key(rtZSet, "z:encoded").length(2).intStr(3, 1).textScore("-0").lzfStr(repeat("z", 25)).textScore("1e-300")
+	// Packed blobs counting past their 16-bit count fields.
+	var huge []any
+	for i := range 70000 {
+		huge = append(huge, int64(i%300))
+	}
+	f.key(rtListZiplist, "l:ziplist-huge").blob(ziplist(huge...))
 	// Ziplist lists: every integer width, strings of each length class
 	// (so prevlen takes its 5-byte form).
 	f.key(rtListZiplist, "l:ziplist").blob(ziplist(int64(0), int64(12), int64(13), int64(-128), int64(32767),
@@ -345,6 +362,21 @@ func TestRDBLegacyV10(t *testing.T) {
 		length(1).str("small-plain").
 		length(2).blob(listpack(int64(9223372036854775807), "", "end"))
 	f.key(rtListQuick2, "l:ql2-plain-only").length(1).length(1).lzfStr(repeat("Z", 5000))
+	// A large listpack node (Redis's quicklist nodes count their
+	// elements in 16 bits, so a node past 65535 elements, which it never
+	// writes, loads truncated there), and a hash listpack whose count
+	// field overflows (65535: "count them").
+	var huge []any
+	for i := range 65000 {
+		huge = append(huge, int64(i%300)-150)
+	}
+	f.key(rtListQuick2, "l:ql2-big-node").length(1).length(2).blob(listpack(huge...))
+	var pairs []any
+	for i := range 35000 {
+		pairs = append(pairs, "f"+strconv.Itoa(i), int64(i))
+	}
+	f.key(rtHashLP, "h:lp-huge").blob(listpack(pairs...))
+	f.key(rtZSet2, "z:signed-zero").length(2).str("a").binScore(math.Copysign(0, -1)).str("b").binScore(0)
 	// Intset and plain forms still load in version 10.
 	f.key(rtSetIntset, "set:is").blob(intset(8, -1, 1<<40))
 	f.key(rtSet, "set:plain").strings("a", "b", "1")
@@ -385,7 +417,7 @@ func TestRDBLegacyV10(t *testing.T) {
 		length: 1, last: sid{1, 1}, first: sid{1, 1}, entriesAdded: 1,
 	}
 	f.key(rtStream2, "stream:one").stream(2, one)
-	loadBoth(t, f.end(false), 15)
+	loadBoth(t, f.end(false), 18)
 }
 
 // newerFile builds a version 11 or 12 file (Redis 7.2, 7.4) with what
