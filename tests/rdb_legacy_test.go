@@ -195,7 +195,7 @@ func legacyV3File(version int) []byte {
 	f.key(rtHashZipmap, "h:zipmap-254+").blob(zipmap(more...)) // count byte 254: unknown
 	// Encoded strings as keys, elements, members, fields and values.
 	f.raw(rtString).intStr(42, 1).intStr(-7, 2)
-	f.raw(rtList).lzfStr("l:" + repeat("k", 40)).length(3).intStr(1, 1).lzfStr(repeat("e", 30)).intStr(-100000, 4)
+	f.raw(rtList).lzfStr("l:"+repeat("k", 40)).length(3).intStr(1, 1).lzfStr(repeat("e", 30)).intStr(-100000, 4)
 	f.key(rtSet, "set:encoded").length(2).intStr(5, 2).lzfStr(repeat("s", 25))
 	f.key(rtHash, "h:encoded").length(1).lzfStr(repeat("f", 25)).intStr(9, 1)
 	f.key(rtZSet, "z:encoded").length(2).intStr(3, 1).textScore("-0").lzfStr(repeat("z", 25)).textScore("1e-300")
