@@ -734,6 +734,20 @@ func badCases() []badCase {
 		// Redis without the module refuses the file.
 		{name: "module aux data", build: func(f *rdbFile) { f.moduleAux("testmodul") },
 			redisLog: "The RDB file contains AUX module data I can't load: no matching module 'testmodul'", keys: 1},
+		// Written only by Redis 7.0 release candidates; 7.0.15 still loads
+		// it, respd refuses it.
+		{name: "function, pre-GA record", build: func(f *rdbFile) {
+			f.raw(0xF6).str("lib").str("LUA").length(0).str("redis.register_function('f', function() return 1 end)")
+		}, redisLog: "", respdErr: "Pre-release function format not supported"},
+		// respd does not run functions yet: it skips their records (with
+		// a log line) where Redis compiles them and refuses the file when
+		// that fails.
+		{name: "function that does not compile", build: func(f *rdbFile) { f.raw(rfFunction2).str("#!lua name=bad\nthis is not lua") },
+			redisLog: "Failed loading library", keys: 1},
+		{name: "function library twice", build: func(f *rdbFile) {
+			code := "#!lua name=twice\nredis.register_function('f', function() return 1 end)"
+			f.raw(rfFunction2).str(code).raw(rfFunction2).str(code)
+		}, redisLog: "already exists", keys: 1},
 		{name: "hash with field expiry (7.4)", build: func(f *rdbFile) { f.key(23, "k").length(0) },
 			redisLog: "Unknown RDB encoding type 23", respdErr: "hashes with field expiration (RDB type 23) are not supported"},
 		{name: "unknown type 8", build: func(f *rdbFile) { f.key(8, "k").length(0) },
