@@ -52,12 +52,12 @@ func (c *objCollector) Key(db int, key []byte, o *keyspace.Object, at int64) err
 func (c *objCollector) Aux(k, v []byte)            {}
 func (c *objCollector) Function(code []byte) error { return nil }
 
-// TestPackedEncodingsKeptByCount: Redis 7.0 converts a hash or sorted set
+// TestLegacyPackedEncodingsKeptByCount: Redis 7.0 converts a hash or sorted set
 // that arrives as a ziplist or listpack only when it has too many
 // entries, not when an element is long; zipmaps and the plain forms are
 // converted on either (checked against redis-server in the tests
 // package).
-func TestPackedEncodingsKeptByCount(t *testing.T) {
+func TestLegacyPackedEncodingsKeptByCount(t *testing.T) {
 	long := strings.Repeat("v", int(DefaultLimits.Hash.MaxValue)+1)
 	var lp lpWriter
 	lp.appendString([]byte("f"))
@@ -159,10 +159,10 @@ func lgStream(nodes [][]byte, length, lastMs uint64, groups ...string) []byte {
 	return b
 }
 
-// TestStreamNodesKeptAsLoaded: each node of the file becomes one block,
+// TestLegacyStreamNodesKeptAsLoaded: each node of the file becomes one block,
 // deleted entries and all, as Redis keeps loaded nodes, so XINFO's node
 // counts and later node splits match Redis's.
-func TestStreamNodesKeptAsLoaded(t *testing.T) {
+func TestLegacyStreamNodesKeptAsLoaded(t *testing.T) {
 	nodes := [][]byte{
 		lgNode(1, 0, []string{"a"},
 			lgEntry{ms: 1, seq: 0, fv: []string{"a", "1"}, deleted: true},
@@ -196,10 +196,10 @@ func TestStreamNodesKeptAsLoaded(t *testing.T) {
 	}
 }
 
-// TestStreamFormat1EntriesRead: format 1 has no group read counters, and
+// TestLegacyStreamFormat1EntriesRead: format 1 has no group read counters, and
 // Redis estimates them on load as XGROUP CREATE does: known at the ends
 // of the stream, unknown in between.
-func TestStreamFormat1EntriesRead(t *testing.T) {
+func TestLegacyStreamFormat1EntriesRead(t *testing.T) {
 	nodes := [][]byte{lgNode(1, 0, nil,
 		lgEntry{ms: 1, seq: 0, fv: []string{"a", "1"}},
 		lgEntry{ms: 2, seq: 0, fv: []string{"a", "2"}},
@@ -221,9 +221,9 @@ func TestStreamFormat1EntriesRead(t *testing.T) {
 	}
 }
 
-// TestEmptyPlainNodeRefused: Redis 7.0 refuses a quicklist plain node
+// TestLegacyEmptyPlainNodeRefused: Redis 7.0 refuses a quicklist plain node
 // (container 1) holding an empty string, and loads a non-empty one.
-func TestEmptyPlainNodeRefused(t *testing.T) {
+func TestLegacyEmptyPlainNodeRefused(t *testing.T) {
 	plain := func(s string) []byte {
 		return lgFile(lgRecord(typeListQuicklist2, "l", cdcString([]byte{1, 1}, []byte(s))))
 	}
@@ -252,10 +252,10 @@ func lgModuleAux(whenOpcode byte) []byte {
 	return append(b, moduleEOF)
 }
 
-// TestModuleAuxSkipped: module aux data is skipped with a warning naming
+// TestLegacyModuleAuxSkipped: module aux data is skipped with a warning naming
 // the module, the keys around it load; a when-opcode other than an
 // unsigned integer is refused as Redis refuses it.
-func TestModuleAuxSkipped(t *testing.T) {
+func TestLegacyModuleAuxSkipped(t *testing.T) {
 	file := lgFile(lgModuleAux(moduleUInt), lgRecord(typeString, "k", cdcString(nil, []byte("v"))))
 	var warnings []string
 	var got collect
