@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 
 	"github.com/respd/respd/internal/config"
@@ -197,6 +198,9 @@ type loader struct {
 	r       *reader
 	opt     Options
 	version int
+	// streamAdded says whether the stream being read has had an entry
+	// (live or deleted) yet, whose ID the next must be above.
+	streamAdded bool
 }
 
 func (l *loader) warn(msg string) {
@@ -247,7 +251,17 @@ func (l *loader) skipModuleAux() error {
 	if err != nil {
 		return err
 	}
-	if err := l.skipLengths(2); err != nil { // when-opcode and when
+	// When the module wants its data loaded (before or after the
+	// keys), as a self-describing unsigned integer; Redis refuses any
+	// other item there.
+	whenOp, err := l.r.length()
+	if err != nil {
+		return err
+	}
+	if whenOp != moduleUInt {
+		return corrupt("bad when_opcode")
+	}
+	if _, err := l.r.length(); err != nil {
 		return err
 	}
 	if err := l.skipModuleValue(); err != nil {
@@ -321,19 +335,19 @@ func (l *loader) object(t byte) (*keyspace.Object, error) {
 	case typeSetIntset:
 		return l.setOf(l.intset)
 	case typeHash:
-		return l.hashOf(func(add func([]byte)) error { return l.eachStrPairs(add) })
+		return l.hashOf(l.opt.Limits.Hash, func(add func([]byte)) error { return l.eachStrPairs(add) })
 	case typeHashZipmap:
-		return l.hashOf(func(add func([]byte)) error { return l.eachPacked(zipmapPairs, add) })
+		return l.hashOf(l.opt.Limits.Hash, func(add func([]byte)) error { return l.eachPacked(zipmapPairs, add) })
 	case typeHashZiplist:
-		return l.hashOf(func(add func([]byte)) error { return l.eachPacked(ziplistEntries, add) })
+		return l.hashOf(hashCountOnly(l.opt.Limits.Hash), func(add func([]byte)) error { return l.eachPacked(ziplistEntries, add) })
 	case typeHashListpack:
-		return l.hashOf(func(add func([]byte)) error { return l.eachPacked(listpackEntries, add) })
+		return l.hashOf(hashCountOnly(l.opt.Limits.Hash), func(add func([]byte)) error { return l.eachPacked(listpackEntries, add) })
 	case typeZSet, typeZSet2:
 		return l.zsetPlain(t == typeZSet2)
 	case typeZSetZiplist:
-		return l.zsetPacked(ziplistEntries)
+		return l.zsetPacked(ziplistEntries, zsetCountOnly(l.opt.Limits.ZSet))
 	case typeZSetListpack:
-		return l.zsetPacked(listpackEntries)
+		return l.zsetPacked(listpackEntries, zsetCountOnly(l.opt.Limits.ZSet))
 	case typeStreamListpacks, typeStreamListpacks2, typeStreamListpacks3:
 		return l.stream(t)
 	case typeModulePreGA, typeModule2:
@@ -414,8 +428,13 @@ func (l *loader) quicklist(v2 bool, add func([]byte)) error {
 		case container == 2:
 			err = l.eachPacked(listpackEntries, add)
 		case container == 1:
+			// A plain node holds one element too big for a listpack, so
+			// it is never empty; Redis 7.0 refuses an empty one (its
+			// zero-byte allocation fails as a short read).
 			var s []byte
-			if s, err = l.r.str(); err == nil {
+			if s, err = l.r.str(); err == nil && len(s) == 0 {
+				err = corrupt("empty plain quicklist node")
+			} else if err == nil {
 				add(s)
 			}
 		default:
@@ -479,7 +498,23 @@ func (l *loader) setOf(each func(add func([]byte)) error) (*keyspace.Object, err
 	return &keyspace.Object{Type: keyspace.TypeSet, Enc: enc, Val: s}, nil
 }
 
-func (l *loader) hashOf(each func(add func([]byte)) error) (*keyspace.Object, error) {
+// hashCountOnly and zsetCountOnly relax limits to the entry count alone.
+// Redis 7.0 keeps a hash or sorted set that arrives packed (ziplist or
+// listpack) packed as long as it has few enough entries, however long its
+// elements are (only the zipmap and the plain forms are checked element
+// by element), so a file written with larger *-max-listpack-value
+// settings loads with the same encodings in respd as in Redis.
+func hashCountOnly(lim hash.Limits) hash.Limits {
+	lim.MaxValue = math.MaxInt64
+	return lim
+}
+
+func zsetCountOnly(lim zset.Limits) zset.Limits {
+	lim.MaxValue = math.MaxInt64
+	return lim
+}
+
+func (l *loader) hashOf(lim hash.Limits, each func(add func([]byte)) error) (*keyspace.Object, error) {
 	h := hash.New()
 	var field []byte
 	dup, odd := false, false
@@ -489,7 +524,7 @@ func (l *loader) hashOf(each func(add func([]byte)) error) (*keyspace.Object, er
 			return
 		}
 		odd = false
-		if !h.Set(field, s, l.opt.Limits.Hash) {
+		if !h.Set(field, s, lim) {
 			dup = true
 		}
 	}); err != nil {
@@ -531,14 +566,14 @@ func (l *loader) zsetPlain(binary bool) (*keyspace.Object, error) {
 		if err != nil {
 			return nil, err
 		}
-		if err := l.zadd(z, m, score); err != nil {
+		if err := l.zadd(z, m, score, l.opt.Limits.ZSet); err != nil {
 			return nil, err
 		}
 	}
 	return zsetObject(z), nil
 }
 
-func (l *loader) zsetPacked(dec func([]byte) ([][]byte, error)) (*keyspace.Object, error) {
+func (l *loader) zsetPacked(dec func([]byte) ([][]byte, error), lim zset.Limits) (*keyspace.Object, error) {
 	z := zset.New()
 	var member []byte
 	odd := false
@@ -554,7 +589,7 @@ func (l *loader) zsetPacked(dec func([]byte) ([][]byte, error)) (*keyspace.Objec
 			bad = corrupt("bad score %q", s)
 			return
 		}
-		if err := l.zadd(z, member, score); err != nil && bad == nil {
+		if err := l.zadd(z, member, score, lim); err != nil && bad == nil {
 			bad = err
 		}
 	}); err != nil {
@@ -569,11 +604,11 @@ func (l *loader) zsetPacked(dec func([]byte) ([][]byte, error)) (*keyspace.Objec
 	return zsetObject(z), nil
 }
 
-func (l *loader) zadd(z *zset.ZSet, m []byte, score float64) error {
+func (l *loader) zadd(z *zset.ZSet, m []byte, score float64, lim zset.Limits) error {
 	if score != score {
 		return corrupt("Zset with NAN score detected")
 	}
-	if !z.Add(m, score, l.opt.Limits.ZSet) {
+	if !z.Add(m, score, lim) {
 		return corrupt("Duplicate zset fields detected")
 	}
 	return nil

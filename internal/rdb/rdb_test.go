@@ -196,6 +196,16 @@ func FuzzLoad(f *testing.F) {
 	small, _ := sample(f, false)
 	f.Add(small[:200])
 	f.Add([]byte("REDIS0009\xfe\x00\x00\x03key\x05value\xff"))
+	// Old value types and a format 1 stream with deleted entries.
+	f.Add(lgFile(
+		lgRecord(typeHashZiplist, "h", cdcString(nil, zlBuild(zlStr("f"), zlInt(-70000)))),
+		lgRecord(typeZSetZiplist, "z", cdcString(nil, zlBuild(zlStr("m"), zlStr("1.5")))),
+		lgRecord(typeSetIntset, "s", cdcString(nil, isBuild(4, -1, 1<<20))),
+		lgRecord(typeHashZipmap, "m", cdcString(nil, zmBuild(-1, zmPair{f: "a", v: "b"}))),
+		lgRecord(typeStreamListpacks, "x", lgStream([][]byte{lgNode(1, 0, []string{"a"},
+			lgEntry{ms: 1, seq: 0, fv: []string{"a", "1"}, deleted: true},
+			lgEntry{ms: 2, seq: 0, fv: []string{"b", "2"}})}, 1, 2, "g", "1")),
+	))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		Load(bytes.NewReader(b), Options{Limits: DefaultLimits, DBs: 16}, &collect{})
 	})

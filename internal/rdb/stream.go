@@ -18,6 +18,7 @@ const (
 // stream reads a stream of format 1, 2 or 3 (value types 15, 19, 21).
 func (l *loader) stream(t byte) (*keyspace.Object, error) {
 	s := stream.New()
+	l.streamAdded = false
 	nodes, err := l.r.count()
 	if err != nil {
 		return nil, err
@@ -60,7 +61,7 @@ func (l *loader) stream(t byte) (*keyspace.Object, error) {
 	if last, err = l.streamID(); err != nil {
 		return nil, err
 	}
-	if s.Len() > 0 && last.Less(s.LastID) {
+	if l.streamAdded && last.Less(s.LastID) {
 		return nil, corrupt("stream last ID is below its entries")
 	}
 	s.LastID = last
@@ -108,8 +109,13 @@ func (l *loader) rawID() (stream.ID, error) {
 	return stream.ID{Ms: binary.BigEndian.Uint64(b[:]), Seq: binary.BigEndian.Uint64(b[8:])}, nil
 }
 
-// streamNode adds the live entries of one node's listpack to s and
-// returns how many there were.
+// streamNode adds the entries of one node's listpack to s and returns how
+// many live ones there were.
+//
+// Redis keeps a loaded node as it is, tombstones included, so the node
+// becomes one block of its own here too, holding the deleted entries as
+// deleted: XINFO's radix-tree-keys and -nodes, and where the next XADD
+// starts a new node, then come out as in Redis.
 func (l *loader) streamNode(s *stream.Stream, master stream.ID, items [][]byte) (int64, error) {
 	p := lpCursor{items: items}
 	count, deleted, nf := p.int(), p.int(), p.int()
@@ -125,6 +131,7 @@ func (l *loader) streamNode(s *stream.Stream, master stream.ID, items [][]byte) 
 	}
 	var live int64
 	var fv [][]byte
+	var tombstones []stream.ID
 	for seen := int64(0); seen < count+deleted; seen++ {
 		flags, dms, dseq := p.int(), p.int(), p.int()
 		if p.bad {
@@ -149,20 +156,35 @@ func (l *loader) streamNode(s *stream.Stream, master stream.ID, items [][]byte) 
 		if p.bad {
 			return 0, corrupt("truncated stream entry")
 		}
-		if flags&streamDeleted != 0 {
-			continue
-		}
-		if s.Len() > 0 && !s.LastID.Less(id) {
+		if l.streamAdded && !s.LastID.Less(id) {
 			return 0, corrupt("stream entries out of order")
 		}
-		s.Add(id, fv, l.opt.Limits.Stream)
-		live++
+		// The first entry of the node starts a block (a bound of one
+		// entry makes the previous block full); the others join it
+		// whatever the configured node bounds say.
+		lim := stream.NodeLimits{}
+		if seen == 0 {
+			lim.MaxEntries = 1
+		}
+		s.Add(id, fv, lim)
+		l.streamAdded = true
+		if flags&streamDeleted != 0 {
+			tombstones = append(tombstones, id)
+		} else {
+			live++
+		}
 	}
 	if p.i != len(items) {
 		return 0, corrupt("stream listpack has trailing items")
 	}
 	if live != count {
 		return 0, corrupt("stream node counts %d live entries but holds %d", count, live)
+	}
+	// Marked once the whole node is in, so a node whose first entries
+	// are deleted is not dropped before its live ones arrive. (A node
+	// with no live entry at all, which Redis never writes, goes away.)
+	for _, id := range tombstones {
+		s.Delete(id)
 	}
 	return live, nil
 }
@@ -201,7 +223,10 @@ func (l *loader) streamGroup(s *stream.Stream, t byte) error {
 	if err != nil {
 		return err
 	}
-	entriesRead := int64(stream.InvalidEntriesRead)
+	// Format 1 has no read counter: Redis estimates it from the group's
+	// last ID as XGROUP CREATE does (exact at the stream's ends, unknown
+	// in between), and so lag reads the same.
+	entriesRead := s.EntriesReadAt(last)
 	if t >= typeStreamListpacks2 {
 		v, err := l.r.length()
 		if err != nil {
@@ -269,8 +294,12 @@ func (l *loader) streamGroup(s *stream.Stream, t byte) error {
 				return err
 			}
 			p := g.Pending(id)
-			if p == nil || p.Consumer != nil {
+			if p == nil {
 				return corrupt("Consumer PEL entry not found in group global PEL")
+			}
+			if p.Consumer != nil {
+				// Listed twice, by one consumer or by two.
+				return corrupt("Stream consumer PEL entry already has a consumer assigned")
 			}
 			g.Assign(p, c)
 			owned++
