@@ -225,9 +225,7 @@ func (f *rdbFile) end(noCRC bool) []byte {
 		if noCRC {
 			f.b = append(f.b, make([]byte, 8)...)
 		} else {
-			var c rdb.Checksum
-			c.Write(f.b)
-			f.b = append(f.b, c.Trailer()...)
+			f.b = binary.LittleEndian.AppendUint64(f.b, rdb.CRC64(f.b))
 		}
 	}
 	return f.b

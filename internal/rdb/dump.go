@@ -60,3 +60,7 @@ func Restore(p []byte, lim Limits) (*keyspace.Object, error) {
 	}
 	return o, nil
 }
+
+// CRC64 is Redis's CRC-64 of b: the checksum of RDB files and DUMP
+// payloads.
+func CRC64(b []byte) uint64 { return crc64Update(0, b) }

@@ -70,17 +70,23 @@ func render(o *keyspace.Object) string {
 
 // sample returns an RDB file with a value of every type, and what a
 // loader must render from it.
-func sample(t testing.TB, compress bool) ([]byte, []string) {
+func sample(t testing.TB, compress bool) ([]byte, []string) { return sampleN(t, compress, 3000) }
+
+// sampleN is sample with n list elements and a long one only when n is
+// large: fuzz seeds stay small enough to mutate quickly.
+func sampleN(t testing.TB, compress bool, n int) ([]byte, []string) {
 	var objs []*keyspace.Object
 	for _, s := range []string{"0", "-1", "300", "-70000", "2147483648", "007", "", strings.Repeat("ab", 100), "\x00\xff"} {
 		objs = append(objs, &keyspace.Object{Type: keyspace.TypeString, Str: []byte(s)})
 	}
 	l := list.New(-2)
-	for i := range 3000 {
+	for i := range n {
 		l.PushBack(fmt.Appendf(nil, "item-%d", i))
 		l.PushBack(fmt.Append(nil, i*-7))
 	}
-	l.PushBack(bytes.Repeat([]byte("z"), 20000))
+	if n >= 1000 {
+		l.PushBack(bytes.Repeat([]byte("z"), 20000))
+	}
 	objs = append(objs, &keyspace.Object{Type: keyspace.TypeList, Val: l})
 	s := set.New()
 	for _, m := range []string{"1", "2", "x", "-9", "y"} {
@@ -88,7 +94,7 @@ func sample(t testing.TB, compress bool) ([]byte, []string) {
 	}
 	objs = append(objs, &keyspace.Object{Type: keyspace.TypeSet, Val: s})
 	h := hash.New()
-	for i := range 200 {
+	for i := range min(200, n) {
 		h.Set(fmt.Appendf(nil, "f%d", i), fmt.Append(nil, i), hash.Limits{MaxEntries: 128, MaxValue: 64})
 	}
 	objs = append(objs, &keyspace.Object{Type: keyspace.TypeHash, Val: h})
@@ -98,7 +104,7 @@ func sample(t testing.TB, compress bool) ([]byte, []string) {
 	}
 	objs = append(objs, &keyspace.Object{Type: keyspace.TypeZSet, Val: z})
 	st := stream.New()
-	for i := 1; i <= 250; i++ {
+	for i := 1; i <= min(250, 10+n); i++ {
 		fv := [][]byte{[]byte("a"), fmt.Append(nil, i)}
 		if i%7 == 0 {
 			fv = append(fv, []byte("b"), []byte("x"))
@@ -191,9 +197,9 @@ func TestSelectDBBound(t *testing.T) {
 // FuzzLoad feeds arbitrary bytes to the loader: it may refuse them, but
 // must not panic or run away with memory.
 func FuzzLoad(f *testing.F) {
-	file, _ := sample(f, true)
+	file, _ := sampleN(f, true, 10)
 	f.Add(file)
-	small, _ := sample(f, false)
+	small, _ := sampleN(f, false, 10)
 	f.Add(small[:200])
 	f.Add([]byte("REDIS0009\xfe\x00\x00\x03key\x05value\xff"))
 	// Old value types and a format 1 stream with deleted entries.
