@@ -85,6 +85,13 @@ func memoryUsage(c *Ctx) {
 	c.Int(dictEntryBytes + int64(len(c.Args[2])) + objectBytes + valueBytes(o, samples))
 }
 
+// KeyMemory estimates the bytes a key and its value take, as MEMORY
+// USAGE does with its default sampling; eviction counts what it frees
+// with it.
+func KeyMemory(key string, o *keyspace.Object) int64 {
+	return dictEntryBytes + int64(len(key)) + objectBytes + valueBytes(o, memoryDefaultSamples)
+}
+
 // valueBytes estimates the bytes a value holds: a string's buffer, or a
 // collection's element bytes (averaged over the first samples elements,
 // all when samples is 0) plus a per-element overhead.

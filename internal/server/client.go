@@ -331,6 +331,10 @@ func (c *client) dispatch(args [][]byte) {
 			return
 		}
 	}
+	if s.checkMemory(cmd, args) {
+		c.reject(cmd, errOOM)
+		return
+	}
 	if c.sess.Subs > 0 && c.ctx.Proto < 3 && !cmd.Has(command.Subscribed) {
 		c.reject(cmd, errSubscribedMode(cmd))
 		return

@@ -39,6 +39,9 @@ func (s *Server) Housekeep() {
 	s.checkPause()
 	s.closeIdle()
 	s.persistCron()
+	if s.cfg.Int("maxmemory") > 0 {
+		s.readMemory()
+	}
 	if len(s.block.ready) > 0 {
 		s.serveReady()
 	}

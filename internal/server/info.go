@@ -121,7 +121,7 @@ func (s *Server) infoMemory(b *strings.Builder) {
 	field(b, "total_system_memory", 0)
 	field(b, "maxmemory", s.cfg.Int("maxmemory"))
 	field(b, "maxmemory_human", humanBytes(uint64(s.cfg.Int("maxmemory"))))
-	field(b, "maxmemory_policy", "noeviction")
+	field(b, "maxmemory_policy", s.cfg.Get("maxmemory-policy"))
 	field(b, "mem_allocator", "go")
 }
 
@@ -145,7 +145,7 @@ func (s *Server) infoStats(b *strings.Builder) {
 	field(b, "total_net_output_bytes", s.stats.netOut.Load())
 	field(b, "rejected_connections", s.stats.rejected.Load())
 	field(b, "expired_keys", s.ks.Stats.ExpiredKeys)
-	field(b, "evicted_keys", 0)
+	field(b, "evicted_keys", s.mem.evicted)
 	field(b, "keyspace_hits", s.ks.Stats.Hits)
 	field(b, "keyspace_misses", s.ks.Stats.Misses)
 	field(b, "pubsub_channels", 0)
@@ -164,6 +164,7 @@ func (s *Server) ResetStats() {
 	s.stats.netOut.Store(0)
 	s.ks.Stats = keyspace.Stats{}
 	s.resetCmdStats()
+	s.mem.evicted = 0
 }
 
 func (s *Server) infoReplication(b *strings.Builder) {

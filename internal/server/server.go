@@ -74,6 +74,8 @@ type Server struct {
 	intro introspection
 	// cstats are the per-command and error statistics (cmdstats.go).
 	cstats statsState
+	// mem is the maxmemory gauge and eviction state (evict.go).
+	mem memState
 	// prop is the propagated command stream (propagate.go); nesting
 	// counts the handlers running (EXEC runs others), engine-owned.
 	prop    propState
@@ -131,6 +133,7 @@ func Start(cfg *config.Config, opts Options) (*Server, error) {
 		onFatal:    opts.Fatal,
 	}
 	s.initCmdStats()
+	s.initMemory()
 	s.initBlocking()
 	s.initWatch()
 	s.initTracking()
