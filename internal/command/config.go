@@ -2,6 +2,7 @@ package command
 
 import (
 	"net"
+	"strings"
 
 	"github.com/respd/respd/internal/config"
 	"github.com/respd/respd/internal/resp"
@@ -57,8 +58,8 @@ func configSet(c *Ctx) {
 // socket, for enable-protected-configs local.
 func isLocal(s *Session) bool {
 	host, _, err := net.SplitHostPort(s.Addr)
-	if err != nil {
-		// Not host:port: a unix socket peer.
+	if err != nil || strings.HasPrefix(host, "/") {
+		// A unix socket peer ("/path:0").
 		return true
 	}
 	ip := net.ParseIP(host)

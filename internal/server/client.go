@@ -64,6 +64,11 @@ func (s *Server) newClient(conn net.Conn) {
 	c := &client{s: s, conn: conn}
 	now := time.Now().UnixMilli()
 	c.sess = command.Session{ID: id, Addr: conn.RemoteAddr().String(), LAddr: conn.LocalAddr().String(), CreatedMs: now}
+	if conn.LocalAddr().Network() == "unix" {
+		// Redis names both ends of a unix socket client by the path.
+		c.sess.LAddr = conn.LocalAddr().String() + ":0"
+		c.sess.Addr = c.sess.LAddr
+	}
 	c.lastMs = now
 	c.ctx = command.Ctx{Sess: &c.sess, KS: s.ks, DB: s.ks.DBs[0], Host: s, Conn: c, Writer: resp.Writer{Proto: 2, OnError: s.countError}, Notifying: &s.notifyMask, Prop: &s.prop.unit}
 

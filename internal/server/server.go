@@ -190,30 +190,31 @@ func (s *Server) listen(only string) error {
 			return err
 		}
 		addrs, port = []string{host}, p
-	} else if port == "0" {
-		return nil
 	}
-	for _, addr := range addrs {
-		optional := strings.HasPrefix(addr, "-")
-		addr = strings.TrimPrefix(addr, "-")
-		if addr == "*" {
-			addr = "0.0.0.0"
-		} else if addr == "::*" {
-			addr = "::"
-		}
-		ln, err := net.Listen("tcp", net.JoinHostPort(addr, port))
-		if err != nil {
-			if optional {
-				continue
+	if port != "0" || only != "" { // port 0 turns plain TCP off
+		for _, addr := range addrs {
+			optional := strings.HasPrefix(addr, "-")
+			addr = strings.TrimPrefix(addr, "-")
+			ln, err := net.Listen("tcp", net.JoinHostPort(bindHost(addr), port))
+			if err != nil {
+				if optional {
+					continue
+				}
+				s.closeListeners()
+				return err
 			}
-			s.closeListeners()
-			return err
+			s.listeners = append(s.listeners, ln)
 		}
-		s.listeners = append(s.listeners, ln)
+		if len(s.listeners) == 0 {
+			return fmt.Errorf("could not listen on any address for port %s", port)
+		}
 	}
-	if len(s.listeners) == 0 {
-		return fmt.Errorf("could not listen on any address for port %s", port)
+	extra, err := s.extraListeners(addrs)
+	if err != nil {
+		s.closeListeners()
+		return err
 	}
+	s.listeners = append(s.listeners, extra...)
 	for _, ln := range s.listeners {
 		s.wg.Add(1)
 		go s.accept(ln)
