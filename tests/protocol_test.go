@@ -527,3 +527,32 @@ func TestManyClientsAfterGarbage(t *testing.T) {
 		t.Error(e)
 	}
 }
+
+// TestQueryBufferLimit: an argument that outgrows client-query-buffer-limit
+// closes the connection without a reply, in respd as in Redis; requests
+// whose arguments are each under it are served, however large in total.
+func TestQueryBufferLimit(t *testing.T) {
+	bulk := func(n int) string { return "$" + strconv.Itoa(n) + "\r\n" + strings.Repeat("x", n) + "\r\n" }
+	for name, addr := range map[string]string{
+		"respd": servertest.Start(t, "--client-query-buffer-limit", "1mb").Addr,
+		"redis": servertest.RedisServer(t, "--client-query-buffer-limit", "1mb"),
+	} {
+		for _, tc := range []struct {
+			req, want string
+			closed    bool
+		}{
+			{"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n" + bulk(900<<10), "+OK\r\n", false},
+			{"*4\r\n$5\r\nRPUSH\r\n$1\r\nl\r\n" + bulk(600<<10) + bulk(600<<10), ":2\r\n", false},
+			{"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n" + bulk(1100<<10), "", true},
+		} {
+			idle := quiet // a served request: the reply, then silence
+			if tc.closed {
+				idle = patience
+			}
+			got, closed := exchange(t, addr, idle, tc.req)
+			if got != tc.want || closed != tc.closed {
+				t.Errorf("%s: %d-byte request: %q closed=%v, want %q closed=%v", name, len(tc.req), got, closed, tc.want, tc.closed)
+			}
+		}
+	}
+}

@@ -87,6 +87,17 @@ func (p *Parser) Reset() {
 // Pending reports whether a multibulk request has been partly read.
 func (p *Parser) Pending() bool { return p.left > 0 }
 
+// BulkStart returns, after Parse reported ErrIncomplete inside a bulk
+// argument's data, the offset from the request's start where that data
+// begins; -1 otherwise. Redis's query buffer limit applies to what is
+// buffered of one argument: the bytes from here on.
+func (p *Parser) BulkStart() int {
+	if p.left == 0 || p.bulk < 0 {
+		return -1
+	}
+	return p.pos
+}
+
 // Need returns, after Parse reported ErrIncomplete, how many bytes from the
 // request's start must be buffered before the request can progress, when
 // that is known: the end of a bulk argument whose header has been read.

@@ -124,6 +124,11 @@ func (c *client) serve() {
 		if r > 0 {
 			s.stats.netIn.Add(int64(r))
 			n += r
+			if at := c.parser.BulkStart(); at >= 0 && int64(n-at) > s.queryLimit.Load() {
+				// One argument larger than client-query-buffer-limit:
+				// Redis closes the connection without a reply.
+				return
+			}
 			if need := c.parser.Need(); need > n {
 				// Still inside a bulk: nothing to parse, no lock to take.
 				continue

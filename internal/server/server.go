@@ -34,6 +34,7 @@ type Server struct {
 	// Values cached from the configuration by apply hooks; engine-owned.
 	maxBulk    int64
 	maxClients atomic.Int64 // read by accept without the engine lock
+	queryLimit atomic.Int64 // client-query-buffer-limit, read by connections
 
 	replid     string
 	masterHost string
@@ -145,6 +146,7 @@ func Start(cfg *config.Config, opts Options) (*Server, error) {
 	s.initPropagation()
 	cfg.OnChange("proto-max-bulk-len", func(string) { s.maxBulk = cfg.Int("proto-max-bulk-len") })
 	cfg.OnChange("maxclients", func(string) { s.maxClients.Store(cfg.Int("maxclients")) })
+	cfg.OnChange("client-query-buffer-limit", func(string) { s.queryLimit.Store(cfg.Int("client-query-buffer-limit")) })
 	if err := s.applyReplicaOf(cfg.Get("replicaof")); err != nil {
 		return nil, err
 	}
