@@ -35,6 +35,7 @@ type Server struct {
 	maxBulk    int64
 	maxClients atomic.Int64 // read by accept without the engine lock
 	queryLimit atomic.Int64 // client-query-buffer-limit, read by connections
+	keepAlive  atomic.Int64 // tcp-keepalive, read by accept
 
 	replid     string
 	masterHost string
@@ -146,6 +147,7 @@ func Start(cfg *config.Config, opts Options) (*Server, error) {
 	s.initPropagation()
 	cfg.OnChange("proto-max-bulk-len", func(string) { s.maxBulk = cfg.Int("proto-max-bulk-len") })
 	cfg.OnChange("maxclients", func(string) { s.maxClients.Store(cfg.Int("maxclients")) })
+	cfg.OnChange("tcp-keepalive", func(string) { s.keepAlive.Store(cfg.Int("tcp-keepalive")) })
 	cfg.OnChange("client-query-buffer-limit", func(string) { s.queryLimit.Store(cfg.Int("client-query-buffer-limit")) })
 	if err := s.applyReplicaOf(cfg.Get("replicaof")); err != nil {
 		return nil, err
@@ -282,6 +284,14 @@ func (s *Server) accept(ln net.Listener) {
 			return
 		}
 		delay = 0
+		if tc, ok := conn.(*net.TCPConn); ok {
+			// tcp-keepalive seconds, 0 for none (Go's default is 15 s).
+			if secs := s.keepAlive.Load(); secs > 0 {
+				tc.SetKeepAlivePeriod(time.Duration(secs) * time.Second)
+			} else {
+				tc.SetKeepAlive(false)
+			}
+		}
 		s.newClient(conn)
 	}
 }
