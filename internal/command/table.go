@@ -138,6 +138,7 @@ var families = [][]*Command{
 	stringCommands, keyCommands, listCommands, hashCommands, setCommands, bitmapCommands, hllCommands,
 	zsetCommands, geoCommands, streamCommands, sortCommands,
 	slowlogCommands, latencyCommands, debugCommands, memoryCommands, persistenceCommands, dumpCommands,
+	aclCommands,
 }
 
 var table = map[string]*Command{}
