@@ -39,7 +39,6 @@ func ACLSubArity(c *Ctx) {
 	c.Errorf("ERR unknown subcommand or wrong number of arguments for '" + cString(c.Args[1], 128) + "'. Try ACL HELP.")
 }
 
-
 // aclCat lists the categories, or the commands (and subcommands, as
 // "container|sub") of one.
 func aclCat(c *Ctx) {
