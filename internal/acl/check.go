@@ -69,7 +69,9 @@ var writeOnly = map[string]bool{
 }
 
 func (s *Selector) check(cmd *command.Command, args [][]byte) (Result, int) {
-	if !s.bit(cmd.ID()) {
+	// Commands that run before authentication (AUTH, HELLO, QUIT...)
+	// are never refused by command rules.
+	if !s.bit(cmd.ID()) && !cmd.Has(command.NoAuth) {
 		allowed := false
 		if len(args) > 1 {
 			for _, a := range s.firstArgs[cmd.ID()] {

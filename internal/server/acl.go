@@ -474,3 +474,26 @@ func (s *Server) aclLoad(ctx *command.Ctx, self *client) {
 	}
 	ctx.OK()
 }
+
+// recheckACL checks a queued command again at EXEC, in case the rules
+// changed since it was queued; a refusal is that command's reply.
+func (c *client) recheckACL(cmd *command.Command, args [][]byte) bool {
+	u := c.user
+	if u == nil || u.AllowsAll() {
+		return true
+	}
+	res, pos := u.Check(cmd, args)
+	if res == acl.OK {
+		return true
+	}
+	c.s.logDenial(c, res, "multi", cmd, args, pos)
+	reason := "no permission to execute the command or subcommand"
+	switch res {
+	case acl.DeniedKey:
+		reason = "no permission to touch the specified keys"
+	case acl.DeniedChannel:
+		reason = "no permission to access one of the channels used as arguments"
+	}
+	c.ctx.Errorf("NOPERM ACLs rules changed between the moment the transaction was accumulated and the EXEC call. This command is no longer allowed for the following reason: " + reason)
+	return false
+}
