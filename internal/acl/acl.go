@@ -139,25 +139,25 @@ func (a *Users) Lines() []string {
 }
 
 // Load builds a fresh user set from "user name rules..." lines (an ACL
-// file, or redis.conf's user directives). The default user, when not
-// defined, is as Redis starts it. Errors name the line (1-based) as
-// Redis does.
-func Load(lines [][]string, pubsubAll bool) (*Users, []error) {
+// file named source, or redis.conf's user directives). The default user,
+// when not defined, is as Redis starts it. On errors it returns Redis's
+// text listing each bad line (nil lines are blank ones).
+func Load(lines [][]string, source string, pubsubAll bool) (*Users, error) {
 	a := NewUsers()
 	a.PubsubAll = pubsubAll
 	seen := map[string]bool{}
-	var errs []error
+	var errs strings.Builder
 	for i, words := range lines {
 		if len(words) == 0 {
 			continue
 		}
 		if words[0] != "user" || len(words) < 2 {
-			errs = append(errs, fmt.Errorf("line %d: should start with user keyword", i+1))
+			fmt.Fprintf(&errs, "%s:%d should start with user keyword followed by the username. ", source, i+1)
 			continue
 		}
 		name := words[1]
 		if seen[name] {
-			errs = append(errs, fmt.Errorf("Error in user declaration '%s': Duplicate user found. A user can only be defined once in config files", name))
+			fmt.Fprintf(&errs, "WARNING: Duplicate user '%s' found on line %d. ", name, i+1)
 			continue
 		}
 		seen[name] = true
@@ -166,10 +166,18 @@ func Load(lines [][]string, pubsubAll bool) (*Users, []error) {
 			*a.Default = User{Name: "default", root: newSelector(pubsubAll)}
 		}
 		if _, err := a.SetUser(name, words[2:]); err != nil {
-			errs = append(errs, fmt.Errorf("line %d: %s", i+1, err.Error()))
+			var re *RuleError
+			if errors.As(err, &re) {
+				err = re.Err
+			}
+			fmt.Fprintf(&errs, "%s:%d: %s. ", source, i+1, err.Error())
 		}
 	}
-	return a, errs
+	if errs.Len() > 0 {
+		errs.WriteString("WARNING: ACL errors detected, no change to the previously active ACL rules was performed")
+		return nil, errors.New(errs.String())
+	}
+	return a, nil
 }
 
 // Replace swaps in the users of b, keeping the default user's identity

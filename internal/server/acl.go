@@ -53,9 +53,9 @@ func (s *Server) initACL() error {
 		}
 	}
 	if len(lines) > 0 {
-		users, errs := acl.Load(lines, s.users.PubsubAll)
-		if len(errs) > 0 {
-			return errs[0]
+		users, err := acl.Load(lines, file, s.users.PubsubAll)
+		if err != nil {
+			return err
 		}
 		s.users.Replace(users)
 	}
@@ -461,9 +461,9 @@ func (s *Server) aclLoad(ctx *command.Ctx, self *client) {
 		ctx.Errorf("ERR " + err.Error())
 		return
 	}
-	users, errs := acl.Load(lines, s.users.PubsubAll)
-	if len(errs) > 0 {
-		ctx.Errorf("ERR " + errs[0].Error())
+	users, err := acl.Load(lines, file, s.users.PubsubAll)
+	if err != nil {
+		ctx.Errorf("ERR " + err.Error())
 		return
 	}
 	gone := s.users.Replace(users)
