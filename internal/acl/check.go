@@ -43,31 +43,6 @@ func (u *User) Check(cmd *command.Command, args [][]byte) (Result, int) {
 	return res, pos
 }
 
-// keyPerms is the access a command needs to its keys: read for read-only
-// commands, write for writes, and both for writes that also read the
-// value (INCR, LPOP...); writes that only store are in writeOnly.
-func keyPerms(cmd *command.Command) uint8 {
-	switch {
-	case cmd.Has(command.Write):
-		if writeOnly[cmd.FullName()] {
-			return permWrite
-		}
-		return permAll
-	case cmd.Has(command.ReadOnly):
-		return permRead
-	}
-	return permAll
-}
-
-// writeOnly are the write commands whose key specs do not read the
-// value, so %W~ alone allows them.
-var writeOnly = map[string]bool{
-	"set": true, "setex": true, "psetex": true, "setnx": true, "mset": true, "msetnx": true,
-	"del": true, "unlink": true, "expire": true, "pexpire": true, "expireat": true, "pexpireat": true, "persist": true,
-	"lpush": true, "rpush": true, "lpushx": true, "rpushx": true, "sadd": true, "hset": true, "hmset": true,
-	"hsetnx": true, "zadd": true, "pfadd": true, "xadd": true, "geoadd": true, "append": true, "setrange": true,
-}
-
 func (s *Selector) check(cmd *command.Command, args [][]byte) (Result, int) {
 	// Commands that run before authentication (AUTH, HELLO, QUIT...)
 	// are never refused by command rules.
@@ -88,9 +63,8 @@ func (s *Selector) check(cmd *command.Command, args [][]byte) (Result, int) {
 	if !s.allKeys {
 		var buf [16]int
 		idx := cmd.ACLKeys(args, buf[:0])
-		perms := keyPerms(cmd)
-		for _, i := range idx {
-			if !s.keyAllowed(args[i], perms) {
+		for n, i := range idx {
+			if !s.keyAllowed(args[i], keyPerm(cmd, args, n)) {
 				return DeniedKey, i
 			}
 		}
