@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -278,5 +279,40 @@ func TestProtectedMode(t *testing.T) {
 	addr = startOn(t, ip, "--protected-mode", "no")
 	if got := read(addr, "PING\r\nQUIT\r\n"); got != "+PONG\r\n+OK\r\n" {
 		t.Fatalf("protected-mode no: %q", got)
+	}
+}
+
+// CONFIG REWRITE writes the live users as user lines, which the next
+// start reads back.
+func TestACLConfigRewrite(t *testing.T) {
+	bin := buildRespd(t)
+	dir := t.TempDir()
+	port := freePort(t)
+	conf := filepath.Join(dir, "respd.conf")
+	writeFile(t, conf, "port "+strconv.Itoa(port)+"\n")
+	p, c := runRespd(t, bin, port, conf, "--dir", dir)
+	ctx := context.Background()
+	if err := c.Do(ctx, "ACL", "SETUSER", "zed", "on", ">p", "~z*", "+get").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.ConfigRewrite(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(conf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(data), "\nuser default on nopass ~* &* +@all\nuser zed on #148de9c5a7a44d19e56cd9ae1a554bf67847afb0c58f6e12fa29ac7ddfca9940 ~z* resetchannels -@all +get\n") {
+		t.Fatalf("rewritten file:\n%s", data)
+	}
+	p.stop()
+	runRespd(t, bin, port, conf)
+	zed := redis.NewClient(&redis.Options{Addr: "127.0.0.1:" + strconv.Itoa(port), Username: "zed", Password: "p", Protocol: 2, DisableIdentity: true})
+	defer zed.Close()
+	if err := zed.Get(ctx, "zz").Err(); err != redis.Nil {
+		t.Fatalf("GET zz as zed: %v", err)
+	}
+	if err := zed.Get(ctx, "a").Err(); err == nil || !strings.HasPrefix(err.Error(), "NOPERM") {
+		t.Fatalf("GET a as zed: %v", err)
 	}
 }

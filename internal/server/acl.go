@@ -66,6 +66,7 @@ func (s *Server) initACL() error {
 		}
 	})
 	s.aclReady = true
+	s.cfg.UserLines = s.users.Lines
 	return nil
 }
 
