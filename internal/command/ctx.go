@@ -83,6 +83,8 @@ type Host interface {
 	// error text, the denial then being in the ACL LOG with context
 	// "lua".
 	CheckACL(c *Ctx, cmd *Command, args [][]byte) string
+	// ACLUserExists reports whether an ACL user is named name.
+	ACLUserExists(name string) bool
 	// ClientList renders the CLIENT LIST / CLIENT INFO lines of the
 	// clients f selects.
 	ClientList(f *ClientFilter) string

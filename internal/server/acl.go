@@ -198,6 +198,9 @@ func (s *Server) CheckACL(ctx *command.Ctx, cmd *command.Command, args [][]byte)
 	return acl.ErrorText(res, cmd)
 }
 
+// ACLUserExists implements command.Host.
+func (s *Server) ACLUserExists(name string) bool { return s.users.Get(name) != nil }
+
 // Authenticate implements command.Conn (HELLO AUTH).
 func (c *client) Authenticate(ctx *command.Ctx, user, password []byte) bool {
 	u := c.s.users.Get(string(user))
