@@ -78,10 +78,11 @@ type Host interface {
 	Version() string
 	// Role is "master" or "slave".
 	Role() string
-	// CheckACL checks that the session's user may run cmd with args
-	// (scripts call it for redis.call): "" when allowed, else the NOPERM
-	// error text, the denial then being in the ACL LOG with context
-	// "lua".
+	// CheckACL checks that the session's user may run cmd with args, for
+	// a script's redis.call: "" when allowed, else the error a script
+	// gets in Redis 7.0 ("ERR The user executing the script can't ...",
+	// before the script's location is added); the denial is then in the
+	// ACL LOG with context "lua".
 	CheckACL(c *Ctx, cmd *Command, args [][]byte) string
 	// ACLUserExists reports whether an ACL user is named name.
 	ACLUserExists(name string) bool

@@ -195,7 +195,21 @@ func (s *Server) CheckACL(ctx *command.Ctx, cmd *command.Command, args [][]byte)
 		return ""
 	}
 	s.logDenial(c, res, "lua", cmd, args, pos)
-	return acl.ErrorText(res, cmd)
+	switch res {
+	case acl.DeniedKey:
+		return "ERR The user executing the script can't access at least one of the keys mentioned in the command arguments"
+	case acl.DeniedChannel:
+		return "ERR The user executing the script can't publish to the channel mentioned in the command"
+	}
+	return "ERR The user executing the script can't run this command or subcommand"
+}
+
+// superuser exempts c from authentication and the ACL, as Redis's
+// master client is: for the replication link's client.
+func (c *client) superuser() {
+	c.user = nil
+	c.sess.User = nil
+	c.sess.Authenticated = true
 }
 
 // ACLUserExists implements command.Host.
