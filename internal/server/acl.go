@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"os"
 	"slices"
 	"strconv"
@@ -133,12 +134,15 @@ func (s *Server) admit(c *client) bool {
 	return false
 }
 
+// isLoopback reports whether a peer address is local: a loopback IP
+// (IPv4-mapped ones too) or not an IP address at all (a Unix socket).
 func isLoopback(addr string) bool {
-	host := addr
-	if h, _, err := net.SplitHostPort(addr); err == nil {
-		host = h
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return true
 	}
-	return host == "127.0.0.1" || host == "::1" || strings.HasPrefix(host, "127.") || addr == "" || strings.HasPrefix(addr, "/") || addr == "@"
+	ip, err := netip.ParseAddr(host)
+	return err != nil || ip.Unmap().IsLoopback()
 }
 
 // checkAuth is the dispatcher's NOAUTH and ACL step: false when it

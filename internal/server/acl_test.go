@@ -53,3 +53,14 @@ func TestCheckACLForScripts(t *testing.T) {
 		t.Fatalf("superuser refused: %q", got)
 	}
 }
+
+func TestIsLoopback(t *testing.T) {
+	for addr, want := range map[string]bool{
+		"127.0.0.1:5": true, "127.1.2.3:5": true, "[::1]:5": true, "[::ffff:127.0.0.1]:5": true, "/tmp/redis.sock": true,
+		"192.0.2.2:5": false, "[fd00::2]:5": false, "[fe80::1%eth0]:5": false, "[::ffff:192.0.2.2]:5": false,
+	} {
+		if got := isLoopback(addr); got != want {
+			t.Errorf("%s: %v", addr, got)
+		}
+	}
+}
