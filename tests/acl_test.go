@@ -172,10 +172,13 @@ func TestACLRevokedSubscriber(t *testing.T) {
 // user directives in the configuration, and an ACL file with SAVE and
 // LOAD.
 func TestACLUserDirectivesAndFile(t *testing.T) {
-	in := servertest.Start(t, "--user", "bob", "on", ">pw", "~*", "+@all", "--user", "default", "on", "nopass", "~*", "&*", "+@all")
+	// A default user line overrides requirepass, starting from reset.
+	in := servertest.Start(t, "--requirepass", "foo", "--user", "bob", "on", ">pw", "~*", "+@all", "--user", "default", "on", "nopass", "~*", "&*", "+@all")
 	c := in.Raw(t)
-	expectReply(t, c, "*2\r\n$3\r\nbob\r\n$7\r\ndefault\r\n", "ACL", "USERS")
+	expectReply(t, c, "*2\r\n$100\r\nuser bob on #30c952fab122c3f9759f02a6d95c3758b246b4fee239957b2d4fee46e26170c4 ~* resetchannels +@all\r\n$51\r\nuser default on nopass sanitize-payload ~* &* +@all\r\n", "ACL", "LIST")
 	expectReply(t, c, "+OK\r\n", "AUTH", "bob", "pw")
+	in = servertest.Start(t, "--requirepass", "foo", "--user", "bob", "on")
+	expectReply(t, in.Raw(t), "-NOAUTH Authentication required.\r\n", "PING")
 
 	dir := t.TempDir()
 	file := filepath.Join(dir, "users.acl")

@@ -180,6 +180,25 @@ func Load(lines [][]string, source string, pubsubAll bool) (*Users, error) {
 	return a, nil
 }
 
+// LoadConfigUsers applies redis.conf's user directives (name, then
+// rules) over the current users, as Redis does after reading the
+// configuration: a default user line starts from "reset", so it overrides
+// requirepass; another user may be declared only once.
+func (a *Users) LoadConfigUsers(lines [][]string) error {
+	for _, l := range lines {
+		name, rules := l[0], l[1:]
+		if name == "default" {
+			rules = append([]string{"reset"}, rules...)
+		} else if a.users[name] != nil {
+			return fmt.Errorf("Error in user declaration '%s': Duplicate user found. A user can only be defined once in config files", name)
+		}
+		if _, err := a.SetUser(name, rules); err != nil {
+			return fmt.Errorf("Error in user declaration '%s': %s", name, err)
+		}
+	}
+	return nil
+}
+
 // Replace swaps in the users of b, keeping the default user's identity
 // (clients point at it); it returns the users that no longer exist or
 // were redefined, whose clients Redis disconnects.

@@ -43,29 +43,29 @@ func (s *Server) initACL() error {
 	if file != "" && len(s.cfg.Users) > 0 {
 		return errors.New("Configuring Redis with users defined in redis.conf and at the same setting an ACL file path is invalid. This setup is very likely to lead to configuration errors and security holes, please define either an ACL file or declare users directly in your redis.conf, but not both.")
 	}
-	var lines [][]string
-	for _, u := range s.cfg.Users {
-		lines = append(lines, append([]string{"user"}, u...))
-	}
-	if file != "" {
-		var err error
-		if lines, err = readACLFile(file); err != nil {
+	// requirepass sets the default user's password first; user lines and
+	// the ACL file then take over, as in Redis.
+	s.cfg.OnChange("requirepass", func(v string) {
+		if v != "" || s.aclReady {
+			s.users.SetRequirePass(v)
+		}
+	})
+	if len(s.cfg.Users) > 0 {
+		if err := s.users.LoadConfigUsers(s.cfg.Users); err != nil {
 			return err
 		}
 	}
-	if len(lines) > 0 {
+	if file != "" {
+		lines, err := readACLFile(file)
+		if err != nil {
+			return err
+		}
 		users, err := acl.Load(lines, file, s.users.PubsubAll)
 		if err != nil {
 			return err
 		}
 		s.users.Replace(users)
 	}
-	// requirepass, when set, overrides the default user's password.
-	s.cfg.OnChange("requirepass", func(v string) {
-		if v != "" || s.aclReady {
-			s.users.SetRequirePass(v)
-		}
-	})
 	s.aclReady = true
 	s.cfg.UserLines = s.users.Lines
 	return nil
