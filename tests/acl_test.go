@@ -319,3 +319,20 @@ func TestACLConfigRewrite(t *testing.T) {
 		t.Fatalf("GET a as zed: %v", err)
 	}
 }
+
+// MONITOR hides the passwords of AUTH and HELLO AUTH.
+func TestACLMonitorRedacts(t *testing.T) {
+	in := servertest.Start(t)
+	mon := in.Raw(t)
+	expectReply(t, mon, "+OK\r\n", "MONITOR")
+	c := in.Raw(t)
+	expectReply(t, c, "+OK\r\n", "AUTH", "default", "secret")
+	if r := c.Do("HELLO", "2", "AUTH", "default", "secret", "SETNAME", "n"); !strings.HasPrefix(r, "*14\r\n") {
+		t.Fatalf("HELLO: %q", r)
+	}
+	for _, want := range []string{`"AUTH" "(redacted)" "(redacted)"`, `"HELLO" "2" "AUTH" "(redacted)" "(redacted)" "SETNAME" "n"`} {
+		if line := mon.Read(); !strings.HasSuffix(line, "] "+want+"\r\n") {
+			t.Fatalf("monitor line %q, want ...%s", line, want)
+		}
+	}
+}
