@@ -213,6 +213,11 @@ func TestACLUserDirectivesAndFile(t *testing.T) {
 	// eve no longer exists: her connection is closed.
 	expectClosed(t, e)
 
+	os.Remove(file)
+	expectReply(t, a, "-ERR Error loading ACLs, opening file '"+file+"': No such file or directory\r\n", "ACL", "LOAD")
+	if err := servertest.StartErr(t, "--aclfile", file); err == nil || err.Error() != "Error loading ACLs, opening file '"+file+"': No such file or directory" {
+		t.Fatalf("start with a missing aclfile: %v", err)
+	}
 	if err := servertest.StartErr(t, "--aclfile", file, "--user", "x", "on"); err == nil {
 		t.Fatal("aclfile and user directives together were accepted")
 	}

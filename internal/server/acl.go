@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/respd/respd/internal/acl"
@@ -71,15 +72,12 @@ func (s *Server) initACL() error {
 	return nil
 }
 
-// readACLFile reads an ACL file's lines split into words; a missing file
-// is an empty one.
+// readACLFile reads an ACL file's lines split into words (nil for blank
+// and comment lines).
 func readACLFile(path string) ([][]string, error) {
 	data, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil
-	}
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("Error loading ACLs, opening file '%s': %s", path, strerror(err))
 	}
 	var lines [][]string
 	for i, l := range strings.Split(string(data), "\n") {
@@ -90,11 +88,25 @@ func readACLFile(path string) ([][]string, error) {
 		}
 		words, ok := config.SplitArgs(l)
 		if !ok {
-			return nil, fmt.Errorf("%s:%d: unbalanced quotes in acl line", path, i+1)
+			return nil, fmt.Errorf("%s:%d: unbalanced quotes in acl line. WARNING: ACL errors detected, no change to the previously active ACL rules was performed", path, i+1)
 		}
 		lines = append(lines, words)
 	}
 	return lines, nil
+}
+
+// strerror words a file error as C's strerror does ("No such file or
+// directory").
+func strerror(err error) string {
+	var errno syscall.Errno
+	if !errors.As(err, &errno) {
+		return err.Error()
+	}
+	msg := errno.Error()
+	if msg != "" && msg[0] >= 'a' && msg[0] <= 'z' {
+		msg = string(msg[0]-'a'+'A') + msg[1:]
+	}
+	return msg
 }
 
 // defaultAuth puts c back to the default user, authenticated only when
