@@ -341,3 +341,22 @@ func TestACLMonitorRedacts(t *testing.T) {
 		}
 	}
 }
+
+// A command refused inside MULTI is logged with context "multi" and
+// makes EXEC abort.
+func TestACLMultiContext(t *testing.T) {
+	in := servertest.Start(t)
+	admin := in.Raw(t)
+	expectReply(t, admin, "+OK\r\n", "ACL", "SETUSER", "m", "on", "nopass", "+multi", "+exec", "+get", "~*")
+	c := in.Raw(t)
+	expectReply(t, c, "+OK\r\n", "AUTH", "m", "x")
+	expectReply(t, c, "+OK\r\n", "MULTI")
+	expectReply(t, c, "-NOPERM this user has no permissions to run the 'set' command\r\n", "SET", "a", "b")
+	expectReply(t, c, "-EXECABORT Transaction discarded because of previous errors.\r\n", "EXEC")
+	r := admin.Do("ACL", "LOG")
+	for _, want := range []string{"$6\r\nreason\r\n$7\r\ncommand\r\n$7\r\ncontext\r\n$5\r\nmulti\r\n$6\r\nobject\r\n$3\r\nset\r\n$8\r\nusername\r\n$1\r\nm\r\n", " user=m "} {
+		if !strings.Contains(r, want) {
+			t.Fatalf("ACL LOG %q lacks %q", r, want)
+		}
+	}
+}
