@@ -133,17 +133,14 @@ func (c *client) userName() string {
 	return c.user.Name
 }
 
-// admit checks a new connection against protected mode; it writes the
-// refusal and returns false for a connection to turn away.
+// admit reports whether a new connection passes protected mode: while
+// it is on and the default user has no password, only loopback peers
+// are served.
 func (s *Server) admit(c *client) bool {
 	if s.cfg.Get("protected-mode") != "yes" || !s.users.Default.NoPass {
 		return true
 	}
-	if isLoopback(c.conn.RemoteAddr().String()) {
-		return true
-	}
-	c.conn.Write([]byte(protectedText))
-	return false
+	return isLoopback(c.conn.RemoteAddr().String())
 }
 
 // isLoopback reports whether a peer address is local: a loopback IP

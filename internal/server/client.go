@@ -78,6 +78,7 @@ func (s *Server) newClient(conn net.Conn) {
 	s.mu.Unlock()
 	if !admitted {
 		s.stats.rejected.Add(1)
+		conn.Write([]byte(protectedText))
 		conn.Close()
 		return
 	}
