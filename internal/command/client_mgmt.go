@@ -91,8 +91,7 @@ func clientKill(c *Ctx) {
 			f.LAddr = &v
 		case c.ArgIs(i, "user"):
 			v := c.Arg(i + 1)
-			if v != "default" {
-				// Until ACLs exist, default is the only user.
+			if !c.Host.ACLUserExists(v) {
 				c.Errorf("ERR No such user '" + v + "'")
 				return
 			}

@@ -237,7 +237,7 @@ func helloCommand(c *Ctx) {
 		more := len(c.Args) - i - 1
 		switch {
 		case c.ArgIs(i, "auth") && more >= 2:
-			if !c.Host.CheckPassword(c.Args[i+1], c.Args[i+2]) {
+			if !c.Conn.Authenticate(c, c.Args[i+1], c.Args[i+2]) {
 				c.Errorf("WRONGPASS invalid username-password pair or user is disabled.")
 				return
 			}
@@ -249,6 +249,10 @@ func helloCommand(c *Ctx) {
 			c.Errorf("ERR Syntax error in HELLO option '" + cString(c.Args[i], 128) + "'")
 			return
 		}
+	}
+	if c.Sess.User != nil && !c.Sess.Authenticated {
+		c.Errorf("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")
+		return
 	}
 	if setName {
 		for _, ch := range name {

@@ -29,7 +29,16 @@ type Session struct {
 	Reply ReplyMode
 	// NoEvict and NoTouch are the CLIENT NO-EVICT / NO-TOUCH switches.
 	NoEvict, NoTouch bool
+	// User is the ACL user the session is authenticated as (an
+	// *acl.User, kept abstract because package acl builds on this one).
+	User ACLUser
+	// Authenticated is false until the client logs in, while the default
+	// user requires a password.
+	Authenticated bool
 }
+
+// ACLUser is the authenticated user of a session.
+type ACLUser interface{ UserName() string }
 
 // ReplyMode is a client's CLIENT REPLY state.
 type ReplyMode uint8
@@ -69,9 +78,14 @@ type Host interface {
 	Version() string
 	// Role is "master" or "slave".
 	Role() string
-	// CheckPassword reports whether user/password authenticate (HELLO
-	// AUTH); until ACLs exist only the default user, with requirepass.
-	CheckPassword(user, password []byte) bool
+	// CheckACL checks that the session's user may run cmd with args, for
+	// a script's redis.call: "" when allowed, else the error a script
+	// gets in Redis 7.0 ("ERR The user executing the script can't ...",
+	// before the script's location is added); the denial is then in the
+	// ACL LOG with context "lua".
+	CheckACL(c *Ctx, cmd *Command, args [][]byte) string
+	// ACLUserExists reports whether an ACL user is named name.
+	ACLUserExists(name string) bool
 	// ClientList renders the CLIENT LIST / CLIENT INFO lines of the
 	// clients f selects.
 	ClientList(f *ClientFilter) string
@@ -131,6 +145,11 @@ type Conn interface {
 	Unsubscribe(c *Ctx, k pubsub.Kind)
 	// Monitor turns the connection into a MONITOR stream.
 	Monitor(c *Ctx)
+	// ACL runs AUTH and the ACL subcommands that read or change users.
+	ACL(c *Ctx)
+	// Authenticate logs the client in as user with password (HELLO
+	// AUTH), reporting failure (logged in the ACL LOG) as false.
+	Authenticate(c *Ctx, user, password []byte) bool
 	// Tracking runs CLIENT TRACKING, CACHING, GETREDIR and TRACKINGINFO
 	// (by c.Cmd.Name): client-side caching state lives with the server.
 	Tracking(c *Ctx)

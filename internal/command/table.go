@@ -138,6 +138,7 @@ var families = [][]*Command{
 	stringCommands, keyCommands, listCommands, hashCommands, setCommands, bitmapCommands, hllCommands,
 	zsetCommands, geoCommands, streamCommands, sortCommands,
 	slowlogCommands, latencyCommands, debugCommands, memoryCommands, persistenceCommands, dumpCommands,
+	aclCommands,
 }
 
 var table = map[string]*Command{}
@@ -257,19 +258,6 @@ func unknownCommand(args [][]byte) string {
 	return "ERR unknown command '" + cString(args[0], 128) + "', with args beginning with: " + sb.String()
 }
 
-// KeyIndexes returns the positions of the key arguments in args.
-func (c *Command) KeyIndexes(args [][]byte) []int {
-	k := c.Keys
-	if k.First == 0 {
-		return nil
-	}
-	last := k.Last
-	if last < 0 {
-		last = len(args) + last
-	}
-	var out []int
-	for i := k.First; i <= last && i < len(args); i += max(k.Step, 1) {
-		out = append(out, i)
-	}
-	return out
-}
+// KeyIndexes returns the positions of the key arguments in args,
+// movable keys included (see ACLKeys).
+func (c *Command) KeyIndexes(args [][]byte) []int { return c.ACLKeys(args, nil) }

@@ -127,6 +127,10 @@ type Config struct {
 	Renames []Rename
 	Users   [][]string
 	Modules []Line
+	// UserLines, when set, renders the live ACL users as "user ..."
+	// lines for CONFIG REWRITE (the server sets it; the configuration
+	// itself does not know the users changed since start-up).
+	UserLines func() []string
 }
 
 // Rename is one rename-command line.

@@ -59,11 +59,19 @@ func (c *Config) rewriteText(old string) string {
 	return st.content()
 }
 
-// rewriteUsers writes the default user's ACL line as Redis does when
-// there is no aclfile. respd has no ACL users of its own yet, so user
-// lines the file already has are left as they are.
+// rewriteUsers writes the users' ACL lines as Redis does when there is no
+// aclfile: the live users when UserLines is set, otherwise the default
+// user as requirepass makes it (user lines the file already has are then
+// left as they are).
 func (c *Config) rewriteUsers(st *rewriteState) {
 	if c.values["aclfile"] != "" {
+		st.rewritten["user"] = true
+		return
+	}
+	if c.UserLines != nil {
+		for _, l := range c.UserLines() {
+			st.rewriteLine("user", l, true)
+		}
 		st.rewritten["user"] = true
 		return
 	}

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/respd/respd/internal/acl"
 	"github.com/respd/respd/internal/command"
 	"github.com/respd/respd/internal/resp"
 )
@@ -57,6 +58,10 @@ type client struct {
 	// track is the CLIENT TRACKING mode (tracking.go), nil until first
 	// enabled; engine-owned.
 	track *clientTracking
+
+	// user is the ACL user (acl.go); nil for internal clients, which no
+	// ACL applies to. Engine-owned.
+	user *acl.User
 }
 
 func (s *Server) newClient(conn net.Conn) {
@@ -71,6 +76,17 @@ func (s *Server) newClient(conn net.Conn) {
 	}
 	c.lastMs = now
 	c.ctx = command.Ctx{Sess: &c.sess, KS: s.ks, DB: s.ks.DBs[0], Host: s, Conn: c, Writer: resp.Writer{Proto: 2, OnError: s.countError}, Notifying: &s.notifyMask, Prop: &s.prop.unit}
+
+	s.mu.Lock()
+	c.defaultAuth()
+	admitted := s.admit(c)
+	s.mu.Unlock()
+	if !admitted {
+		s.stats.rejected.Add(1)
+		conn.Write([]byte(protectedText))
+		conn.Close()
+		return
+	}
 
 	s.cmu.Lock()
 	if s.closing {
@@ -331,6 +347,9 @@ func (c *client) dispatch(args [][]byte) {
 		return
 	}
 	c.lastCmd = cmd.FullName()
+	if !c.checkAuth(cmd, args) {
+		return
+	}
 	if s.masterHost != "" && cmd.Has(command.Write) {
 		c.reject(cmd, string(errReadOnlyReplica))
 		return
@@ -410,6 +429,9 @@ func (c *client) Reset(ctx *command.Ctx) {
 	c.unsubscribeAll()
 	c.s.disableTracking(c)
 	c.sess.Name = ""
+	if c.user != nil {
+		c.defaultAuth()
+	}
 	c.resetMgmt()
 	ctx.Select(0)
 	ctx.Proto = 2

@@ -50,7 +50,7 @@ func (c *client) matches(f *command.ClientFilter) bool {
 	if f.LAddr != nil && *f.LAddr != c.sess.LAddr {
 		return false
 	}
-	if f.User != nil && *f.User != "default" {
+	if f.User != nil && *f.User != c.userName() {
 		return false
 	}
 	return f.Type == "" || f.Type == c.clientType()
@@ -126,7 +126,9 @@ func (c *client) appendInfo(b []byte, wallNow, now int64) []byte {
 	b = strconv.AppendInt(b, readBufSize, 10)
 	b = append(b, " rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd="...)
 	b = append(b, orNULL(c.lastCmd)...)
-	b = append(b, " user=default redir="...)
+	b = append(b, " user="...)
+	b = append(b, c.userName()...)
+	b = append(b, " redir="...)
 	b = strconv.AppendInt(b, c.redirectID(), 10)
 	b = append(b, " resp="...)
 	b = strconv.AppendInt(b, int64(c.ctx.Proto), 10)

@@ -54,8 +54,14 @@ func (s *Server) feedMonitors(c *client, cmd *command.Command, args [][]byte) {
 	line = append(line, ' ')
 	line = append(line, c.sess.Addr...)
 	line = append(line, ']')
-	for _, a := range args {
+	// Passwords (AUTH, HELLO AUTH) are hidden, as in the slowlog.
+	redacted := redactedArgs(cmd, args)
+	for i, a := range args {
 		line = append(line, ' ')
+		if redacted[i] {
+			line = append(line, `"(redacted)"`...)
+			continue
+		}
 		line = appendRepr(line, a)
 	}
 	line = append(line, "\r\n"...)

@@ -147,6 +147,9 @@ func (c *client) Exec(ctx *command.Ctx) {
 	ctx.Array(len(m.queue))
 	ctx.NoBlock = true
 	for _, q := range m.queue {
+		if !c.recheckACL(q.cmd, q.args) {
+			continue
+		}
 		c.call(q.cmd, q.args)
 	}
 	ctx.NoBlock = false

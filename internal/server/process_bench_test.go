@@ -19,6 +19,8 @@ func benchClient(b testing.TB) *client {
 	b.Cleanup(func() { srv.Close() })
 	c := &client{s: srv}
 	c.ctx = command.Ctx{Sess: &c.sess, KS: srv.ks, DB: srv.ks.DBs[0], Host: srv, Writer: resp.Writer{Proto: 2}}
+	// As a network client: the default user's ACL check is on the path.
+	c.defaultAuth()
 	return c
 }
 

@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/respd/respd/internal/acl"
 	"github.com/respd/respd/internal/aof"
 	"github.com/respd/respd/internal/clock"
 	"github.com/respd/respd/internal/command"
@@ -89,6 +90,11 @@ type Server struct {
 	aof     *aof.AOF
 	aofFed  bool
 	onFatal func(error)
+	// users are the ACL users, aclLog the ACL LOG (acl.go); aclReady
+	// is set once start-up loaded the users. Engine-owned.
+	users    *acl.Users
+	aclLog   acl.Log
+	aclReady bool
 	// log receives the server's log lines; nil discards them.
 	log io.Writer
 
@@ -149,6 +155,9 @@ func Start(cfg *config.Config, opts Options) (*Server, error) {
 	cfg.OnChange("maxclients", func(string) { s.maxClients.Store(cfg.Int("maxclients")) })
 	cfg.OnChange("tcp-keepalive", func(string) { s.keepAlive.Store(cfg.Int("tcp-keepalive")) })
 	cfg.OnChange("client-query-buffer-limit", func(string) { s.queryLimit.Store(cfg.Int("client-query-buffer-limit")) })
+	if err := s.initACL(); err != nil {
+		return nil, err
+	}
 	if err := s.applyReplicaOf(cfg.Get("replicaof")); err != nil {
 		return nil, err
 	}
@@ -337,16 +346,6 @@ func (s *Server) Role() string {
 		return "slave"
 	}
 	return "master"
-}
-
-// CheckPassword implements command.Host: the default user with
-// requirepass (any password when none is set).
-func (s *Server) CheckPassword(user, password []byte) bool {
-	if string(user) != "default" {
-		return false
-	}
-	pass := s.cfg.Get("requirepass")
-	return pass == "" || pass == string(password)
 }
 
 // Config returns the live configuration (command.Host).
