@@ -124,7 +124,7 @@ var families = [][]*Command{
 	connectionCommands, serverCommands, configCommands, transactionCommands, pubsubCommands,
 	stringCommands, keyCommands, listCommands, hashCommands, setCommands, bitmapCommands, hllCommands,
 	zsetCommands, geoCommands, streamCommands, sortCommands,
-	slowlogCommands, latencyCommands, debugCommands, memoryCommands, persistenceCommands, dumpCommands,
+	slowlogCommands, latencyCommands, debugCommands, memoryCommands, persistenceCommands, dumpCommands, replicationCommands,
 }
 
 var table = map[string]*Command{}

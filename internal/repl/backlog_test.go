@@ -51,9 +51,9 @@ func TestReadPayload(t *testing.T) {
 	mark := strings.Repeat("m", 40)
 	for _, tc := range []struct{ in, rdb, rest string }{
 		{"$5\r\nREDIS*1\r\n", "REDIS", "*1\r\n"},
-		{"\n\n$5\r\nREDIS\r\n*1\r\n", "REDIS", "*1\r\n"},
+		{"\n\n$5\r\nREDIS\r\n*1\r\n", "REDIS", "\r\n*1\r\n"},
 		{"$EOF:" + mark + "\r\nRDBDATA" + mark + "*2\r\n", "RDBDATA", "*2\r\n"},
-		{"\n$EOF:" + mark + "\r\n" + mark + "\r\n*2\r\n", "", "*2\r\n"},
+		{"\n$EOF:" + mark + "\r\n" + mark + "\r\n*2\r\n", "", "\r\n*2\r\n"},
 	} {
 		// A one-byte reader makes the mark straddle reads.
 		for _, size := range []int{16, 4096} {
@@ -86,4 +86,12 @@ func (r *slowReader) Read(p []byte) (int, error) {
 	n := copy(p[:min(len(p), 3)], r.s)
 	r.s = r.s[n:]
 	return n, nil
+}
+
+func TestSkipTrailer(t *testing.T) {
+	for in, want := range map[string]int{"": -1, "\r": -1, "\r\n*1": 2, "*1\r\n": 0, "\rx": 0} {
+		if got := SkipTrailer([]byte(in)); got != want {
+			t.Errorf("%q: %d want %d", in, got, want)
+		}
+	}
 }

@@ -16,8 +16,10 @@ const EOFMarkLen = 40
 var ErrPayload = errors.New("bad RDB payload header")
 
 // ReadPayload reads the RDB payload that follows +FULLRESYNC, in either
-// form, skipping keepalive newlines before it and one "\r\n" after it
-// when present, and returns the RDB bytes. maxLen bounds the size.
+// form, skipping keepalive newlines before it, and returns the RDB bytes.
+// maxLen bounds the size. A "\r\n" some masters send after the payload
+// is left in r: the caller drops it (see SkipTrailer), since waiting for
+// it here could wait forever on a quiet master.
 func ReadPayload(r *bufio.Reader, maxLen int64) ([]byte, error) {
 	var line []byte
 	for {
@@ -79,10 +81,23 @@ func ReadPayload(r *bufio.Reader, maxLen int64) ([]byte, error) {
 			return nil, err
 		}
 	}
-	// A trailing CRLF some masters add is not part of the stream, which
-	// always starts with a RESP array.
-	if b, err := r.Peek(2); err == nil && b[0] == '\r' && b[1] == '\n' {
-		r.Discard(2)
-	}
 	return data, nil
+}
+
+// SkipTrailer reports how many bytes at the start of the stream that
+// follows a payload are its optional trailing "\r\n" (0 or 2), or -1
+// when b is too short to tell. The stream proper always starts with a
+// RESP array, never with '\r'.
+func SkipTrailer(b []byte) int {
+	switch {
+	case len(b) == 0:
+		return -1
+	case b[0] != '\r':
+		return 0
+	case len(b) == 1:
+		return -1
+	case b[1] == '\n':
+		return 2
+	}
+	return 0
 }

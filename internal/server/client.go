@@ -57,6 +57,15 @@ type client struct {
 	// track is the CLIENT TRACKING mode (tracking.go), nil until first
 	// enabled; engine-owned.
 	track *clientTracking
+
+	// Replication (repl.go): repl is set once the client speaks as a
+	// replica (REPLCONF, PSYNC); isMaster marks the client our master's
+	// stream runs as; woff is the replication offset after the client's
+	// last write, for WAIT. Engine-owned, except that repl is only ever
+	// set by the client's own goroutine.
+	repl     *replicaConn
+	isMaster bool
+	woff     int64
 }
 
 func (s *Server) newClient(conn net.Conn) {
@@ -98,6 +107,9 @@ func (c *client) serve() {
 		c.unsubscribeAll()
 		s.disableTracking(c)
 		s.forget(c)
+		if c.repl != nil {
+			s.dropReplica(c)
+		}
 		s.mu.Unlock()
 		s.cmu.Lock()
 		delete(s.clients, c.sess.ID)
@@ -154,7 +166,16 @@ func (c *client) run(buf *[]byte, n *int) bool {
 		// the buffer and nothing is consumed until it is complete.
 		*n = copy(*buf, (*buf)[consumed:*n])
 	}
-	return c.write(out) && !closeNow
+	if !c.write(out) || closeNow {
+		return false
+	}
+	if c.repl == nil {
+		return true
+	}
+	c.s.mu.Lock()
+	job := c.takeSyncJob()
+	c.s.mu.Unlock()
+	return c.runSyncJob(job)
 }
 
 // poked handles an interrupted read: the engine moved the read deadline
@@ -184,8 +205,9 @@ func (c *client) poked(buf *[]byte, n *int) bool {
 		c.conn.SetReadDeadline(time.Time{})
 	}
 	out := c.takeOutput()
+	job := c.takeSyncJob()
 	s.mu.Unlock()
-	if !c.write(out) {
+	if !c.write(out) || !c.runSyncJob(job) {
 		return false
 	}
 	if !parked && *n > 0 && c.parser.Need() <= *n {
@@ -300,9 +322,14 @@ func (c *client) execute(args [][]byte) {
 		return
 	}
 	mark := len(c.ctx.B)
+	replica := c.repl != nil && c.isReplica()
 	c.dispatch(args)
 	if c.sess.Reply != command.ReplyOn {
 		c.applyReply(mark)
+	}
+	if replica {
+		// A replica gets the stream, never replies.
+		c.ctx.B = c.ctx.B[:mark]
 	}
 }
 
@@ -318,11 +345,17 @@ func (c *client) dispatch(args [][]byte) {
 		return
 	}
 	c.lastCmd = cmd.FullName()
-	if s.masterHost != "" && cmd.Has(command.Write) {
+	if s.masterHost != "" && cmd.Has(command.Write) && !c.isMaster && s.repl.readOnly {
 		c.reject(cmd, string(errReadOnlyReplica))
 		return
 	}
-	if cmd.Flags&(command.Write|command.DiskCheck) != 0 {
+	if s.repl.minReplicas > 0 && cmd.Has(command.Write) {
+		if e := s.refuseWrite(); e != "" {
+			c.reject(cmd, e)
+			return
+		}
+	}
+	if cmd.Flags&(command.Write|command.DiskCheck) != 0 && !c.isMaster {
 		if e := s.diskError(); e != "" {
 			c.reject(cmd, e)
 			return
@@ -360,6 +393,9 @@ func (c *client) call(cmd *command.Command, args [][]byte) {
 	s.nesting--
 	if prop {
 		s.endCall(cmd, args, db, dirty)
+		if s.nesting == 0 && len(s.prop.out) > 0 {
+			c.woff = s.replOffset() + int64(len(s.prop.out))
+		}
 	}
 	if c.track != nil && cmd.Has(command.ReadOnly) {
 		s.rememberKeys(c, cmd, args)

@@ -38,6 +38,7 @@ func (s *Server) Housekeep() {
 	s.expireBlocked()
 	s.checkPause()
 	s.closeIdle()
+	s.replCron()
 	s.persistCron()
 	if len(s.block.ready) > 0 {
 		s.serveReady()

@@ -462,6 +462,7 @@ type rdbLoader struct {
 	keys, expired int64
 	replid        string
 	replOffset    int64
+	streamDB      int
 }
 
 func (h *rdbLoader) Key(db int, key []byte, o *keyspace.Object, at int64) error {
@@ -489,6 +490,8 @@ func (h *rdbLoader) Aux(k, v []byte) {
 		h.replid = string(v)
 	case "repl-offset":
 		h.replOffset, _ = strconv.ParseInt(string(v), 10, 64)
+	case "repl-stream-db":
+		h.streamDB, _ = strconv.Atoi(string(v))
 	}
 }
 

@@ -78,6 +78,8 @@ type Server struct {
 	nesting int
 	// persist is the RDB state (persist.go).
 	persist persistState
+	// repl is the replication state (repl.go, repl_link.go).
+	repl replState
 	// aof is the append-only file (aof.go); aofFed is set once it is
 	// registered for the propagated stream. onFatal replaces os.Exit.
 	aof     *aof.AOF
@@ -139,6 +141,7 @@ func Start(cfg *config.Config, opts Options) (*Server, error) {
 	s.initPropagation()
 	cfg.OnChange("proto-max-bulk-len", func(string) { s.maxBulk = cfg.Int("proto-max-bulk-len") })
 	cfg.OnChange("maxclients", func(string) { s.maxClients.Store(cfg.Int("maxclients")) })
+	s.initRepl()
 	if err := s.applyReplicaOf(cfg.Get("replicaof")); err != nil {
 		return nil, err
 	}
@@ -152,6 +155,11 @@ func Start(cfg *config.Config, opts Options) (*Server, error) {
 	}
 	if err := s.listen(opts.Addr); err != nil {
 		return nil, err
+	}
+	if s.masterHost != "" {
+		s.mu.Lock()
+		s.startLink()
+		s.mu.Unlock()
 	}
 	s.wg.Add(1)
 	go s.cron()
