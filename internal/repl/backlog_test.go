@@ -2,8 +2,8 @@ package repl
 
 import (
 	"bufio"
-	"io"
 	"bytes"
+	"io"
 	"strings"
 	"testing"
 )
