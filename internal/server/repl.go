@@ -357,7 +357,11 @@ func (s *Server) replAux() [][2]string {
 		switch aux[i][0] {
 		case "repl-stream-db":
 			if s.masterHost != "" {
-				aux[i][1] = strconv.Itoa(s.repl.streamDB)
+				db := s.repl.streamDB
+				if l := s.repl.link; l != nil && l.c != nil {
+					db = l.c.sess.DB
+				}
+				aux[i][1] = strconv.Itoa(db)
 			}
 		case "repl-offset":
 			aux[i][1] = strconv.FormatInt(s.replOffset(), 10)

@@ -1,0 +1,393 @@
+package tests
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/respd/respd/internal/servertest"
+)
+
+// info returns one field of INFO from the server at addr ("" if absent).
+func info(t *testing.T, addr, field string) string {
+	t.Helper()
+	c := redis.NewClient(&redis.Options{Addr: addr, Protocol: 2, DisableIdentity: true})
+	defer c.Close()
+	s, err := c.Info(context.Background(), "everything").Result()
+	if err != nil {
+		t.Fatalf("INFO on %s: %v", addr, err)
+	}
+	for _, line := range strings.Split(s, "\r\n") {
+		if v, ok := strings.CutPrefix(line, field+":"); ok {
+			return v
+		}
+	}
+	return ""
+}
+
+func infoInt(t *testing.T, addr, field string) int64 {
+	t.Helper()
+	n, err := strconv.ParseInt(info(t, addr, field), 10, 64)
+	if err != nil {
+		t.Fatalf("INFO %s on %s: %v", field, addr, err)
+	}
+	return n
+}
+
+// waitSynced waits until each replica's link is up and it has applied
+// everything the master produced.
+func waitSynced(t *testing.T, within time.Duration, master string, replicas ...string) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		mo := info(t, master, "master_repl_offset")
+		ok := true
+		for _, r := range replicas {
+			if info(t, r, "master_link_status") != "up" || info(t, r, "slave_repl_offset") != mo {
+				ok = false
+			}
+		}
+		if ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			var b strings.Builder
+			for _, r := range replicas {
+				fmt.Fprintf(&b, " %s: link %s offset %s;", r, info(t, r, "master_link_status"), info(t, r, "slave_repl_offset"))
+			}
+			t.Fatalf("replicas not in sync with %s (offset %s) after %v:%s", master, mo, within, b.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func sameData(t *testing.T, a, b string) {
+	t.Helper()
+	da, db := servertest.Dataset(t, a), servertest.Dataset(t, b)
+	if d := servertest.DiffDatasets(da, db); d != "" {
+		t.Fatalf("datasets of %s and %s differ:\n%s", a, b, d)
+	}
+	if len(da) == 0 {
+		t.Fatal("empty datasets compared")
+	}
+}
+
+// bulkKeys adds n plain keys to db 0, so a snapshot of the dataset takes
+// a while with rdb-key-save-delay.
+func bulkKeys(t *testing.T, addr string, n int) {
+	t.Helper()
+	c := redis.NewClient(&redis.Options{Addr: addr, Protocol: 2, DisableIdentity: true})
+	defer c.Close()
+	p := c.Pipeline()
+	for i := 0; i < n; i++ {
+		p.Set(context.Background(), fmt.Sprint("bulk:", i), i, 0)
+	}
+	if _, err := p.Exec(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// writer runs a mixed write workload (every type, several databases,
+// TTLs, transactions, deletions) against addr until stopped.
+type writer struct {
+	stop chan struct{}
+	wg   sync.WaitGroup
+	n    atomic.Int64
+	err  atomic.Value
+}
+
+func startWriter(addr string, id int) *writer {
+	w := &writer{stop: make(chan struct{})}
+	w.wg.Add(1)
+	go func() {
+		defer w.wg.Done()
+		ctx := context.Background()
+		c := redis.NewClient(&redis.Options{Addr: addr, Protocol: 2, DisableIdentity: true})
+		defer c.Close()
+		for i := 0; ; i++ {
+			select {
+			case <-w.stop:
+				return
+			default:
+			}
+			k := fmt.Sprintf("w%d:%d", id, i%50)
+			db := i % 3
+			p := c.Pipeline()
+			p.Do(ctx, "SELECT", db)
+			p.Do(ctx, "SET", k, i)
+			p.Do(ctx, "INCRBY", "w:counter", 3)
+			p.Do(ctx, "RPUSH", "w:list:"+k, i, "x")
+			p.Do(ctx, "LPOP", "w:list:"+k)
+			p.Do(ctx, "HINCRBY", "w:hash", k, 1)
+			p.Do(ctx, "SADD", "w:set", i%200)
+			p.Do(ctx, "ZINCRBY", "w:zset", 1.5, k)
+			p.Do(ctx, "XADD", "w:stream", "MAXLEN", "100", "*", "i", i)
+			p.Do(ctx, "SET", "w:ttl:"+k, "v", "EX", 100)
+			p.Do(ctx, "MULTI")
+			p.Do(ctx, "INCR", "w:tx")
+			p.Do(ctx, "APPEND", "w:tx:log", "x")
+			p.Do(ctx, "EXEC")
+			if i%7 == 0 {
+				p.Do(ctx, "DEL", fmt.Sprintf("w%d:%d", id, (i+25)%50))
+			}
+			if _, err := p.Exec(ctx); err != nil {
+				w.err.Store(err)
+				return
+			}
+			w.n.Add(1)
+		}
+	}()
+	return w
+}
+
+func (w *writer) finish(t *testing.T) int64 {
+	t.Helper()
+	close(w.stop)
+	w.wg.Wait()
+	if err, _ := w.err.Load().(error); err != nil {
+		t.Fatalf("writer: %v", err)
+	}
+	return w.n.Load()
+}
+
+func hostPort(t *testing.T, addr string) (string, string) {
+	t.Helper()
+	h, p, err := net.SplitHostPort(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h, p
+}
+
+func do(t *testing.T, addr string, args ...any) any {
+	t.Helper()
+	c := redis.NewClient(&redis.Options{Addr: addr, Protocol: 2, DisableIdentity: true})
+	defer c.Close()
+	v, err := c.Do(context.Background(), args...).Result()
+	if err != nil {
+		t.Fatalf("%v on %s: %v", args, addr, err)
+	}
+	return v
+}
+
+// TestRedisReplicaOfRespd: real redis-server follows respd through a full
+// sync under writes, then a partial resync after its link is killed.
+func TestRedisReplicaOfRespd(t *testing.T) {
+	master := servertest.Start(t, "--rdb-key-save-delay", "100")
+	populate(t, master.Addr)
+	bulkKeys(t, master.Addr, 3000)
+	w := startWriter(master.Addr, 1)
+	h, p := hostPort(t, master.Addr)
+	start := time.Now()
+	replica := servertest.RedisServer(t, "--replicaof", h, p)
+	time.Sleep(200 * time.Millisecond)
+	if n := w.finish(t); n == 0 {
+		t.Fatal("no writes ran during the sync")
+	}
+	waitSynced(t, 20*time.Second, master.Addr, replica)
+	t.Logf("full sync of %s keys under writes: %v", info(t, master.Addr, "db0"), time.Since(start))
+	sameData(t, master.Addr, replica)
+	if info(t, replica, "master_sync_in_progress") != "0" || infoInt(t, master.Addr, "sync_full") != 1 {
+		t.Fatalf("sync_full %s", info(t, master.Addr, "sync_full"))
+	}
+
+	// Partial resync: drop the link, write meanwhile.
+	full, partial := infoInt(t, master.Addr, "sync_full"), infoInt(t, master.Addr, "sync_partial_ok")
+	if n := do(t, master.Addr, "CLIENT", "KILL", "TYPE", "replica").(int64); n != 1 {
+		t.Fatalf("killed %d replicas", n)
+	}
+	w = startWriter(master.Addr, 2)
+	time.Sleep(300 * time.Millisecond)
+	w.finish(t)
+	waitSynced(t, 10*time.Second, master.Addr, replica)
+	sameData(t, master.Addr, replica)
+	if f, p2 := infoInt(t, master.Addr, "sync_full"), infoInt(t, master.Addr, "sync_partial_ok"); f != full || p2 != partial+1 {
+		t.Fatalf("after the dropped link: sync_full %d (was %d), sync_partial_ok %d (was %d)", f, full, p2, partial)
+	}
+	// ROLE lists it with its offset.
+	role := do(t, master.Addr, "ROLE").([]any)
+	if role[0] != "master" || len(role[2].([]any)) != 1 {
+		t.Fatalf("ROLE %v", role)
+	}
+}
+
+// TestRespdReplicaOfRedis: respd follows real redis-server, with both
+// payload forms, then resyncs partially after its link is killed.
+func TestRespdReplicaOfRedis(t *testing.T) {
+	for _, diskless := range []string{"yes", "no"} {
+		t.Run("diskless-"+diskless, func(t *testing.T) {
+			master := servertest.RedisServer(t, "--repl-diskless-sync", diskless, "--repl-diskless-sync-delay", "0", "--rdb-key-save-delay", "100")
+			populate(t, master)
+			bulkKeys(t, master, 3000)
+			w := startWriter(master, 1)
+			h, p := hostPort(t, master)
+			start := time.Now()
+			replica := servertest.Start(t, "--replicaof", h+" "+p)
+			time.Sleep(200 * time.Millisecond)
+			w.finish(t)
+			waitSynced(t, 20*time.Second, master, replica.Addr)
+			t.Logf("full sync under writes: %v", time.Since(start))
+			sameData(t, master, replica.Addr)
+			// Read-only for clients, and ROLE.
+			c := replica.Client(t)
+			if err := c.Set(context.Background(), "x", 1, 0).Err(); err == nil || err.Error() != "READONLY You can't write against a read only replica." {
+				t.Fatalf("SET on the replica: %v", err)
+			}
+			role := do(t, replica.Addr, "ROLE").([]any)
+			if role[0] != "slave" || role[3] != "connected" {
+				t.Fatalf("ROLE %v", role)
+			}
+
+			full, partial := infoInt(t, master, "sync_full"), infoInt(t, master, "sync_partial_ok")
+			if n := do(t, replica.Addr, "CLIENT", "KILL", "TYPE", "master").(int64); n != 1 {
+				t.Fatalf("killed %d masters", n)
+			}
+			w = startWriter(master, 2)
+			time.Sleep(300 * time.Millisecond)
+			w.finish(t)
+			waitSynced(t, 10*time.Second, master, replica.Addr)
+			sameData(t, master, replica.Addr)
+			if f, p2 := infoInt(t, master, "sync_full"), infoInt(t, master, "sync_partial_ok"); f != full || p2 != partial+1 {
+				t.Fatalf("after the dropped link: sync_full %d (was %d), sync_partial_ok %d (was %d)", f, full, p2, partial)
+			}
+		})
+	}
+}
+
+// TestReplicationChain: respd -> respd -> respd under concurrent writers
+// converges within a second of the writers stopping; the middle replica
+// proxies its master's stream byte for byte (same replid and offsets).
+func TestReplicationChain(t *testing.T) {
+	a := servertest.Start(t)
+	populate(t, a.Addr)
+	b := servertest.Start(t, "--replicaof", strings.Replace(a.Addr, ":", " ", 1))
+	c := servertest.Start(t, "--replicaof", strings.Replace(b.Addr, ":", " ", 1))
+	var ws []*writer
+	for i := 0; i < 4; i++ {
+		ws = append(ws, startWriter(a.Addr, i))
+	}
+	time.Sleep(time.Second)
+	for _, w := range ws {
+		w.finish(t)
+	}
+	stopped := time.Now()
+	waitSynced(t, time.Second, a.Addr, b.Addr)
+	waitSynced(t, time.Second-time.Since(stopped), b.Addr, c.Addr)
+	t.Logf("chain converged %v after the writers stopped", time.Since(stopped))
+	sameData(t, a.Addr, c.Addr)
+	sameData(t, a.Addr, b.Addr)
+	if ida, idc := info(t, a.Addr, "master_replid"), info(t, c.Addr, "master_replid"); ida != idc {
+		t.Fatalf("replids %s %s", ida, idc)
+	}
+}
+
+// TestPromotionPSYNC2: a replica promoted with REPLICAOF NO ONE lets its
+// former sibling continue from it without a full sync.
+func TestPromotionPSYNC2(t *testing.T) {
+	a := servertest.Start(t)
+	populate(t, a.Addr)
+	b := servertest.Start(t, "--replicaof", strings.Replace(a.Addr, ":", " ", 1))
+	c := servertest.Start(t, "--replicaof", strings.Replace(a.Addr, ":", " ", 1))
+	w := startWriter(a.Addr, 1)
+	time.Sleep(200 * time.Millisecond)
+	w.finish(t)
+	waitSynced(t, 10*time.Second, a.Addr, b.Addr, c.Addr)
+	old := info(t, b.Addr, "master_replid")
+	off := infoInt(t, b.Addr, "master_repl_offset")
+	if v := do(t, b.Addr, "REPLICAOF", "NO", "ONE"); v != "OK" {
+		t.Fatal(v)
+	}
+	if info(t, b.Addr, "master_replid2") != old || infoInt(t, b.Addr, "second_repl_offset") != off+1 || info(t, b.Addr, "master_replid") == old {
+		t.Fatalf("promotion: replid2 %s second %s", info(t, b.Addr, "master_replid2"), info(t, b.Addr, "second_repl_offset"))
+	}
+	h, p := hostPort(t, b.Addr)
+	if v := do(t, c.Addr, "REPLICAOF", h, p); v != "OK" {
+		t.Fatal(v)
+	}
+	if v := do(t, c.Addr, "REPLICAOF", h, p); v != "OK Already connected to specified master" {
+		t.Fatal(v)
+	}
+	do(t, b.Addr, "SET", "after-promotion", "1")
+	waitSynced(t, 10*time.Second, b.Addr, c.Addr)
+	sameData(t, b.Addr, c.Addr)
+	if f, pok := infoInt(t, b.Addr, "sync_full"), infoInt(t, b.Addr, "sync_partial_ok"); f != 0 || pok != 1 {
+		t.Fatalf("on the promoted master: sync_full %d sync_partial_ok %d", f, pok)
+	}
+}
+
+// TestWait covers WAIT's replies: no write since, enough acks, timeout,
+// no replicas, on a replica.
+func TestWait(t *testing.T) {
+	m := servertest.Start(t)
+	r1 := m.Raw(t)
+	r1.Do("SET", "k", "v")
+	start := time.Now()
+	if got := r1.Do("WAIT", "1", "100"); got != ":0\r\n" {
+		t.Fatalf("WAIT without replicas: %q", got)
+	}
+	if time.Since(start) < 90*time.Millisecond {
+		t.Fatal("WAIT did not wait for its timeout")
+	}
+	rep := servertest.Start(t, "--replicaof", strings.Replace(m.Addr, ":", " ", 1))
+	waitSynced(t, 10*time.Second, m.Addr, rep.Addr)
+	fresh := m.Raw(t)
+	start = time.Now()
+	if got := fresh.Do("WAIT", "1", "0"); got != ":1\r\n" || time.Since(start) > 500*time.Millisecond {
+		t.Fatalf("WAIT with no write since: %q after %v", got, time.Since(start))
+	}
+	r1.Do("SET", "k", "v2")
+	start = time.Now()
+	if got := r1.Do("WAIT", "1", "0"); got != ":1\r\n" {
+		t.Fatalf("WAIT 1: %q", got)
+	}
+	t.Logf("WAIT 1 after a write answered in %v", time.Since(start))
+	r1.Do("SET", "k", "v3")
+	start = time.Now()
+	if got := r1.Do("WAIT", "2", "200"); got != ":1\r\n" || time.Since(start) < 190*time.Millisecond {
+		t.Fatalf("WAIT 2 200: %q after %v", got, time.Since(start))
+	}
+	if got := rep.Raw(t).Do("WAIT", "1", "0"); !strings.HasPrefix(got, "-ERR WAIT cannot be used with replica instances.") {
+		t.Fatalf("WAIT on a replica: %q", got)
+	}
+	if got := r1.Do("WAIT", "1", "-1"); got != "-ERR timeout is negative\r\n" {
+		t.Fatalf("%q", got)
+	}
+}
+
+// TestMinReplicasToWrite: writes are refused until enough replicas are
+// connected and acknowledging.
+func TestMinReplicasToWrite(t *testing.T) {
+	m := servertest.Start(t, "--min-replicas-to-write", "1")
+	raw := m.Raw(t)
+	want := "-NOREPLICAS Not enough good replicas to write.\r\n"
+	if got := raw.Do("SET", "k", "v"); got != want {
+		t.Fatalf("SET without replicas: %q", got)
+	}
+	if got := raw.Do("GET", "k"); got != "$-1\r\n" {
+		t.Fatalf("GET: %q", got)
+	}
+	rep := servertest.Start(t, "--replicaof", strings.Replace(m.Addr, ":", " ", 1))
+	waitSynced(t, 10*time.Second, m.Addr, rep.Addr)
+	if got := raw.Do("SET", "k", "v"); got != "+OK\r\n" {
+		t.Fatalf("SET with a replica: %q", got)
+	}
+	if got := raw.Do("CONFIG", "SET", "min-replicas-to-write", "2"); got != "+OK\r\n" {
+		t.Fatal(got)
+	}
+	if got := raw.Do("SET", "k", "v"); got != want {
+		t.Fatalf("SET with too few replicas: %q", got)
+	}
+	// The same refusal from real Redis.
+	oracle := servertest.Dial(t, servertest.RedisServer(t, "--min-replicas-to-write", "1"))
+	if got := oracle.Do("SET", "k", "v"); got != want {
+		t.Fatalf("redis-server says %q", got)
+	}
+}
