@@ -391,3 +391,29 @@ func TestMinReplicasToWrite(t *testing.T) {
 		t.Fatalf("redis-server says %q", got)
 	}
 }
+
+// TestReplicaAOF: a replica's AOF gets what it applies from its master
+// (rewritten after the full sync), so restarting from it alone gives the
+// master's dataset.
+func TestReplicaAOF(t *testing.T) {
+	m := servertest.Start(t)
+	populate(t, m.Addr)
+	dir := t.TempDir()
+	rep := servertest.Start(t, "--dir", dir, "--appendonly", "yes", "--replicaof", strings.Replace(m.Addr, ":", " ", 1))
+	waitSynced(t, 10*time.Second, m.Addr, rep.Addr)
+	w := startWriter(m.Addr, 1)
+	time.Sleep(200 * time.Millisecond)
+	w.finish(t)
+	waitSynced(t, 10*time.Second, m.Addr, rep.Addr)
+	// Let the rewrite that followed the sync finish.
+	deadline := time.Now().Add(10 * time.Second)
+	for info(t, rep.Addr, "aof_rewrite_in_progress") != "0" || info(t, rep.Addr, "aof_rewrite_scheduled") != "0" {
+		if time.Now().After(deadline) {
+			t.Fatal("AOF rewrite did not finish")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	rep.Srv.Close()
+	restarted := servertest.Start(t, "--dir", dir, "--appendonly", "yes")
+	sameData(t, m.Addr, restarted.Addr)
+}

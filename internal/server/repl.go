@@ -477,6 +477,17 @@ func (s *Server) replCron() {
 		}
 	}
 	if len(r.replicas) > 0 {
+		// Replicas that stopped acknowledging are dropped after
+		// repl-timeout (not SYNC ones, which never acknowledge).
+		limit := s.cfg.Int("repl-timeout") * 1000
+		now := time.Now().UnixMilli()
+		for _, rc := range append([]*replicaConn(nil), r.replicas...) {
+			if rc.state == replOnline && !rc.oldSync && now-rc.ackMs > limit {
+				s.logf("Disconnecting timedout replica: %s", rc.c.sess.Addr)
+				s.kill(rc.c)
+				s.dropReplica(rc.c)
+			}
+		}
 		s.countGoodReplicas()
 	}
 	period := time.Duration(s.cfg.Int("repl-ping-replica-period")) * time.Second
