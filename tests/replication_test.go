@@ -1,7 +1,9 @@
 package tests
 
 import (
+	"bufio"
 	"context"
+	"io"
 	"fmt"
 	"net"
 	"strconv"
@@ -13,6 +15,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/respd/respd/internal/repl"
 	"github.com/respd/respd/internal/servertest"
 )
 
@@ -416,4 +419,165 @@ func TestReplicaAOF(t *testing.T) {
 	rep.Srv.Close()
 	restarted := servertest.Start(t, "--dir", dir, "--appendonly", "yes")
 	sameData(t, m.Addr, restarted.Addr)
+}
+
+// rawReplica speaks the replica side of the protocol by hand.
+type rawReplica struct {
+	t    *testing.T
+	conn net.Conn
+	r    *bufio.Reader
+}
+
+func dialRawReplica(t *testing.T, addr string) *rawReplica {
+	t.Helper()
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return &rawReplica{t: t, conn: conn, r: bufio.NewReader(conn)}
+}
+
+func (rr *rawReplica) send(args ...string) {
+	rr.t.Helper()
+	rr.conn.SetWriteDeadline(time.Now().Add(5 * time.Second))
+	if _, err := rr.conn.Write([]byte(servertest.Encode(args...))); err != nil {
+		rr.t.Fatal(err)
+	}
+}
+
+func (rr *rawReplica) line() string {
+	rr.t.Helper()
+	rr.conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	s, err := rr.r.ReadString('\n')
+	if err != nil {
+		rr.t.Fatal(err)
+	}
+	return s
+}
+
+// exactly reads len(want) bytes and compares them.
+func (rr *rawReplica) exactly(want string) {
+	rr.t.Helper()
+	rr.conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	got := make([]byte, len(want))
+	if _, err := io.ReadFull(rr.r, got); err != nil {
+		rr.t.Fatalf("reading %q: %v (got %q)", want, err, got)
+	}
+	if string(got) != want {
+		rr.t.Fatalf("stream: got %q want %q", got, want)
+	}
+}
+
+// TestReplicaProtocolTranscript plays a replica by hand against respd and
+// real Redis and checks the same bytes come back: handshake replies,
+// payload form, no reply to the replica's own commands, the stream of a
+// write, and +CONTINUE with the missing bytes on a second connection.
+func TestReplicaProtocolTranscript(t *testing.T) {
+	targets := map[string]string{
+		"respd": servertest.Start(t).Addr,
+		"redis": servertest.RedisServer(t, "--repl-diskless-sync-delay", "0"),
+	}
+	for name, addr := range targets {
+		t.Run(name, func(t *testing.T) {
+			do(t, addr, "SET", "before", "1")
+			rr := dialRawReplica(t, addr)
+			for _, cmd := range [][]string{{"REPLCONF", "listening-port", "4321"}, {"REPLCONF", "capa", "eof", "capa", "psync2"}} {
+				rr.send(cmd...)
+				if got := rr.line(); got != "+OK\r\n" {
+					t.Fatalf("%v: %q", cmd, got)
+				}
+			}
+			rr.send("PSYNC", "?", "-1")
+			f := strings.Fields(rr.line())
+			if len(f) != 3 || f[0] != "+FULLRESYNC" || len(f[1]) != 40 {
+				t.Fatalf("PSYNC reply %v", f)
+			}
+			if peek, _ := rr.r.Peek(5); string(peek) != "$EOF:" {
+				t.Fatalf("payload starts %q", peek)
+			}
+			rdbBytes, err := repl.ReadPayload(rr.r, 1<<30)
+			if err != nil || !strings.HasPrefix(string(rdbBytes), "REDIS0010") {
+				t.Fatalf("payload: %v %q", err, rdbBytes[:min(len(rdbBytes), 9)])
+			}
+			// Redis starts the stream on the first ACK after its side
+			// of the transfer has ended, a moment after the payload.
+			time.Sleep(300 * time.Millisecond)
+			rr.send("REPLCONF", "ACK", f[2]) // no reply
+			do(t, addr, "SET", "k", "v")
+			set := "*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n"
+			rr.exactly(set)
+			off, _ := strconv.ParseInt(f[2], 10, 64)
+			if got := infoInt(t, addr, "master_repl_offset"); got != off+int64(len(set)) {
+				t.Fatalf("master_repl_offset %d, want %d", got, off+int64(len(set)))
+			}
+			// Lists it as a replica, with the port it announced.
+			if got := info(t, addr, "slave0"); !strings.Contains(got, "port=4321,state=online") {
+				t.Fatalf("slave0:%s", got)
+			}
+			// A second replica continues from the FULLRESYNC offset.
+			rr2 := dialRawReplica(t, addr)
+			rr2.send("PSYNC", f[1], strconv.FormatInt(off+1, 10))
+			// Without "capa psync2" the id is not repeated.
+			if got := rr2.line(); got != "+CONTINUE\r\n" {
+				t.Fatalf("partial PSYNC: %q", got)
+			}
+			rr2.exactly(set)
+			// A replica's command that would get a reply costs it the
+			// link: a replica only gets the stream.
+			rr2.send("PING")
+			rr2.conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+			if b, err := rr2.r.ReadByte(); err != io.EOF {
+				t.Fatalf("after PING from a replica: %q %v", b, err)
+			}
+			// One outside the backlog gets a full sync.
+			rr3 := dialRawReplica(t, addr)
+			rr3.send("PSYNC", f[1], strconv.FormatInt(off+1000, 10))
+			if got := rr3.line(); !strings.HasPrefix(got, "+FULLRESYNC "+f[1]+" ") {
+				t.Fatalf("PSYNC past the end: %q", got)
+			}
+		})
+	}
+}
+
+// TestSyncCommand: the old SYNC gets the disk form without +FULLRESYNC.
+func TestSyncCommand(t *testing.T) {
+	m := servertest.Start(t)
+	rr := dialRawReplica(t, m.Addr)
+	rr.send("SYNC")
+	if peek, _ := rr.r.Peek(1); string(peek) != "$" {
+		t.Fatalf("SYNC reply starts %q", peek)
+	}
+	data, err := repl.ReadPayload(rr.r, 1<<30)
+	if err != nil || !strings.HasPrefix(string(data), "REDIS0010") {
+		t.Fatalf("SYNC payload: %v", err)
+	}
+	do(t, m.Addr, "SET", "k", "v")
+	rr.exactly("*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n")
+}
+
+// TestReplicaOutputLimit: a replica whose pending stream outgrows
+// client-output-buffer-limit replica during its sync is disconnected
+// (and then resynchronizes).
+func TestReplicaOutputLimit(t *testing.T) {
+	m := servertest.Start(t, "--rdb-key-save-delay", "1000", "--client-output-buffer-limit", "replica 65536 0 0")
+	bulkKeys(t, m.Addr, 500)
+	rep := servertest.Start(t, "--replicaof", strings.Replace(m.Addr, ":", " ", 1))
+	deadline := time.Now().Add(5 * time.Second)
+	for info(t, m.Addr, "connected_slaves") != "1" {
+		if time.Now().After(deadline) {
+			t.Fatal("replica never connected")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	big := strings.Repeat("x", 20000)
+	for i := 0; i < 5; i++ {
+		do(t, m.Addr, "SET", fmt.Sprint("big", i), big)
+	}
+	do(t, m.Addr, "CONFIG", "SET", "rdb-key-save-delay", "0")
+	waitSynced(t, 10*time.Second, m.Addr, rep.Addr)
+	sameData(t, m.Addr, rep.Addr)
+	if n := infoInt(t, m.Addr, "sync_full"); n < 2 {
+		t.Fatalf("sync_full %d", n)
+	}
 }

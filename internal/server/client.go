@@ -327,9 +327,12 @@ func (c *client) execute(args [][]byte) {
 	if c.sess.Reply != command.ReplyOn {
 		c.applyReply(mark)
 	}
-	if replica {
-		// A replica gets the stream, never replies.
+	if replica && len(c.ctx.B) > mark {
+		// A replica gets the stream, never replies: one whose command
+		// wants a reply is misbehaving, and Redis drops it.
 		c.ctx.B = c.ctx.B[:mark]
+		c.s.logf("Replica generated a reply to command '%s', disconnecting it", c.lastCmd)
+		c.sess.CloseAfterReply = true
 	}
 }
 

@@ -38,17 +38,18 @@ var replStateNames = [...]string{"none", "wait_bgsave", "send_bulk", "online"}
 
 // replicaConn is what the master knows of one replica; engine-owned.
 type replicaConn struct {
-	c         *client
-	state     int
-	port      int
-	ip        string
-	capaEOF   bool
-	oldSync   bool // SYNC: no +FULLRESYNC line, disk form
-	ackOff    int64
-	ackMs     int64 // wall clock of the last ACK
-	pending   []byte
-	job       *fullSync
-	softSince int64
+	c          *client
+	state      int
+	port       int
+	ip         string
+	capaEOF    bool
+	capaPSYNC2 bool
+	oldSync    bool // SYNC: no +FULLRESYNC line, disk form
+	ackOff     int64
+	ackMs      int64 // wall clock of the last ACK
+	pending    []byte
+	job        *fullSync
+	softSince  int64
 }
 
 // fullSync is a snapshot to stream to one replica.
@@ -126,6 +127,7 @@ func (s *Server) ensureBacklog(newID bool) {
 		r.replid2, r.secondOffset = strings.Repeat("0", 40), -1
 	}
 	r.backlog = repl.NewBacklog(int(s.cfg.Int("repl-backlog-size")), 0)
+	r.lastPing = time.Now()
 	if !r.fed {
 		r.fed = true
 		s.OnPropagate(s.propagatedToReplicas)
@@ -150,6 +152,7 @@ func (s *Server) replFeed(b []byte) {
 		return
 	}
 	r.backlog.Write(b)
+	var over []*replicaConn
 	for _, rc := range r.replicas {
 		switch rc.state {
 		case replOnline:
@@ -160,13 +163,17 @@ func (s *Server) replFeed(b []byte) {
 			continue
 		}
 		if s.replicaOverLimit(rc) {
-			s.logf("Client %s scheduled to be closed ASAP for overcoming of output buffer limits.", rc.c.sess.Addr)
-			s.kill(rc.c)
+			over = append(over, rc)
 			continue
 		}
 		if rc.state == replOnline {
 			rc.c.poke()
 		}
+	}
+	for _, rc := range over {
+		s.logf("Client %s scheduled to be closed ASAP for overcoming of output buffer limits.", rc.c.sess.Addr)
+		s.kill(rc.c)
+		s.dropReplica(rc.c)
 	}
 }
 
@@ -234,6 +241,8 @@ func (s *Server) ReplConf(ctx *command.Ctx) {
 		case ctx.ArgIs(i, "capa"):
 			if command.EqualFold(v, "eof") {
 				c.replica().capaEOF = true
+			} else if command.EqualFold(v, "psync2") {
+				c.replica().capaPSYNC2 = true
 			}
 		case ctx.ArgIs(i, "ack"):
 			if c.isReplica() {
@@ -314,9 +323,13 @@ func (s *Server) tryPartial(ctx *command.Ctx, rc *replicaConn) bool {
 		}
 		return false
 	}
-	b := ctx.Writer.B
-	b = append(b, "+CONTINUE "...)
-	b = append(b, s.replid...)
+	// Only a replica that knows PSYNC2 is told the id, which it may
+	// have to adopt.
+	b := append(ctx.Writer.B, "+CONTINUE"...)
+	if rc.capaPSYNC2 {
+		b = append(b, ' ')
+		b = append(b, s.replid...)
+	}
 	b = append(b, "\r\n"...)
 	ctx.Writer.B = r.backlog.AppendFrom(b, off)
 	rc.state = replOnline
