@@ -283,11 +283,12 @@ func (s *Server) streamSnapshot(snap *keyspace.Snapshot, enc snapshotEncoder, w 
 			enc.End()
 		}
 		b := enc.Take()
+		saved := snap.Saved() - before
 		s.mu.Unlock()
 		if delay > 0 {
 			// Redis's test knob: microseconds per key saved, to widen
 			// the window in which writes race a background save.
-			time.Sleep(time.Duration(delay*int64(snap.Saved()-before)) * time.Microsecond)
+			time.Sleep(time.Duration(delay*int64(saved)) * time.Microsecond)
 		}
 		if _, err := w.Write(b); err != nil {
 			return abort(err)
