@@ -195,7 +195,7 @@ func TestRedisReplicaOfRespd(t *testing.T) {
 	if n := w.finish(t); n == 0 {
 		t.Fatal("no writes ran during the sync")
 	}
-	waitSynced(t, 20*time.Second, master.Addr, replica)
+	waitSynced(t, 60*time.Second, master.Addr, replica)
 	t.Logf("full sync of %s keys under writes: %v", info(t, master.Addr, "db0"), time.Since(start))
 	sameData(t, master.Addr, replica)
 	if info(t, replica, "master_sync_in_progress") != "0" || infoInt(t, master.Addr, "sync_full") != 1 {
@@ -236,7 +236,7 @@ func TestRespdReplicaOfRedis(t *testing.T) {
 			replica := servertest.Start(t, "--replicaof", h+" "+p)
 			time.Sleep(200 * time.Millisecond)
 			w.finish(t)
-			waitSynced(t, 20*time.Second, master, replica.Addr)
+			waitSynced(t, 60*time.Second, master, replica.Addr)
 			t.Logf("full sync under writes: %v", time.Since(start))
 			sameData(t, master, replica.Addr)
 			// Read-only for clients, and ROLE.
