@@ -581,3 +581,38 @@ func TestReplicaOutputLimit(t *testing.T) {
 		t.Fatalf("sync_full %d", n)
 	}
 }
+
+// TestReplicaRefusals: what a replica whose master is unreachable answers,
+// compared with real Redis: READONLY, MASTERDOWN under
+// replica-serve-stale-data no, WAIT, ROLE, REPLICAOF replies, and CONFIG
+// GET replicaof following REPLICAOF.
+func TestReplicaRefusals(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, deadPort := hostPort(t, ln.Addr().String())
+	ln.Close() // nothing listens there now
+	respd := servertest.Start(t, "--replicaof", "127.0.0.1 "+deadPort).Addr
+	redisAddr := servertest.RedisServer(t, "--replicaof", "127.0.0.1", deadPort)
+	script := [][]string{
+		{"CONFIG", "SET", "replica-serve-stale-data", "no"},
+		{"GET", "a"}, {"PING"}, {"SET", "a", "b"}, {"DEL", "a"}, {"WAIT", "1", "0"},
+		{"CONFIG", "GET", "replicaof"},
+		{"REPLICAOF", "127.0.0.1", deadPort}, {"REPLICAOF", "127.0.0.1", "abc"}, {"REPLICAOF", "127.0.0.1", "70000"},
+		{"REPLICAOF", "no"}, {"REPLCONF", "nonsense", "1"}, {"REPLCONF", "listening-port"}, {"REPLCONF", "listening-port", "x"},
+		{"CONFIG", "SET", "replica-serve-stale-data", "yes"}, {"GET", "a"}, {"PING"},
+		{"REPLICAOF", "NO", "ONE"}, {"CONFIG", "GET", "replicaof"}, {"SET", "a", "b"}, {"ROLE"}, {"REPLICAOF", "no", "one"},
+	}
+	a, b := servertest.Dial(t, respd), servertest.Dial(t, redisAddr)
+	for _, cmd := range script {
+		got, want := a.Do(cmd...), b.Do(cmd...)
+		if cmd[0] == "ROLE" {
+			// The offset differs; the shape must not.
+			got, want = strings.SplitN(got, ":", 2)[0], strings.SplitN(want, ":", 2)[0]
+		}
+		if got != want {
+			t.Errorf("%v: respd %q, redis %q", cmd, got, want)
+		}
+	}
+}

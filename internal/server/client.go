@@ -348,9 +348,15 @@ func (c *client) dispatch(args [][]byte) {
 		return
 	}
 	c.lastCmd = cmd.FullName()
-	if s.masterHost != "" && cmd.Has(command.Write) && !c.isMaster && s.repl.readOnly {
-		c.reject(cmd, string(errReadOnlyReplica))
-		return
+	if s.masterHost != "" && !c.isMaster {
+		if cmd.Has(command.Write) && s.repl.readOnly {
+			c.reject(cmd, string(errReadOnlyReplica))
+			return
+		}
+		if !s.repl.serveStale && !cmd.Has(command.Stale) && !s.linkUp() {
+			c.reject(cmd, errMasterDown)
+			return
+		}
 	}
 	if s.repl.minReplicas > 0 && cmd.Has(command.Write) {
 		if e := s.refuseWrite(); e != "" {

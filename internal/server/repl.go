@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"fmt"
+	"net"
 	"strconv"
 	"strings"
 	"time"
@@ -69,12 +70,15 @@ type replState struct {
 	waiters      []*client
 	getack       bool
 	lastPing     time.Time
-	good         int // replicas within min-replicas-max-lag
-	minReplicas  int64
-	minLag       int64
-	readOnly     bool
-	limit        outputLimit
-	stats        struct{ full, partialOK, partialErr int64 }
+	// lastKeepalive is when waiting replicas last got a newline.
+	lastKeepalive time.Time
+	good          int // replicas within min-replicas-max-lag
+	minReplicas   int64
+	minLag        int64
+	readOnly      bool
+	serveStale    bool
+	limit         outputLimit
+	stats         struct{ full, partialOK, partialErr int64 }
 	// link is the connection to our master, nil on a master.
 	link *masterLink
 	// streamDB is the master stream's selected db, kept across
@@ -87,6 +91,7 @@ var (
 	pingCmd   = []byte("*1\r\n$4\r\nPING\r\n")
 
 	errNoReplicas    = "NOREPLICAS Not enough good replicas to write."
+	errMasterDown    = "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'."
 	errNoMasterLink  = resp.Error("NOMASTERLINK Can't SYNC while not connected with my master")
 	errAlreadyMaster = "OK Already connected to specified master"
 )
@@ -103,6 +108,7 @@ func (s *Server) initRepl() {
 	s.cfg.OnChange("min-replicas-to-write", func(string) { r.minReplicas = s.cfg.Int("min-replicas-to-write") })
 	s.cfg.OnChange("min-replicas-max-lag", func(string) { r.minLag = s.cfg.Int("min-replicas-max-lag") })
 	s.cfg.OnChange("replica-read-only", func(string) { r.readOnly = s.cfg.Bool("replica-read-only") })
+	s.cfg.OnChange("replica-serve-stale-data", func(string) { r.serveStale = s.cfg.Bool("replica-serve-stale-data") })
 	s.cfg.OnChange("client-output-buffer-limit", func(v string) { r.limit = parseOutputLimit(v, "slave") })
 }
 
@@ -415,7 +421,7 @@ func (c *client) runSyncJob(job *fullSync) bool {
 			_, err = c.conn.Write(mark)
 		}
 	} else {
-		var buf bytes.Buffer
+		buf := keepaliveBuffer{conn: c.conn, last: time.Now()}
 		err = s.streamSnapshot(job.snap, job.enc, &buf, nil)
 		if err == nil {
 			_, err = c.conn.Write(append([]byte("$"+strconv.Itoa(buf.Len())+"\r\n"), buf.Bytes()...))
@@ -489,6 +495,17 @@ func (s *Server) replCron() {
 			}
 		}
 	}
+	if now := time.Now(); now.Sub(r.lastKeepalive) >= time.Second {
+		// Replicas waiting for a snapshot get newlines, so they do not
+		// time out (they skip them).
+		r.lastKeepalive = now
+		for _, rc := range r.replicas {
+			if rc.state == replWaitBgsave {
+				rc.c.ctx.Writer.B = append(rc.c.ctx.Writer.B, '\n')
+				rc.c.poke()
+			}
+		}
+	}
 	if len(r.replicas) > 0 {
 		// Replicas that stopped acknowledging are dropped after
 		// repl-timeout (not SYNC ones, which never acknowledge).
@@ -509,6 +526,11 @@ func (s *Server) replCron() {
 		s.flushPropagation()
 		s.replFeed(pingCmd)
 	}
+}
+
+// linkUp reports whether the link to our master is up.
+func (s *Server) linkUp() bool {
+	return s.repl.link != nil && s.repl.link.state == linkConnected
 }
 
 // refuseWrite is min-replicas-to-write: "" when a write may go on.
@@ -675,4 +697,23 @@ func (s *Server) infoReplication(b *strings.Builder) {
 	field(b, "repl_backlog_size", size)
 	field(b, "repl_backlog_first_byte_offset", first)
 	field(b, "repl_backlog_histlen", hist)
+}
+
+// keepaliveBuffer collects a disk-form payload, which must be complete
+// before its length can be sent, writing a newline to the replica every
+// second meanwhile so that it does not time out.
+type keepaliveBuffer struct {
+	bytes.Buffer
+	conn net.Conn
+	last time.Time
+}
+
+func (k *keepaliveBuffer) Write(p []byte) (int, error) {
+	if now := time.Now(); now.Sub(k.last) >= time.Second {
+		k.last = now
+		if _, err := k.conn.Write([]byte{'\n'}); err != nil {
+			return 0, err
+		}
+	}
+	return k.Buffer.Write(p)
 }

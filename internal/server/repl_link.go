@@ -64,6 +64,7 @@ func (s *Server) ReplicaOf(ctx *command.Ctx, host string, port int) {
 	if host == "" {
 		if s.masterHost != "" {
 			s.promote()
+			s.cfg.Set("replicaof", "no one", true)
 			s.logf("MASTER MODE enabled (user request from '%s')", ctx.Sess.Addr)
 		}
 		ctx.OK()
@@ -75,6 +76,7 @@ func (s *Server) ReplicaOf(ctx *command.Ctx, host string, port int) {
 		return
 	}
 	s.setMaster(host, p)
+	s.cfg.Set("replicaof", host+" "+p, true)
 	s.logf("REPLICAOF %s:%s enabled (user request from '%s')", host, p, ctx.Sess.Addr)
 	ctx.OK()
 }
