@@ -3,8 +3,8 @@ package tests
 import (
 	"bufio"
 	"context"
-	"io"
 	"fmt"
+	"io"
 	"net"
 	"strconv"
 	"strings"
