@@ -402,7 +402,7 @@ func (c *client) call(cmd *command.Command, args [][]byte) {
 	s.nesting--
 	if prop {
 		s.endCall(cmd, args, db, dirty)
-		if s.nesting == 0 && len(s.prop.out) > 0 {
+		if s.nesting == 0 && len(s.prop.out) > 0 && s.repl.backlog != nil {
 			c.woff = s.replOffset() + int64(len(s.prop.out))
 		}
 	}

@@ -3,6 +3,7 @@ package server
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -240,18 +241,24 @@ func (s *Server) linkOnce(l *masterLink) (synced bool, err error) {
 	announceIP := s.cfg.Get("replica-announce-ip")
 	s.mu.Unlock()
 
-	conn, err := net.DialTimeout("tcp", net.JoinHostPort(l.host, strconv.Itoa(l.port)), timeout)
-	if err != nil {
-		return false, err
-	}
-	done := make(chan struct{})
-	defer close(done)
+	// Stopping the link (or the server) ends a dial or any read at once.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
 	go func() {
 		select {
 		case <-l.stop:
 		case <-s.stop:
-		case <-done:
+		case <-ctx.Done():
 		}
+		cancel()
+	}()
+	d := net.Dialer{Timeout: timeout}
+	conn, err := d.DialContext(ctx, "tcp", net.JoinHostPort(l.host, strconv.Itoa(l.port)))
+	if err != nil {
+		return false, err
+	}
+	go func() {
+		<-ctx.Done()
 		conn.Close()
 	}()
 	lc := &linkConn{conn: conn, r: bufio.NewReaderSize(conn, 64<<10), l: l}
