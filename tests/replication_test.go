@@ -215,6 +215,13 @@ func TestRedisReplicaOfRespd(t *testing.T) {
 	if f, p2 := infoInt(t, master.Addr, "sync_full"), infoInt(t, master.Addr, "sync_partial_ok"); f != full || p2 != partial+1 {
 		t.Fatalf("after the dropped link: sync_full %d (was %d), sync_partial_ok %d (was %d)", f, full, p2, partial)
 	}
+	// WAIT: the real replica answers our GETACK with an offset that
+	// covers the write.
+	raw := master.Raw(t)
+	raw.Do("SET", "waited", "1")
+	if got := raw.Do("WAIT", "1", "5000"); got != ":1\r\n" {
+		t.Fatalf("WAIT through redis-server: %q", got)
+	}
 	// ROLE lists it with its offset.
 	role := do(t, master.Addr, "ROLE").([]any)
 	if role[0] != "master" || len(role[2].([]any)) != 1 {
@@ -247,6 +254,13 @@ func TestRespdReplicaOfRedis(t *testing.T) {
 			role := do(t, replica.Addr, "ROLE").([]any)
 			if role[0] != "slave" || role[3] != "connected" {
 				t.Fatalf("ROLE %v", role)
+			}
+			// WAIT on the real master: respd answers GETACK with the
+			// offset it applied.
+			mraw := servertest.Dial(t, master)
+			mraw.Do("SET", "waited", "1")
+			if got := mraw.Do("WAIT", "1", "5000"); got != ":1\r\n" {
+				t.Fatalf("WAIT on redis-server through respd: %q", got)
 			}
 
 			full, partial := infoInt(t, master, "sync_full"), infoInt(t, master, "sync_partial_ok")
@@ -523,12 +537,24 @@ func TestReplicaProtocolTranscript(t *testing.T) {
 				t.Fatalf("partial PSYNC: %q", got)
 			}
 			rr2.exactly(set)
+			// WAIT sends REPLCONF GETACK * after the write, and counts
+			// the replica once it acknowledges the offset.
+			cl := servertest.Dial(t, addr)
+			cl.Do("SET", "k2", "v")
+			if got := cl.Do("WAIT", "1", "100"); got != ":0\r\n" {
+				t.Fatalf("WAIT before any ACK: %q", got)
+			}
+			rr.exactly("*3\r\n$3\r\nSET\r\n$2\r\nk2\r\n$1\r\nv\r\n*3\r\n$8\r\nREPLCONF\r\n$6\r\nGETACK\r\n$1\r\n*\r\n")
+			rr.send("REPLCONF", "ACK", info(t, addr, "master_repl_offset"))
+			if got := cl.Do("WAIT", "1", "2000"); got != ":1\r\n" {
+				t.Fatalf("WAIT after the ACK: %q", got)
+			}
 			// A replica's command that would get a reply costs it the
 			// link: a replica only gets the stream.
 			rr2.send("PING")
 			rr2.conn.SetReadDeadline(time.Now().Add(5 * time.Second))
-			if b, err := rr2.r.ReadByte(); err != io.EOF {
-				t.Fatalf("after PING from a replica: %q %v", b, err)
+			if rest, err := io.ReadAll(rr2.r); err != nil || strings.Contains(string(rest), "PONG") {
+				t.Fatalf("after PING from a replica: %q %v", rest, err)
 			}
 			// One outside the backlog gets a full sync.
 			rr3 := dialRawReplica(t, addr)
@@ -614,5 +640,51 @@ func TestReplicaRefusals(t *testing.T) {
 		if got != want {
 			t.Errorf("%v: respd %q, redis %q", cmd, got, want)
 		}
+	}
+}
+
+// TestFullSyncWaitsForSnapshot: a replica arriving during a BGSAVE waits
+// for it (wait_bgsave), then gets its own snapshot.
+func TestFullSyncWaitsForSnapshot(t *testing.T) {
+	m := servertest.Start(t, "--rdb-key-save-delay", "300")
+	bulkKeys(t, m.Addr, 2000)
+	if got := do(t, m.Addr, "BGSAVE"); got != "Background saving started" {
+		t.Fatal(got)
+	}
+	rep := servertest.Start(t, "--replicaof", strings.Replace(m.Addr, ":", " ", 1))
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(info(t, m.Addr, "slave0"), "state=wait_bgsave") {
+		if time.Now().After(deadline) {
+			t.Fatalf("slave0:%s", info(t, m.Addr, "slave0"))
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	do(t, m.Addr, "SET", "during-bgsave", "1")
+	do(t, m.Addr, "CONFIG", "SET", "rdb-key-save-delay", "0")
+	waitSynced(t, 30*time.Second, m.Addr, rep.Addr)
+	sameData(t, m.Addr, rep.Addr)
+}
+
+// TestReplicaPing: masters PING their replicas every
+// repl-ping-replica-period seconds, in the stream (and the offset).
+func TestReplicaPing(t *testing.T) {
+	targets := map[string]string{
+		"respd": servertest.Start(t, "--repl-ping-replica-period", "1").Addr,
+		"redis": servertest.RedisServer(t, "--repl-ping-replica-period", "1", "--repl-diskless-sync", "no"),
+	}
+	for name, addr := range targets {
+		t.Run(name, func(t *testing.T) {
+			rr := dialRawReplica(t, addr)
+			rr.send("PSYNC", "?", "-1")
+			f := strings.Fields(rr.line())
+			if len(f) != 3 || f[0] != "+FULLRESYNC" {
+				t.Fatalf("PSYNC: %v", f)
+			}
+			if _, err := repl.ReadPayload(rr.r, 1<<30); err != nil {
+				t.Fatal(err)
+			}
+			rr.conn.SetReadDeadline(time.Now().Add(3 * time.Second))
+			rr.exactly("*1\r\n$4\r\nping\r\n")
+		})
 	}
 }

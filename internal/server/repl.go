@@ -88,7 +88,7 @@ type replState struct {
 
 var (
 	getackCmd = []byte("*3\r\n$8\r\nREPLCONF\r\n$6\r\nGETACK\r\n$1\r\n*\r\n")
-	pingCmd   = []byte("*1\r\n$4\r\nPING\r\n")
+	pingCmd   = []byte("*1\r\n$4\r\nping\r\n") // as Redis 7.0 spells it
 
 	errNoReplicas    = "NOREPLICAS Not enough good replicas to write."
 	errMasterDown    = "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'."
