@@ -655,14 +655,21 @@ func (s *Server) infoReplication(b *strings.Builder) {
 		}
 		field(b, "master_last_io_seconds_ago", last)
 		field(b, "master_sync_in_progress", boolInt(l.state == linkSync))
-		read, applied := int64(0), int64(0)
+		// Without a master (or a cached one) Redis shows 1.
+		read, applied := int64(1), int64(1)
 		if up {
 			read, applied = l.readOff, s.replOffset()
+		} else if r.backlog != nil {
+			read, applied = s.replOffset(), s.replOffset()
 		}
 		field(b, "slave_read_repl_offset", read)
 		field(b, "slave_repl_offset", applied)
 		if !up {
-			field(b, "master_link_down_since_seconds", now.Unix()-l.downSince)
+			down := int64(-1)
+			if l.downSince != 0 {
+				down = now.Unix() - l.downSince
+			}
+			field(b, "master_link_down_since_seconds", down)
 		}
 		field(b, "slave_priority", s.cfg.Get("replica-priority"))
 		field(b, "slave_read_only", boolInt(r.readOnly))

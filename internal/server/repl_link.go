@@ -45,7 +45,8 @@ type masterLink struct {
 	c *client
 	// lastIO is when the master last sent something (unix ms).
 	lastIO int64
-	// downSince is when the link went down (unix s); 0 while up.
+	// downSince is when the link went down (unix s); 0 while up or
+	// before it was ever up.
 	downSince int64
 	// readOff is slave_read_repl_offset.
 	readOff int64
@@ -114,7 +115,7 @@ func (s *Server) promote() {
 // startLink starts the goroutine of the link to s.masterHost.
 func (s *Server) startLink() {
 	port, _ := strconv.Atoi(s.masterPort)
-	l := &masterLink{host: s.masterHost, port: port, stop: make(chan struct{}), downSince: time.Now().Unix()}
+	l := &masterLink{host: s.masterHost, port: port, stop: make(chan struct{})}
 	s.repl.link = l
 	s.wg.Add(1)
 	go s.runLink(l)
@@ -155,10 +156,10 @@ func (s *Server) runLink(l *masterLink) {
 			l.c = nil
 		}
 		if s.repl.link == l {
-			l.state = linkConnect
-			if l.downSince == 0 {
+			if l.state == linkConnected {
 				l.downSince = time.Now().Unix()
 			}
+			l.state = linkConnect
 		}
 		s.mu.Unlock()
 		if err != nil {
