@@ -323,14 +323,17 @@ func (c *client) execute(args [][]byte) {
 	}
 	mark := len(c.ctx.B)
 	replica := c.repl != nil && c.isReplica()
+	if replica {
+		c.repl.replyMark = mark
+	}
 	c.dispatch(args)
 	if c.sess.Reply != command.ReplyOn {
 		c.applyReply(mark)
 	}
-	if replica && len(c.ctx.B) > mark {
+	if replica && len(c.ctx.B) > c.repl.replyMark {
 		// A replica gets the stream, never replies: one whose command
 		// wants a reply is misbehaving, and Redis drops it.
-		c.ctx.B = c.ctx.B[:mark]
+		c.ctx.B = c.ctx.B[:c.repl.replyMark]
 		c.s.logf("Replica generated a reply to command '%s', disconnecting it", c.lastCmd)
 		c.sess.CloseAfterReply = true
 	}

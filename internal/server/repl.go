@@ -50,7 +50,15 @@ type replicaConn struct {
 	ackMs      int64 // wall clock of the last ACK
 	pending    []byte
 	job        *fullSync
-	softSince  int64
+	// waitAck holds the stream back after a diskless payload until the
+	// replica's first ACK: it finds the payload's end by the mark being
+	// the last bytes it read, so nothing may follow before it is done.
+	waitAck bool
+	// replyMark is where the output stood before the replica's running
+	// command, moved past stream bytes released during it (the first
+	// ACK's): anything beyond is a reply.
+	replyMark int
+	softSince int64
 }
 
 // fullSync is a snapshot to stream to one replica.
@@ -160,10 +168,10 @@ func (s *Server) replFeed(b []byte) {
 	r.backlog.Write(b)
 	var over []*replicaConn
 	for _, rc := range r.replicas {
-		switch rc.state {
-		case replOnline:
+		switch {
+		case rc.state == replOnline && !rc.waitAck:
 			rc.c.ctx.B = append(rc.c.ctx.B, b...)
-		case replSendBulk:
+		case rc.state == replSendBulk || rc.waitAck:
 			rc.pending = append(rc.pending, b...)
 		default:
 			continue
@@ -172,7 +180,7 @@ func (s *Server) replFeed(b []byte) {
 			over = append(over, rc)
 			continue
 		}
-		if rc.state == replOnline {
+		if rc.state == replOnline && !rc.waitAck {
 			rc.c.poke()
 		}
 	}
@@ -274,6 +282,13 @@ func (s *Server) ReplConf(ctx *command.Ctx) {
 // replicaAcked records a replica's acknowledged offset and serves WAITs.
 func (s *Server) replicaAcked(rc *replicaConn, off int64) {
 	rc.ackMs = time.Now().UnixMilli()
+	if rc.waitAck && rc.state == replOnline {
+		rc.waitAck = false
+		rc.c.ctx.Writer.B = append(rc.c.ctx.Writer.B, rc.pending...)
+		rc.replyMark = len(rc.c.ctx.Writer.B)
+		rc.pending = nil
+		rc.c.poke()
+	}
 	if off > rc.ackOff {
 		rc.ackOff = off
 	}
@@ -438,10 +453,14 @@ func (c *client) runSyncJob(job *fullSync) bool {
 	}
 	rc.state = replOnline
 	rc.ackMs = time.Now().UnixMilli()
-	c.ctx.Writer.B = append(c.ctx.Writer.B, rc.pending...)
-	rc.pending = nil
+	if job.eof {
+		rc.waitAck = true // see waitAck
+	} else {
+		c.ctx.Writer.B = append(c.ctx.Writer.B, rc.pending...)
+		rc.pending = nil
+		c.poke()
+	}
 	s.countGoodReplicas()
-	c.poke()
 	s.logf("Synchronization with replica %s succeeded in %v", c.sess.Addr, time.Since(start).Round(time.Millisecond))
 	return true
 }
