@@ -39,8 +39,10 @@
 // Diskless form (the replica announced "capa eof"):
 // "$EOF:<40 random characters>\r\n", the RDB file, then the same 40
 // characters again; the reader knows the end when the bytes received end
-// with the mark. Some masters follow either form with "\r\n", which is
-// not part of the stream.
+// with the mark. Since a replica may detect the mark only as the last
+// bytes of a read, a master sends nothing after it until the replica's
+// first REPLCONF ACK. Some masters follow either form with "\r\n",
+// which is not part of the stream.
 //
 // # Stream
 //

@@ -83,6 +83,8 @@ func (s *Server) infoClients(b *strings.Builder) {
 	s.cmu.Lock()
 	n := len(s.clients)
 	s.cmu.Unlock()
+	// Replicas are not counted, as in Redis.
+	n -= len(s.repl.replicas)
 	field(b, "connected_clients", n)
 	field(b, "cluster_connections", 0)
 	field(b, "maxclients", s.maxClients.Load())
