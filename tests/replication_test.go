@@ -707,3 +707,45 @@ func TestReplicaPing(t *testing.T) {
 		})
 	}
 }
+
+// TestRestartPartialResync: the replication position saved in the RDB
+// file lets a restarted replica, and the replicas of a restarted master,
+// continue with PSYNC instead of a full sync, as in Redis.
+func TestRestartPartialResync(t *testing.T) {
+	mdir, rdir := t.TempDir(), t.TempDir()
+	m := servertest.Start(t, "--dir", mdir)
+	populate(t, m.Addr)
+	r := servertest.Start(t, "--dir", rdir, "--replicaof", strings.Replace(m.Addr, ":", " ", 1))
+	waitSynced(t, 10*time.Second, m.Addr, r.Addr)
+
+	// The replica restarts from its RDB file and continues.
+	do(t, r.Addr, "SAVE")
+	r.Srv.Close()
+	do(t, m.Addr, "SET", "while-replica-down", "1")
+	r = servertest.Start(t, "--dir", rdir, "--replicaof", strings.Replace(m.Addr, ":", " ", 1))
+	waitSynced(t, 10*time.Second, m.Addr, r.Addr)
+	sameData(t, m.Addr, r.Addr)
+	if f, p := infoInt(t, m.Addr, "sync_full"), infoInt(t, m.Addr, "sync_partial_ok"); f != 1 || p != 1 {
+		t.Fatalf("replica restart: sync_full %d sync_partial_ok %d", f, p)
+	}
+
+	// The master restarts from its RDB file (on another port); its
+	// replica, pointed at it, continues.
+	do(t, m.Addr, "SAVE")
+	off := info(t, m.Addr, "master_repl_offset")
+	oldID := info(t, m.Addr, "master_replid")
+	waitSynced(t, 10*time.Second, m.Addr, r.Addr)
+	m.Srv.Close()
+	m2 := servertest.Start(t, "--dir", mdir)
+	if info(t, m2.Addr, "master_replid2") != oldID || info(t, m2.Addr, "master_repl_offset") != off {
+		t.Fatalf("restarted master: replid2 %s offset %s (was %s %s)", info(t, m2.Addr, "master_replid2"), info(t, m2.Addr, "master_repl_offset"), oldID, off)
+	}
+	h, p := hostPort(t, m2.Addr)
+	do(t, r.Addr, "REPLICAOF", h, p)
+	do(t, m2.Addr, "SET", "after-master-restart", "1")
+	waitSynced(t, 10*time.Second, m2.Addr, r.Addr)
+	sameData(t, m2.Addr, r.Addr)
+	if f, p := infoInt(t, m2.Addr, "sync_full"), infoInt(t, m2.Addr, "sync_partial_ok"); f != 0 || p != 1 {
+		t.Fatalf("master restart: sync_full %d sync_partial_ok %d", f, p)
+	}
+}

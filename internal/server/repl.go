@@ -383,25 +383,52 @@ func (s *Server) startFullSync(rc *replicaConn) {
 	rc.c.poke()
 }
 
-// replAux are the aux fields of a sync's RDB: the stream's db, our
-// replication id and offset.
-func (s *Server) replAux() [][2]string {
-	aux := s.auxFields(false)
-	for i := range aux {
-		switch aux[i][0] {
-		case "repl-stream-db":
-			if s.masterHost != "" {
-				db := s.repl.streamDB
-				if l := s.repl.link; l != nil && l.c != nil {
-					db = l.c.sess.DB
-				}
-				aux[i][1] = strconv.Itoa(db)
-			}
-		case "repl-offset":
-			aux[i][1] = strconv.FormatInt(s.replOffset(), 10)
-		}
+// replAux are the aux fields of a sync's RDB (with the replication
+// position, as the backlog exists by then).
+func (s *Server) replAux() [][2]string { return s.auxFields(false) }
+
+// replSaveInfo is the replication position an RDB file records, as
+// Redis does: the stream's db and the offset the dataset corresponds
+// to, when we are in a replication chain (a master with a backlog, or a
+// replica that has synced). A master's offset counts the commands of the
+// running batch not yet handed to the backlog: their effects are in the
+// data.
+func (s *Server) replSaveInfo() (db int, off int64, ok bool) {
+	r := &s.repl
+	if r.backlog == nil {
+		return 0, 0, false
 	}
-	return aux
+	if s.masterHost == "" {
+		db = max(s.prop.lastDB, 0)
+		return db, r.backlog.Offset() + int64(len(s.prop.out)), true
+	}
+	db = r.streamDB
+	if l := r.link; l != nil && l.c != nil {
+		db = l.c.sess.DB
+	}
+	return db, r.backlog.Offset(), true
+}
+
+// restoreReplInfo takes the replication position of the RDB file loaded
+// at start-up, as Redis does: a replica continues from it with PSYNC; a
+// master keeps it as its previous id, so its replicas can continue.
+func (s *Server) restoreReplInfo() {
+	h := s.persist.loadedRepl
+	if h == nil || len(h.replid) != 40 || h.replOffset < 0 {
+		return
+	}
+	r := &s.repl
+	if s.masterHost != "" {
+		s.replid = h.replid
+		s.ensureBacklog(false)
+		r.backlog.Reset(h.replOffset)
+		r.streamDB = h.streamDB
+		return
+	}
+	s.ensureBacklog(false)
+	r.backlog.Reset(h.replOffset)
+	r.replid2, r.secondOffset = h.replid, h.replOffset+1
+	s.replid = randomHex(40)
 }
 
 // takeSyncJob hands a full sync queued for c to its goroutine. Engine

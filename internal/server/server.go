@@ -149,6 +149,9 @@ func Start(cfg *config.Config, opts Options) (*Server, error) {
 	loaded, err := s.initAOF()
 	if err == nil && !loaded {
 		err = s.loadRDB()
+		if err == nil {
+			s.restoreReplInfo()
+		}
 	}
 	if err != nil {
 		return nil, err
