@@ -10,8 +10,8 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// infoInt reads one numeric field of INFO.
-func infoInt(t *testing.T, c *redis.Client, section, name string) int64 {
+// infoField reads one numeric field of a section of INFO.
+func infoField(t *testing.T, c *redis.Client, section, name string) int64 {
 	t.Helper()
 	for _, line := range strings.Split(c.Info(context.Background(), section).Val(), "\r\n") {
 		if v, ok := strings.CutPrefix(line, name+":"); ok {
@@ -36,7 +36,7 @@ func TestMaxmemory(t *testing.T) {
 		port := freePort(t)
 		_, c := runRespd(t, bin, port, "--port", fmt.Sprint(port), "--save", "", "--maxmemory-policy", policy,
 			"--notify-keyspace-events", "Ee")
-		base := infoInt(t, c, "memory", "used_memory")
+		base := infoField(t, c, "memory", "used_memory")
 		if err := c.ConfigSet(ctx, "maxmemory", fmt.Sprint(base+16<<20)).Err(); err != nil {
 			t.Fatal(err)
 		}
@@ -61,7 +61,7 @@ func TestMaxmemory(t *testing.T) {
 		if err := c.Del(ctx, "k1", "k2", "k3").Err(); err != nil {
 			t.Fatalf("DEL is not denyoom: %v", err)
 		}
-		if n := infoInt(t, c, "stats", "evicted_keys"); n != 0 {
+		if n := infoField(t, c, "stats", "evicted_keys"); n != 0 {
 			t.Fatalf("noeviction evicted %d keys", n)
 		}
 	})
@@ -86,7 +86,7 @@ func TestMaxmemory(t *testing.T) {
 			}
 			c.MGet(ctx, hot...) // recently used: LRU keeps them
 		}
-		evicted := infoInt(t, c, "stats", "evicted_keys")
+		evicted := infoField(t, c, "stats", "evicted_keys")
 		keys := c.DBSize(ctx).Val()
 		t.Logf("allkeys-lru: 64000 writes of 1 KB with 16 MB headroom: %d keys kept, %d evicted", keys, evicted)
 		if evicted == 0 || keys >= 64000 {

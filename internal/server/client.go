@@ -62,6 +62,14 @@ type client struct {
 	// user is the ACL user (acl.go); nil for internal clients, which no
 	// ACL applies to. Engine-owned.
 	user *acl.User
+	// Replication (repl.go): repl is set once the client speaks as a
+	// replica (REPLCONF, PSYNC); isMaster marks the client our master's
+	// stream runs as; woff is the replication offset after the client's
+	// last write, for WAIT. Engine-owned, except that repl is only ever
+	// set by the client's own goroutine.
+	repl     *replicaConn
+	isMaster bool
+	woff     int64
 }
 
 func (s *Server) newClient(conn net.Conn) {
@@ -119,6 +127,9 @@ func (c *client) serve() {
 		c.unsubscribeAll()
 		s.disableTracking(c)
 		s.forget(c)
+		if c.repl != nil {
+			s.dropReplica(c)
+		}
 		s.mu.Unlock()
 		s.cmu.Lock()
 		delete(s.clients, c.sess.ID)
@@ -180,7 +191,16 @@ func (c *client) run(buf *[]byte, n *int) bool {
 		// the buffer and nothing is consumed until it is complete.
 		*n = copy(*buf, (*buf)[consumed:*n])
 	}
-	return c.write(out) && !closeNow
+	if !c.write(out) || closeNow {
+		return false
+	}
+	if c.repl == nil {
+		return true
+	}
+	c.s.mu.Lock()
+	job := c.takeSyncJob()
+	c.s.mu.Unlock()
+	return c.runSyncJob(job)
 }
 
 // poked handles an interrupted read: the engine moved the read deadline
@@ -210,8 +230,9 @@ func (c *client) poked(buf *[]byte, n *int) bool {
 		c.conn.SetReadDeadline(time.Time{})
 	}
 	out := c.takeOutput()
+	job := c.takeSyncJob()
 	s.mu.Unlock()
-	if !c.write(out) {
+	if !c.write(out) || !c.runSyncJob(job) {
 		return false
 	}
 	if !parked && *n > 0 && c.parser.Need() <= *n {
@@ -326,9 +347,20 @@ func (c *client) execute(args [][]byte) {
 		return
 	}
 	mark := len(c.ctx.B)
+	replica := c.repl != nil && c.isReplica()
+	if replica {
+		c.repl.replyMark = mark
+	}
 	c.dispatch(args)
 	if c.sess.Reply != command.ReplyOn {
 		c.applyReply(mark)
+	}
+	if replica && len(c.ctx.B) > c.repl.replyMark {
+		// A replica gets the stream, never replies: one whose command
+		// wants a reply is misbehaving, and Redis drops it.
+		c.ctx.B = c.ctx.B[:c.repl.replyMark]
+		c.s.logf("Replica generated a reply to command '%s', disconnecting it", c.lastCmd)
+		c.sess.CloseAfterReply = true
 	}
 }
 
@@ -350,11 +382,23 @@ func (c *client) dispatch(args [][]byte) {
 	if !c.checkAuth(cmd, args) {
 		return
 	}
-	if s.masterHost != "" && cmd.Has(command.Write) {
-		c.reject(cmd, string(errReadOnlyReplica))
-		return
+	if s.masterHost != "" && !c.isMaster {
+		if cmd.Has(command.Write) && s.repl.readOnly {
+			c.reject(cmd, string(errReadOnlyReplica))
+			return
+		}
+		if !s.repl.serveStale && !cmd.Has(command.Stale) && !s.linkUp() {
+			c.reject(cmd, errMasterDown)
+			return
+		}
 	}
-	if cmd.Flags&(command.Write|command.DiskCheck) != 0 {
+	if s.repl.minReplicas > 0 && cmd.Has(command.Write) {
+		if e := s.refuseWrite(); e != "" {
+			c.reject(cmd, e)
+			return
+		}
+	}
+	if cmd.Flags&(command.Write|command.DiskCheck) != 0 && !c.isMaster {
 		if e := s.diskError(); e != "" {
 			c.reject(cmd, e)
 			return
@@ -396,6 +440,9 @@ func (c *client) call(cmd *command.Command, args [][]byte) {
 	s.nesting--
 	if prop {
 		s.endCall(cmd, args, db, dirty)
+		if s.nesting == 0 && len(s.prop.out) > 0 && s.repl.backlog != nil {
+			c.woff = s.replOffset() + int64(len(s.prop.out))
+		}
 	}
 	if c.track != nil && cmd.Has(command.ReadOnly) {
 		s.rememberKeys(c, cmd, args)

@@ -59,6 +59,12 @@ func (c *client) matches(f *command.ClientFilter) bool {
 // clientType is the class CLIENT KILL/LIST TYPE and the output limits
 // use; a MONITOR client counts as normal, as in Redis.
 func (c *client) clientType() string {
+	if c.isMaster {
+		return "master"
+	}
+	if c.isReplica() {
+		return "replica"
+	}
 	if c.sess.Subs > 0 {
 		return "pubsub"
 	}
@@ -138,6 +144,12 @@ func (c *client) appendInfo(b []byte, wallNow, now int64) []byte {
 // appendFlags renders the flags field, in Redis's letter order.
 func (c *client) appendFlags(b []byte) []byte {
 	start := len(b)
+	if c.isReplica() {
+		b = append(b, 'S')
+	}
+	if c.isMaster {
+		b = append(b, 'M')
+	}
 	if c.monitor {
 		b = append(b, 'O')
 	}

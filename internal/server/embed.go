@@ -38,6 +38,7 @@ func (s *Server) Housekeep() {
 	s.expireBlocked()
 	s.checkPause()
 	s.closeIdle()
+	s.replCron()
 	s.persistCron()
 	if s.cfg.Int("maxmemory") > 0 {
 		s.readMemory()

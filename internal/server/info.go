@@ -98,6 +98,8 @@ func (s *Server) infoClients(b *strings.Builder) {
 	s.cmu.Lock()
 	n := len(s.clients)
 	s.cmu.Unlock()
+	// Replicas are not counted, as in Redis.
+	n -= len(s.repl.replicas)
 	field(b, "connected_clients", n)
 	field(b, "cluster_connections", 0)
 	field(b, "maxclients", s.maxClients.Load())
@@ -144,6 +146,9 @@ func (s *Server) infoStats(b *strings.Builder) {
 	field(b, "total_net_input_bytes", s.stats.netIn.Load())
 	field(b, "total_net_output_bytes", s.stats.netOut.Load())
 	field(b, "rejected_connections", s.stats.rejected.Load())
+	field(b, "sync_full", s.repl.stats.full)
+	field(b, "sync_partial_ok", s.repl.stats.partialOK)
+	field(b, "sync_partial_err", s.repl.stats.partialErr)
 	field(b, "expired_keys", s.ks.Stats.ExpiredKeys)
 	field(b, "evicted_keys", s.mem.evicted)
 	field(b, "keyspace_hits", s.ks.Stats.Hits)
@@ -165,35 +170,7 @@ func (s *Server) ResetStats() {
 	s.ks.Stats = keyspace.Stats{}
 	s.resetCmdStats()
 	s.mem.evicted = 0
-}
-
-func (s *Server) infoReplication(b *strings.Builder) {
-	if s.masterHost == "" {
-		field(b, "role", "master")
-		field(b, "connected_slaves", 0)
-	} else {
-		field(b, "role", "slave")
-		field(b, "master_host", s.masterHost)
-		field(b, "master_port", s.masterPort)
-		field(b, "master_link_status", "down")
-		field(b, "master_last_io_seconds_ago", -1)
-		field(b, "master_sync_in_progress", 0)
-		field(b, "slave_read_repl_offset", 0)
-		field(b, "slave_repl_offset", 0)
-		field(b, "slave_priority", 100)
-		field(b, "slave_read_only", 1)
-		field(b, "replica_announced", 1)
-		field(b, "connected_slaves", 0)
-	}
-	field(b, "master_failover_state", "no-failover")
-	field(b, "master_replid", s.replid)
-	field(b, "master_replid2", strings.Repeat("0", 40))
-	field(b, "master_repl_offset", 0)
-	field(b, "second_repl_offset", -1)
-	field(b, "repl_backlog_active", 0)
-	field(b, "repl_backlog_size", 1048576)
-	field(b, "repl_backlog_first_byte_offset", 0)
-	field(b, "repl_backlog_histlen", 0)
+	s.repl.stats = replState{}.stats
 }
 
 func (s *Server) infoKeyspace(b *strings.Builder) {

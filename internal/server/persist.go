@@ -39,6 +39,9 @@ type persistState struct {
 	savePoints [][2]int64
 	// scheduled is a BGSAVE SCHEDULE waiting for the running snapshot.
 	scheduled bool
+	// loadedRepl is the replication position of the RDB file loaded
+	// (repl-id, repl-offset, repl-stream-db), nil when it had none.
+	loadedRepl *rdbLoader
 }
 
 // bgsaveRetryDelay is how long the save points wait after a failed
@@ -102,16 +105,17 @@ func (s *Server) auxFields(aofBase bool) [][2]string {
 	if aofBase {
 		base = "1"
 	}
-	return [][2]string{
+	aux := [][2]string{
 		{"redis-ver", Version},
 		{"redis-bits", "64"},
 		{"ctime", strconv.FormatInt(time.Now().Unix(), 10)},
 		{"used-mem", strconv.FormatUint(heapInUse(), 10)},
-		{"repl-stream-db", "0"},
-		{"repl-id", s.replid},
-		{"repl-offset", "0"},
-		{"aof-base", base},
 	}
+	if db, off, ok := s.replSaveInfo(); ok {
+		aux = append(aux, [2]string{"repl-stream-db", strconv.Itoa(db)}, [2]string{"repl-id", s.replid},
+			[2]string{"repl-offset", strconv.FormatInt(off, 10)})
+	}
+	return append(aux, [2]string{"aof-base", base})
 }
 
 // snapshotInto starts a snapshot whose keys enc receives, each database's
@@ -283,11 +287,12 @@ func (s *Server) streamSnapshot(snap *keyspace.Snapshot, enc snapshotEncoder, w 
 			enc.End()
 		}
 		b := enc.Take()
+		saved := snap.Saved() - before
 		s.mu.Unlock()
 		if delay > 0 {
 			// Redis's test knob: microseconds per key saved, to widen
 			// the window in which writes race a background save.
-			time.Sleep(time.Duration(delay*int64(snap.Saved()-before)) * time.Microsecond)
+			time.Sleep(time.Duration(delay*int64(saved)) * time.Microsecond)
 		}
 		if _, err := w.Write(b); err != nil {
 			return abort(err)
@@ -449,6 +454,9 @@ func (s *Server) loadRDBFile(merge bool) error {
 	}
 	s.persist.loadedKeys, s.persist.loadedExpired = h.keys, h.expired
 	s.persist.dirtyAtSave = s.ks.Dirty // loading is not a change
+	if !merge && h.replid != "" && h.hasOffset {
+		s.persist.loadedRepl = h
+	}
 	s.logf("DB loaded from disk: %.3f seconds", time.Since(start).Seconds())
 	return nil
 }
@@ -462,6 +470,8 @@ type rdbLoader struct {
 	keys, expired int64
 	replid        string
 	replOffset    int64
+	streamDB      int
+	hasOffset     bool
 }
 
 func (h *rdbLoader) Key(db int, key []byte, o *keyspace.Object, at int64) error {
@@ -488,7 +498,11 @@ func (h *rdbLoader) Aux(k, v []byte) {
 	case "repl-id":
 		h.replid = string(v)
 	case "repl-offset":
-		h.replOffset, _ = strconv.ParseInt(string(v), 10, 64)
+		var err error
+		h.replOffset, err = strconv.ParseInt(string(v), 10, 64)
+		h.hasOffset = err == nil
+	case "repl-stream-db":
+		h.streamDB, _ = strconv.Atoi(string(v))
 	}
 }
 

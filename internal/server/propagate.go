@@ -147,11 +147,13 @@ func (s *Server) selectDB(db int) {
 // and of every other place commands or expiries run.
 func (s *Server) flushPropagation() {
 	p := &s.prop
-	if len(p.out) == 0 {
-		return
+	if len(p.out) > 0 {
+		for _, fn := range p.fns {
+			fn(p.out)
+		}
+		p.out = p.out[:0]
 	}
-	for _, fn := range p.fns {
-		fn(p.out)
+	if s.repl.getack {
+		s.replFlush()
 	}
-	p.out = p.out[:0]
 }

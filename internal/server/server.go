@@ -85,6 +85,8 @@ type Server struct {
 	nesting int
 	// persist is the RDB state (persist.go).
 	persist persistState
+	// repl is the replication state (repl.go, repl_link.go).
+	repl replState
 	// aof is the append-only file (aof.go); aofFed is set once it is
 	// registered for the propagated stream. onFatal replaces os.Exit.
 	aof     *aof.AOF
@@ -158,6 +160,7 @@ func Start(cfg *config.Config, opts Options) (*Server, error) {
 	if err := s.initACL(); err != nil {
 		return nil, err
 	}
+	s.initRepl()
 	if err := s.applyReplicaOf(cfg.Get("replicaof")); err != nil {
 		return nil, err
 	}
@@ -165,12 +168,20 @@ func Start(cfg *config.Config, opts Options) (*Server, error) {
 	loaded, err := s.initAOF()
 	if err == nil && !loaded {
 		err = s.loadRDB()
+		if err == nil {
+			s.restoreReplInfo()
+		}
 	}
 	if err != nil {
 		return nil, err
 	}
 	if err := s.listen(opts.Addr); err != nil {
 		return nil, err
+	}
+	if s.masterHost != "" {
+		s.mu.Lock()
+		s.startLink()
+		s.mu.Unlock()
 	}
 	s.wg.Add(1)
 	go s.cron()

@@ -1,0 +1,71 @@
+package command
+
+import "github.com/respd/respd/internal/resp"
+
+var replicationCommands = []*Command{
+	{Name: "replicaof", Fn: replicaofCommand, Arity: 3, Flags: Admin | NoScript | Stale | NoAsyncLoading, ACL: CatAdmin | CatSlow | CatDangerous, Group: "server", Since: "5.0.0", Summary: "Configures a server as replica of another, or promotes it to a master."},
+	{Name: "slaveof", Fn: replicaofCommand, Arity: 3, Flags: Admin | NoScript | Stale | NoAsyncLoading, ACL: CatAdmin | CatSlow | CatDangerous, Group: "server", Since: "1.0.0", Summary: "Sets a Redis server as a replica of another, or promotes it to being a master."},
+	{Name: "role", Fn: roleCommand, Arity: 1, Flags: NoScript | Loading | Stale | Fast, ACL: CatAdmin | CatFast | CatDangerous, Group: "server", Since: "2.8.12", Summary: "Returns the replication role."},
+	{Name: "wait", Fn: waitCommand, Arity: 3, Flags: NoScript, ACL: CatSlow | CatConnection, Group: "generic", Since: "3.0.0", Summary: "Blocks until the asynchronous replication of all preceding write commands sent by the connection is completed."},
+	{Name: "psync", Fn: psyncCommand, Arity: -3, Flags: Admin | NoScript | NoAsyncLoading | NoMulti, ACL: CatAdmin | CatSlow | CatDangerous, Group: "server", Since: "2.8.0", Summary: "An internal command used in replication."},
+	{Name: "sync", Fn: psyncCommand, Arity: 1, Flags: Admin | NoScript | NoAsyncLoading | NoMulti, ACL: CatAdmin | CatSlow | CatDangerous, Group: "server", Since: "1.0.0", Summary: "An internal command used in replication."},
+	{Name: "replconf", Fn: replconfCommand, Arity: -1, Flags: Admin | NoScript | Loading | Stale | AllowBusy, ACL: CatAdmin | CatSlow | CatDangerous, Group: "server", Since: "3.0.0", Summary: "An internal command for configuring the replication stream."},
+}
+
+// ReplicationHost is the server's side of the replication commands; the
+// handlers only parse what is common and hand over, since the protocol
+// state (replicas, the master link, the backlog) lives with the server.
+type ReplicationHost interface {
+	// ReplicaOf follows REPLICAOF host port; host "" is NO ONE.
+	ReplicaOf(c *Ctx, host string, port int)
+	// RoleReply writes the ROLE reply.
+	RoleReply(c *Ctx)
+	// Wait runs WAIT numreplicas with the timeout's deadline (0: none).
+	Wait(c *Ctx, numReplicas int64, deadlineMs int64)
+	// PSync serves PSYNC and SYNC from a replica.
+	PSync(c *Ctx)
+	// ReplConf serves REPLCONF.
+	ReplConf(c *Ctx)
+}
+
+var (
+	errInvalidMasterPort = resp.Error("ERR Invalid master port")
+	errWaitOnReplica     = resp.Error("ERR WAIT cannot be used with replica instances. Please also note that since Redis 4.0 if a replica is configured to be writable (which is not the default) writes to replicas are just local and are not propagated.")
+)
+
+func replicaofCommand(c *Ctx) {
+	h := c.Host.(ReplicationHost)
+	if c.ArgIs(1, "no") && c.ArgIs(2, "one") {
+		h.ReplicaOf(c, "", 0)
+		return
+	}
+	port, ok := resp.ParseInt(c.Args[2])
+	if !ok || port < 0 || port > 65535 {
+		c.Error(errInvalidMasterPort)
+		return
+	}
+	h.ReplicaOf(c, c.Arg(1), int(port))
+}
+
+func roleCommand(c *Ctx) { c.Host.(ReplicationHost).RoleReply(c) }
+
+func waitCommand(c *Ctx) {
+	if c.Host.Role() == "slave" {
+		c.Error(errWaitOnReplica)
+		return
+	}
+	n, ok := resp.ParseInt(c.Args[1])
+	if !ok {
+		c.Error(ErrNotInt)
+		return
+	}
+	deadline, ok := c.ParseTimeout(c.Args[2], false)
+	if !ok {
+		return
+	}
+	c.Host.(ReplicationHost).Wait(c, n, deadline)
+}
+
+func psyncCommand(c *Ctx) { c.Host.(ReplicationHost).PSync(c) }
+
+func replconfCommand(c *Ctx) { c.Host.(ReplicationHost).ReplConf(c) }
