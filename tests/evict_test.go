@@ -3,28 +3,11 @@ package tests
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/redis/go-redis/v9"
 )
-
-// infoField reads one numeric field of a section of INFO.
-func infoField(t *testing.T, c *redis.Client, section, name string) int64 {
-	t.Helper()
-	for _, line := range strings.Split(c.Info(context.Background(), section).Val(), "\r\n") {
-		if v, ok := strings.CutPrefix(line, name+":"); ok {
-			n, err := strconv.ParseInt(v, 10, 64)
-			if err != nil {
-				t.Fatalf("INFO %s: %q", name, v)
-			}
-			return n
-		}
-	}
-	t.Fatalf("INFO %s has no %s", section, name)
-	return 0
-}
 
 // TestMaxmemory runs a respd process with a memory limit 16 MB above what
 // it uses empty, writes about 64 MB, and checks each policy's effect.
@@ -36,7 +19,7 @@ func TestMaxmemory(t *testing.T) {
 		port := freePort(t)
 		_, c := runRespd(t, bin, port, "--port", fmt.Sprint(port), "--save", "", "--maxmemory-policy", policy,
 			"--notify-keyspace-events", "Ee")
-		base := infoField(t, c, "memory", "used_memory")
+		base := infoInt(t, c.Options().Addr, "used_memory")
 		if err := c.ConfigSet(ctx, "maxmemory", fmt.Sprint(base+16<<20)).Err(); err != nil {
 			t.Fatal(err)
 		}
@@ -61,7 +44,7 @@ func TestMaxmemory(t *testing.T) {
 		if err := c.Del(ctx, "k1", "k2", "k3").Err(); err != nil {
 			t.Fatalf("DEL is not denyoom: %v", err)
 		}
-		if n := infoField(t, c, "stats", "evicted_keys"); n != 0 {
+		if n := infoInt(t, c.Options().Addr, "evicted_keys"); n != 0 {
 			t.Fatalf("noeviction evicted %d keys", n)
 		}
 	})
@@ -86,7 +69,7 @@ func TestMaxmemory(t *testing.T) {
 			}
 			c.MGet(ctx, hot...) // recently used: LRU keeps them
 		}
-		evicted := infoField(t, c, "stats", "evicted_keys")
+		evicted := infoInt(t, c.Options().Addr, "evicted_keys")
 		keys := c.DBSize(ctx).Val()
 		t.Logf("allkeys-lru: 64000 writes of 1 KB with 16 MB headroom: %d keys kept, %d evicted", keys, evicted)
 		if evicted == 0 || keys >= 64000 {
