@@ -125,6 +125,7 @@ var families = [][]*Command{
 	stringCommands, keyCommands, listCommands, hashCommands, setCommands, bitmapCommands, hllCommands,
 	zsetCommands, geoCommands, streamCommands, sortCommands,
 	slowlogCommands, latencyCommands, debugCommands, memoryCommands, persistenceCommands, dumpCommands,
+	scriptingCommands,
 }
 
 var table = map[string]*Command{}

@@ -212,5 +212,6 @@ func (s *Server) baseEncoder() snapshotEncoder {
 	}
 	enc := rdb.NewEncoder(nil, s.cfg.Bool("rdbcompression"))
 	enc.Header(s.auxFields(true))
+	s.writeFunctions(enc)
 	return enc
 }

@@ -78,6 +78,8 @@ type Server struct {
 	nesting int
 	// persist is the RDB state (persist.go).
 	persist persistState
+	// lua is the scripting engine (scripting.go).
+	lua scriptState
 	// aof is the append-only file (aof.go); aofFed is set once it is
 	// registered for the propagated stream. onFatal replaces os.Exit.
 	aof     *aof.AOF
@@ -137,6 +139,7 @@ func Start(cfg *config.Config, opts Options) (*Server, error) {
 	s.ks.OnChange = s.keyChanged
 	s.initNotify()
 	s.initPropagation()
+	s.initScripting()
 	cfg.OnChange("proto-max-bulk-len", func(string) { s.maxBulk = cfg.Int("proto-max-bulk-len") })
 	cfg.OnChange("maxclients", func(string) { s.maxClients.Store(cfg.Int("maxclients")) })
 	if err := s.applyReplicaOf(cfg.Get("replicaof")); err != nil {

@@ -1,0 +1,58 @@
+package server
+
+import (
+	"errors"
+
+	"github.com/respd/respd/internal/command"
+	"github.com/respd/respd/internal/resp"
+)
+
+// processBusy answers a client while a script runs past
+// busy-reply-threshold, without the engine lock (the script holds it):
+// SCRIPT KILL and FUNCTION KILL stop the script, every other command gets
+// BUSY. It writes its replies itself and returns how many bytes it
+// consumed and whether the batch is done; it stops before SHUTDOWN,
+// which aborts the script and then runs normally once the lock is free.
+func (c *client) processBusy(buf []byte) (int, bool) {
+	e := c.s.lua.engine
+	pos := 0
+	var out []byte
+	defer func() {
+		if len(out) > 0 {
+			c.conn.Write(out)
+			c.s.stats.netOut.Add(int64(len(out)))
+		}
+	}()
+	for pos < len(buf) {
+		args, n, err := c.parser.Parse(buf[pos:], c.args)
+		c.args = args
+		if err != nil {
+			var pe resp.ProtocolError
+			if errors.As(err, &pe) {
+				// Reported by the normal path.
+				return pos, false
+			}
+			return pos, true
+		}
+		if len(args) == 0 {
+			pos += n
+			continue
+		}
+		switch {
+		case command.EqualFold(args[0], "shutdown"):
+			e.Abort()
+			return pos, false
+		case len(args) == 2 && command.EqualFold(args[0], "script") && command.EqualFold(args[1], "kill"),
+			len(args) == 2 && command.EqualFold(args[0], "function") && command.EqualFold(args[1], "kill"):
+			if r := e.Kill(command.EqualFold(args[0], "function")); r != "" {
+				out = resp.AppendError(out, string(r))
+			} else {
+				out = append(out, "+OK\r\n"...)
+			}
+		default:
+			out = resp.AppendError(out, string(e.BusyError()))
+		}
+		pos += n
+	}
+	return pos, true
+}
