@@ -187,10 +187,8 @@ func currentLine(L *lua.LState) int {
 func (e *Engine) writeError(c *command.Ctx, r *run, obj lua.LValue) {
 	var msg string
 	if e.killed.Load() {
+		// Functions too: Redis 7.0 words it the same way.
 		msg = "ERR Script killed by user with SCRIPT KILL..."
-		if r.lib != nil || e.isFunc.Load() {
-			msg = "ERR Script killed by user with FUNCTION KILL..."
-		}
 	} else if t, ok := obj.(*lua.LTable); ok {
 		if s, ok := t.RawGetString("err").(lua.LString); ok {
 			msg = string(s)
