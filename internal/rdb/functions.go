@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
-	"io"
 )
 
 // A FUNCTION DUMP payload is the FUNCTION2 records an RDB file holds,
@@ -19,7 +18,12 @@ func DumpFunctions(codes []string) []byte {
 	for _, c := range codes {
 		e.Function([]byte(c))
 	}
-	b := binary.LittleEndian.AppendUint16(e.w.buf, Version)
+	return footer(e.w.buf)
+}
+
+// footer appends the DUMP footer (version, CRC-64) to body.
+func footer(body []byte) []byte {
+	b := binary.LittleEndian.AppendUint16(body, Version)
 	return binary.LittleEndian.AppendUint64(b, crc64Update(0, b))
 }
 
@@ -30,13 +34,11 @@ func RestoreFunctions(p []byte) ([]string, error) {
 	}
 	body := p[:len(p)-10]
 	r := newReader(bytes.NewReader(body))
-	r.limit = int64(len(body))
+	// Compressed code can expand well past the payload's size.
+	r.limit = max(int64(len(body))*100, 1<<20)
 	var codes []string
-	for {
+	for r.off < int64(len(body)) {
 		t, err := r.byte()
-		if err == io.EOF {
-			return codes, nil
-		}
 		if err != nil {
 			return nil, err
 		}
@@ -49,4 +51,5 @@ func RestoreFunctions(p []byte) ([]string, error) {
 		}
 		codes = append(codes, string(code))
 	}
+	return codes, nil
 }

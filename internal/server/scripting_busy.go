@@ -11,8 +11,8 @@ import (
 // busy-reply-threshold, without the engine lock (the script holds it):
 // SCRIPT KILL and FUNCTION KILL stop the script, every other command gets
 // BUSY. It writes its replies itself and returns how many bytes it
-// consumed and whether the batch is done; it stops before SHUTDOWN,
-// which aborts the script and then runs normally once the lock is free.
+// consumed and whether the batch is done; it stops before SHUTDOWN
+// NOSAVE, which aborts the script and then runs normally once the lock is free.
 func (c *client) processBusy(buf []byte) (int, bool) {
 	e := c.s.lua.engine
 	pos := 0
@@ -39,7 +39,7 @@ func (c *client) processBusy(buf []byte) (int, bool) {
 			continue
 		}
 		switch {
-		case command.EqualFold(args[0], "shutdown"):
+		case command.EqualFold(args[0], "shutdown") && len(args) == 2 && command.EqualFold(args[1], "nosave"):
 			e.Abort()
 			return pos, false
 		case len(args) == 2 && command.EqualFold(args[0], "script") && command.EqualFold(args[1], "kill"),
