@@ -13,6 +13,8 @@ import (
 	"context"
 	"crypto/sha1"
 	"encoding/hex"
+	"math"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -92,16 +94,18 @@ func (e *Engine) newState() *lua.LState {
 	for _, lib := range []struct {
 		name string
 		fn   lua.LGFunction
-	}{{"", lua.OpenBase}, {lua.TabLibName, lua.OpenTable}, {lua.StringLibName, lua.OpenString}, {lua.MathLibName, lua.OpenMath}, {lua.DebugLibName, lua.OpenDebug}} {
+	}{{"", lua.OpenBase}, {lua.TabLibName, lua.OpenTable}, {lua.StringLibName, lua.OpenString}, {lua.MathLibName, lua.OpenMath}, {lua.CoroutineLibName, lua.OpenCoroutine}} {
 		L.Push(L.NewFunction(lib.fn))
 		L.Push(lua.LString(lib.name))
 		L.Call(1, 0)
 	}
 	g := L.G.Global
-	for _, name := range []string{"print", "loadfile", "dofile", "require", "module", "newproxy", "_printregs", "_GOPHER_LUA_VERSION"} {
+	for _, name := range []string{"print", "loadfile", "dofile", "require", "module", "newproxy", "_printregs", "_GOPHER_LUA_VERSION", "getfenv", "setfenv"} {
 		g.RawSetString(name, lua.LNil)
 	}
 	g.RawSetString("pcall", L.NewFunction(e.luaPcall))
+	g.RawSetString("tostring", L.NewFunction(luaToString))
+	g.RawSetString("gcinfo", L.NewFunction(func(L *lua.LState) int { L.Push(lua.LNumber(0)); return 1 }))
 	g.RawSetString("redis", e.redisLib(L))
 	g.RawSetString("bit", bitLib(L))
 	g.RawSetString("cjson", cjsonLib(L))
@@ -134,7 +138,7 @@ func (e *Engine) newState() *lua.LState {
 	mt.RawSetString("__newindex", L.NewFunction(readonlyError))
 	mt.RawSetString("__metatable", lua.LFalse)
 	L.SetMetatable(g, mt)
-	for _, name := range []string{"string", "table", "math", "debug", "redis", "bit", "cjson", "struct", "cmsgpack"} {
+	for _, name := range []string{"string", "table", "math", "coroutine", "redis", "bit", "cjson", "struct", "cmsgpack"} {
 		if t, ok := back.RawGetString(name).(*lua.LTable); ok {
 			back.RawSetString(name, readonlyProxy(L, t))
 		}
@@ -388,4 +392,38 @@ func (e *Engine) ScriptsMemory() (n, bytes int) {
 		bytes += len(b)
 	}
 	return len(e.scripts), bytes
+}
+
+// luaToString is tostring with Lua 5.1's number format ("%.14g"), which
+// gopher-lua's own does not use.
+func luaToString(L *lua.LState) int {
+	v := L.CheckAny(1)
+	if n, ok := v.(lua.LNumber); ok {
+		L.Push(lua.LString(numberString(float64(n))))
+		return 1
+	}
+	if fn := L.GetMetaField(v, "__tostring"); fn != lua.LNil {
+		L.Push(fn)
+		L.Push(v)
+		L.Call(1, 1)
+		return 1
+	}
+	L.Push(lua.LString(v.String()))
+	return 1
+}
+
+// numberString formats a number as C's "%.14g" does.
+func numberString(f float64) string {
+	switch {
+	case math.IsNaN(f):
+		if math.Signbit(f) {
+			return "-nan"
+		}
+		return "nan"
+	case math.IsInf(f, 1):
+		return "inf"
+	case math.IsInf(f, -1):
+		return "-inf"
+	}
+	return strconv.FormatFloat(f, 'g', 14, 64)
 }

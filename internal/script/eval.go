@@ -1,6 +1,7 @@
 package script
 
 import (
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -198,6 +199,7 @@ func (e *Engine) writeError(c *command.Ctx, r *run, obj lua.LValue) {
 	} else {
 		msg = "ERR " + lua.LVAsString(obj)
 	}
+	msg = lua51Message(msg)
 	msg = strings.ReplaceAll(strings.ReplaceAll(msg, "\r", " "), "\n", " ")
 	line := "?"
 	if r.errLine > 0 {
@@ -208,4 +210,29 @@ func (e *Engine) writeError(c *command.Ctx, r *run, obj lua.LValue) {
 		return
 	}
 	c.Errorf(msg + " script: " + r.sha + ", on @user_script:" + line + ".")
+}
+
+// gopher-lua words some errors unlike Lua 5.1; these rewrite the ones
+// that can be mapped without knowing the variables involved.
+var (
+	reArgName = regexp.MustCompile(`bad argument #(\d+) to ([A-Za-z_][A-Za-z0-9_]*) \(`)
+	reArith   = regexp.MustCompile(`cannot perform \w+ operation between (\w+) and (\w+)`)
+	reGotNil  = regexp.MustCompile(`(bad argument #\d+ to '[^']*' \(\w+ expected, got) nil\)`)
+)
+
+func lua51Message(msg string) string {
+	if !strings.Contains(msg, "user_script:") && !strings.Contains(msg, "user_function:") {
+		return msg
+	}
+	msg = reArgName.ReplaceAllString(msg, "bad argument #$1 to '$2' (")
+	msg = reGotNil.ReplaceAllString(msg, "$1 no value)")
+	msg = reArith.ReplaceAllStringFunc(msg, func(m string) string {
+		sub := reArith.FindStringSubmatch(m)
+		t := sub[1]
+		if t == "number" {
+			t = sub[2]
+		}
+		return "attempt to perform arithmetic on a " + t + " value"
+	})
+	return msg
 }

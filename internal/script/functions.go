@@ -457,3 +457,12 @@ func (e *Engine) registerFunction(L *lua.LState) int {
 	r.lib.Funcs = append(r.lib.Funcs, f)
 	return 0
 }
+
+// FunctionsMemory reports the number of functions and the size of the
+// libraries' code, for INFO.
+func (e *Engine) FunctionsMemory() (n, bytes int) {
+	for _, l := range e.libs {
+		bytes += len(l.Code)
+	}
+	return len(e.funcs), bytes
+}

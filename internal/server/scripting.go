@@ -216,3 +216,25 @@ func (s *Server) writeFunctions(enc *rdb.Encoder) {
 		enc.Function([]byte(l.Code))
 	}
 }
+
+// infoScripting writes INFO memory's scripting fields. gopher-lua does
+// not account its heap per interpreter, so the VM figures are the sizes
+// of the code the interpreter holds, not of its allocations.
+func (s *Server) infoScripting(b *strings.Builder) {
+	e := s.lua.engine
+	n, evalBytes := e.ScriptsMemory()
+	funcs, funcBytes := e.FunctionsMemory()
+	vm := uint64(evalBytes + funcBytes)
+	field(b, "used_memory_lua", evalBytes)
+	field(b, "used_memory_vm_eval", evalBytes)
+	field(b, "used_memory_lua_human", humanBytes(uint64(evalBytes)))
+	field(b, "used_memory_scripts_eval", evalBytes)
+	field(b, "number_of_cached_scripts", n)
+	field(b, "number_of_functions", funcs)
+	field(b, "used_memory_vm_functions", funcBytes)
+	field(b, "used_memory_vm_total", vm)
+	field(b, "used_memory_vm_total_human", humanBytes(vm))
+	field(b, "used_memory_functions", funcBytes)
+	field(b, "used_memory_scripts", vm)
+	field(b, "used_memory_scripts_human", humanBytes(vm))
+}
