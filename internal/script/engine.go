@@ -59,6 +59,7 @@ type Engine struct {
 	// The busy state, read by connection goroutines without the engine
 	// lock (see Busy and Kill).
 	mu      sync.Mutex
+	gen     uint64 // counts runs, under mu
 	cancel  context.CancelFunc
 	busy    atomic.Bool
 	killed  atomic.Bool
@@ -333,15 +334,28 @@ func (e *Engine) begin(r *run, threshold time.Duration, function bool) func() {
 	e.running.Store(true)
 	e.mu.Unlock()
 	e.L.SetContext(ctx)
+	e.mu.Lock()
+	e.gen++
+	gen := e.gen
+	e.mu.Unlock()
 	var timer *time.Timer
 	if threshold > 0 {
-		timer = time.AfterFunc(threshold, func() { e.busy.Store(true) })
+		timer = time.AfterFunc(threshold, func() {
+			// The timer may fire while the run ends: only the run it was
+			// set for turns busy.
+			e.mu.Lock()
+			if e.gen == gen && e.running.Load() {
+				e.busy.Store(true)
+			}
+			e.mu.Unlock()
+		})
 	}
 	return func() {
 		if timer != nil {
 			timer.Stop()
 		}
 		e.mu.Lock()
+		e.gen++
 		e.running.Store(false)
 		e.busy.Store(false)
 		e.cancel = nil

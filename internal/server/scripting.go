@@ -75,9 +75,18 @@ func (s *Server) busyThreshold() time.Duration {
 	return time.Duration(s.cfg.Int("busy-reply-threshold")) * time.Millisecond
 }
 
+// feedScriptMonitors shows a script's invocation to MONITOR before the
+// commands it runs, as Redis does for these skip-monitor commands.
+func (s *Server) feedScriptMonitors(c *command.Ctx) {
+	if cl, ok := c.Conn.(*client); ok && len(s.monitors) > 0 {
+		s.monitorLine(cl, c.Args)
+	}
+}
+
 // Eval implements command.ScriptHost.
 func (s *Server) Eval(c *command.Ctx) {
 	name := c.Cmd.Name
+	s.feedScriptMonitors(c)
 	sc := s.scriptClient(c)
 	s.lua.engine.Eval(c, s.scriptCaller(sc), script.EvalOptions{
 		BySHA:     strings.HasPrefix(name, "evalsha"),
@@ -88,6 +97,7 @@ func (s *Server) Eval(c *command.Ctx) {
 
 // FCall implements command.ScriptHost.
 func (s *Server) FCall(c *command.Ctx) {
+	s.feedScriptMonitors(c)
 	sc := s.scriptClient(c)
 	s.lua.engine.FCall(c, s.scriptCaller(sc), c.Cmd.Name == "fcall_ro", s.busyThreshold())
 }
