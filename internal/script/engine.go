@@ -27,9 +27,9 @@ import (
 )
 
 // Caller executes cmd (already looked up and checked) for the running
-// script in proto (2 or 3) and returns the RESP reply, valid until the
-// next call.
-type Caller func(cmd *command.Command, args [][]byte, proto int) []byte
+// script in proto (2 or 3), without propagating it when noRepl is set,
+// and returns the RESP reply, valid until the next call.
+type Caller func(cmd *command.Command, args [][]byte, proto int, noRepl bool) []byte
 
 // Engine is one Lua interpreter with its script cache and function
 // libraries. Everything but the busy state is engine-owned (used under
@@ -78,6 +78,9 @@ type run struct {
 	lib      *Library
 	// errLine is where the error being raised happened (0: unknown).
 	errLine int
+	// noRepl is set by redis.set_repl(redis.REPL_NONE): the writes that
+	// follow are not propagated.
+	noRepl bool
 }
 
 // New creates the interpreter with Redis's sandbox.

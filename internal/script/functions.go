@@ -360,7 +360,8 @@ func (e *Engine) LoadLibrary(code string, replace bool) (string, string) {
 func (e *Engine) registerFunction(L *lua.LState) int {
 	r := e.run
 	if r == nil || !r.loading {
-		return raise(L, "ERR redis.register_function can only be called on FUNCTION LOAD command")
+		// Outside FUNCTION LOAD the field is nil in Redis.
+		L.RaiseError("attempt to call field 'register_function' (a nil value)")
 	}
 	f := &Function{lib: r.lib}
 	switch L.GetTop() {

@@ -79,9 +79,18 @@ func errorTable(L *lua.LState, s string) *lua.LTable {
 	return t
 }
 
+// badArgsTable is what error_reply and status_reply return (not raise)
+// when called wrongly, as Redis does.
+func badArgsTable(L *lua.LState) int {
+	t := L.CreateTable(0, 1)
+	t.RawSetString("err", lua.LString("ERR wrong number or type of arguments"))
+	L.Push(t)
+	return 1
+}
+
 func errorReply(L *lua.LState) int {
 	if L.GetTop() != 1 || L.Get(1).Type() != lua.LTString {
-		return raise(L, "ERR wrong number or type of arguments")
+		return badArgsTable(L)
 	}
 	s := L.ToString(1)
 	if !strings.HasPrefix(s, "-") {
@@ -93,7 +102,7 @@ func errorReply(L *lua.LState) int {
 
 func statusReply(L *lua.LState) int {
 	if L.GetTop() != 1 || L.Get(1).Type() != lua.LTString {
-		return raise(L, "ERR wrong number or type of arguments")
+		return badArgsTable(L)
 	}
 	t := L.CreateTable(0, 1)
 	t.RawSetString("ok", L.Get(1))
@@ -146,11 +155,16 @@ func (e *Engine) setResp(L *lua.LState) int {
 
 func (e *Engine) setRepl(L *lua.LState) int {
 	if L.GetTop() != 1 {
-		return raise(L, "ERR redis.set_repl() requires one argument.")
+		return raise(L, "ERR redis.set_repl() requires two arguments.")
 	}
 	n := L.ToInt(1)
 	if n < 0 || n > 3 {
 		return raise(L, "ERR Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.")
+	}
+	if e.run != nil {
+		// One stream feeds both the AOF and the replicas: only "none"
+		// can be honoured.
+		e.run.noRepl = n == 0
 	}
 	return 0
 }
@@ -226,7 +240,7 @@ func (e *Engine) redisCall(L *lua.LState, raiseErr bool) int {
 		}
 		e.wrote.Store(true)
 	}
-	reply := r.call(cmd, args, r.proto)
+	reply := r.call(cmd, args, r.proto, r.noRepl)
 	if len(reply) > 0 && reply[0] == '-' {
 		end := len(reply) - 2
 		if end < 1 {

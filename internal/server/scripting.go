@@ -53,7 +53,7 @@ func (s *Server) scriptClient(caller *command.Ctx) *client {
 // script client, with the checks the dispatcher makes that depend on the
 // server's state.
 func (s *Server) scriptCaller(sc *client) script.Caller {
-	return func(cmd *command.Command, args [][]byte, proto int) []byte {
+	return func(cmd *command.Command, args [][]byte, proto int, noRepl bool) []byte {
 		sc.ctx.B = sc.ctx.B[:0]
 		sc.ctx.Proto = proto
 		if s.masterHost != "" && cmd.Has(command.Write) {
@@ -66,7 +66,11 @@ func (s *Server) scriptCaller(sc *client) script.Caller {
 				return sc.ctx.B
 			}
 		}
+		mark := s.prop.unit.Len()
 		sc.call(cmd, args)
+		if noRepl {
+			s.prop.unit.Truncate(mark)
+		}
 		return sc.ctx.B
 	}
 }
