@@ -108,7 +108,7 @@ func (e *Engine) compile(body, sha string) (*compiled, string) {
 	}
 	fn, err := e.L.Load(strings.NewReader(code), "user_script")
 	if err != nil {
-		return nil, "ERR Error compiling script (new function): " + compileError(err)
+		return nil, "ERR Error compiling script (new function): " + compileError(err, "user_script", code)
 	}
 	e.scripts[sha] = fn
 	e.scriptFlags[sha] = flags
@@ -116,16 +116,38 @@ func (e *Engine) compile(body, sha string) (*compiled, string) {
 	return &compiled{fn: fn, flags: flags}, ""
 }
 
-// compileError renders a gopher-lua syntax error close to Lua 5.1's
-// "user_script:LINE: message" form.
-func compileError(err error) string {
+// compileError renders a gopher-lua syntax error in Lua 5.1's
+// "chunk:LINE: message near 'token'" form. Lua names what it expected in
+// some errors; gopher-lua only reports a syntax error, which becomes
+// "unexpected symbol".
+func compileError(err error, chunk, code string) string {
 	s := err.Error()
-	s = strings.TrimPrefix(s, "<string>")
-	s = strings.ReplaceAll(s, "@user_script", "user_script")
 	if i := strings.IndexByte(s, '\n'); i >= 0 {
 		s = s[:i]
 	}
-	return s
+	if m := reParseAt.FindStringSubmatch(s); m != nil {
+		return chunk + ":" + m[1] + ": " + parseMessage(m[3]) + " near '" + m[2] + "'"
+	}
+	if m := reParseEOF.FindStringSubmatch(s); m != nil {
+		line := strings.Count(code, "\n") + 1
+		return chunk + ":" + strconv.Itoa(line) + ": " + parseMessage(m[1]) + " near '<eof>'"
+	}
+	return strings.TrimPrefix(s, "<string>")
+}
+
+var (
+	reParseAt  = regexp.MustCompile(`^\S+ line:(\d+)\(column:\d+\) near '(.*)':\s+(.*)$`)
+	reParseEOF = regexp.MustCompile(`^\S+ at EOF:\s+(.*)$`)
+)
+
+func parseMessage(m string) string {
+	switch m {
+	case "syntax error":
+		return "unexpected symbol"
+	case "unterminated string":
+		return "unfinished string"
+	}
+	return m
 }
 
 // invoke calls fn (after setup sets its globals) with args, and writes its result or error to c.

@@ -315,7 +315,7 @@ func (e *Engine) LoadLibrary(code string, replace bool) (string, string) {
 	}
 	fn, err := e.L.Load(strings.NewReader(body), "user_function")
 	if err != nil {
-		return "", "ERR Error compiling function: " + compileError(err)
+		return "", "ERR Error compiling function: " + compileError(err, "user_function", body)
 	}
 	lib := &Library{Name: name, Code: code}
 	r := &run{loading: true, lib: lib, proto: 2}
