@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"regexp"
 	"testing"
 	"time"
 
@@ -9,7 +10,7 @@ import (
 
 // TestScriptBusy runs a script past lua-time-limit on respd and on the
 // real redis-server and compares what a second client gets meanwhile:
-// BUSY for ordinary commands, SCRIPT KILL / FUNCTION KILL stopping the
+// BUSY for ordinary commands, FUNCTION STATS, SCRIPT KILL / FUNCTION KILL stopping the
 // script (or UNKILLABLE once it wrote), and the killed script's error.
 func TestScriptBusy(t *testing.T) {
 	oracle := servertest.RedisServer(t, "--lua-time-limit", "200")
@@ -39,14 +40,15 @@ func busyScenario(t *testing.T, addr string) []string {
 	// A script that never ends, killed.
 	a.Write(servertest.Encode("EVAL", "local i = 0 while true do i = i + 1 end", "0"))
 	wait()
-	out = append(out, b.Do("PING"), b.Do("GET", "k"), b.Do("FUNCTION", "KILL"), b.Do("SCRIPT", "KILL"))
+	out = append(out, b.Do("PING"), b.Do("GET", "k"), b.Do("FUNCTION", "KILL"), b.Do("FUNCTION", "STATS"), b.Do("SCRIPT", "KILL"))
 	out = append(out, a.Read(), b.Do("PING"), b.Do("SCRIPT", "KILL"))
 
 	// A function, killed by FUNCTION KILL.
 	out = append(out, b.Do("FUNCTION", "LOAD", "#!lua name=busy\nredis.register_function('spin', function() while true do end end)"))
-	a.Write(servertest.Encode("FCALL", "spin", "0"))
+	a.Write(servertest.Encode("FCALL", "spin", "0", "arg"))
 	wait()
-	out = append(out, b.Do("PING"), b.Do("SCRIPT", "KILL"), b.Do("FUNCTION", "KILL"), a.Read(), b.Do("PING"))
+	stats := regexp.MustCompile(`duration_ms\r\n:\d+`).ReplaceAllString(b.Do("FUNCTION", "STATS"), "duration_ms\r\n:N")
+	out = append(out, b.Do("PING"), stats, b.Do("SCRIPT", "KILL"), b.Do("FUNCTION", "KILL"), a.Read(), b.Do("PING"), b.Do("FUNCTION", "STATS"))
 
 	// A script that wrote cannot be killed; it ends by itself.
 	a.Write(servertest.Encode("EVAL", `redis.call('set', 'x', 'y')

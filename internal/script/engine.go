@@ -58,18 +58,30 @@ type Engine struct {
 
 	// The busy state, read by connection goroutines without the engine
 	// lock (see Busy and Kill).
-	mu      sync.Mutex
-	gen     uint64 // counts runs, under mu
-	cancel  context.CancelFunc
-	busy    atomic.Bool
-	killed  atomic.Bool
-	wrote   atomic.Bool
-	running atomic.Bool
-	isFunc  atomic.Bool
+	mu  sync.Mutex
+	gen uint64 // counts runs, under mu
+	// busyInfo describes the running script for FUNCTION STATS, under mu.
+	busyInfo busyInfo
+	cancel   context.CancelFunc
+	busy     atomic.Bool
+	killed   atomic.Bool
+	wrote    atomic.Bool
+	running  atomic.Bool
+	isFunc   atomic.Bool
+}
+
+// busyInfo is what FUNCTION STATS shows of a running function.
+type busyInfo struct {
+	name        string
+	args        [][]byte
+	start       time.Time
+	libs, funcs int
 }
 
 // run is the state of the running script.
 type run struct {
+	// args is the FCALL command line (FUNCTION STATS shows it).
+	args     [][]byte
 	call     Caller
 	sha      string
 	readOnly bool // EVAL_RO, FCALL_RO or a no-writes script
@@ -335,6 +347,7 @@ func (e *Engine) begin(r *run, threshold time.Duration, function bool) func() {
 	e.wrote.Store(false)
 	e.isFunc.Store(function)
 	e.running.Store(true)
+	e.busyInfo = busyInfo{name: r.sha, args: r.args, start: time.Now(), libs: len(e.libs), funcs: len(e.funcs)}
 	e.mu.Unlock()
 	e.L.SetContext(ctx)
 	e.mu.Lock()
@@ -362,6 +375,7 @@ func (e *Engine) begin(r *run, threshold time.Duration, function bool) func() {
 		e.running.Store(false)
 		e.busy.Store(false)
 		e.cancel = nil
+		e.busyInfo = busyInfo{}
 		e.mu.Unlock()
 		cancel()
 		e.L.RemoveContext()
@@ -443,4 +457,44 @@ func numberString(f float64) string {
 		return "-inf"
 	}
 	return strconv.FormatFloat(f, 'g', 14, 64)
+}
+
+// BusyStats answers FUNCTION STATS while a script is busy: the running
+// function, or BUSY while an EVAL script runs. Safe from any goroutine;
+// proto is the asking client's protocol.
+func (e *Engine) BusyStats(proto int) []byte {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	w := resp.Writer{Proto: proto}
+	if !e.running.Load() || !e.isFunc.Load() {
+		w.Error(ErrBusy)
+		return w.B
+	}
+	info := e.busyInfo
+	w.Map(2)
+	w.BulkString("running_script")
+	w.Map(3)
+	w.BulkString("name")
+	w.BulkString(info.name)
+	w.BulkString("command")
+	w.Array(len(info.args))
+	for _, a := range info.args {
+		w.Bulk(a)
+	}
+	w.BulkString("duration_ms")
+	w.Int(time.Since(info.start).Milliseconds())
+	writeEngines(&w, info.libs, info.funcs)
+	return w.B
+}
+
+// writeEngines writes FUNCTION STATS's engines entry.
+func writeEngines(w *resp.Writer, libs, funcs int) {
+	w.BulkString("engines")
+	w.Map(1)
+	w.BulkString("LUA")
+	w.Map(2)
+	w.BulkString("libraries_count")
+	w.Int(int64(libs))
+	w.BulkString("functions_count")
+	w.Int(int64(funcs))
 }

@@ -55,7 +55,7 @@ func (e *Engine) FCall(c *command.Ctx, call Caller, ro bool, threshold time.Dura
 		c.Error(errROWriteFlag)
 		return
 	}
-	r := &run{call: call, sha: f.Name, proto: 2, readOnly: ro || f.Flags&FlagNoWrites != 0, lib: f.lib}
+	r := &run{call: call, sha: f.Name, proto: 2, readOnly: ro || f.Flags&FlagNoWrites != 0, lib: f.lib, args: c.Args}
 	e.invoke(c, r, f.fn, threshold, true, func() {
 		// Functions get their keys and arguments as parameters only.
 		e.globals.RawSetString("KEYS", lua.LNil)
@@ -106,14 +106,7 @@ func (e *Engine) Function(c *command.Ctx) {
 		c.Map(2)
 		c.BulkString("running_script")
 		c.Null()
-		c.BulkString("engines")
-		c.Map(1)
-		c.BulkString("LUA")
-		c.Map(2)
-		c.BulkString("libraries_count")
-		c.Int(int64(len(e.libs)))
-		c.BulkString("functions_count")
-		c.Int(int64(len(e.funcs)))
+		writeEngines(&c.Writer, len(e.libs), len(e.funcs))
 	case "list":
 		e.functionList(c)
 	case "dump", "restore":

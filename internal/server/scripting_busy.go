@@ -9,8 +9,8 @@ import (
 
 // processBusy answers a client while a script runs past
 // busy-reply-threshold, without the engine lock (the script holds it):
-// SCRIPT KILL and FUNCTION KILL stop the script, every other command gets
-// BUSY. It writes its replies itself and returns how many bytes it
+// SCRIPT KILL and FUNCTION KILL stop the script, FUNCTION STATS shows the
+// running function, every other command gets BUSY. It writes its replies itself and returns how many bytes it
 // consumed and whether the batch is done; it stops before SHUTDOWN
 // NOSAVE, which aborts the script and then runs normally once the lock is free.
 func (c *client) processBusy(buf []byte) (int, bool) {
@@ -49,6 +49,9 @@ func (c *client) processBusy(buf []byte) (int, bool) {
 			} else {
 				out = append(out, "+OK\r\n"...)
 			}
+		case len(args) == 2 && command.EqualFold(args[0], "function") && command.EqualFold(args[1], "stats"):
+			// The protocol only changes on this goroutine's own commands.
+			out = append(out, e.BusyStats(c.ctx.Proto)...)
 		default:
 			out = resp.AppendError(out, string(e.BusyError()))
 		}
