@@ -37,9 +37,14 @@ func busyScenario(t *testing.T, addr string) []string {
 	var out []string
 	wait := func() { time.Sleep(500 * time.Millisecond) }
 
-	// A script that never ends, killed.
+	// A script that never ends, killed. A command sent before the script
+	// turned busy gets BUSY too.
 	a.Write(servertest.Encode("EVAL", "local i = 0 while true do i = i + 1 end", "0"))
+	time.Sleep(50 * time.Millisecond)
+	early := servertest.Dial(t, addr)
+	early.Write(servertest.Encode("PING"))
 	wait()
+	out = append(out, early.Read())
 	out = append(out, b.Do("PING"), b.Do("GET", "k"), b.Do("FUNCTION", "KILL"), b.Do("FUNCTION", "STATS"), b.Do("SCRIPT", "KILL"))
 	out = append(out, a.Read(), b.Do("PING"), b.Do("SCRIPT", "KILL"))
 

@@ -306,6 +306,9 @@ func evalShebang(body string) (int, string, string) {
 // other clients then get BUSY. Safe from any goroutine.
 func (e *Engine) Busy() bool { return e.busy.Load() }
 
+// Running reports whether a script runs. Safe from any goroutine.
+func (e *Engine) Running() bool { return e.running.Load() }
+
 // BusyError is the BUSY reply for the running kind of script.
 func (e *Engine) BusyError() resp.Error {
 	if e.isFunc.Load() {

@@ -244,13 +244,13 @@ func growReadBuf(buf []byte, n, need int) []byte {
 func (c *client) process(buf []byte) (int, bool, []byte) {
 	s := c.s
 	pos := 0
-	if s.lua.engine.Busy() {
-		var done bool
-		if pos, done = c.processBusy(buf); done {
+	for !s.lockEngine() {
+		// A script is busy (scripting_busy.go).
+		n, done := c.processBusy(buf[pos:])
+		if pos += n; done {
 			return pos, false, nil
 		}
 	}
-	s.mu.Lock()
 	defer s.mu.Unlock()
 	// Runs before the unlock, and before run writes the replies.
 	defer s.flushPropagation()

@@ -2,6 +2,8 @@ package server
 
 import (
 	"errors"
+	"runtime"
+	"time"
 
 	"github.com/respd/respd/internal/command"
 	"github.com/respd/respd/internal/resp"
@@ -58,4 +60,35 @@ func (c *client) processBusy(buf []byte) (int, bool) {
 		pos += n
 	}
 	return pos, true
+}
+
+// lockEngine takes the engine lock, or returns false without it when a
+// script is busy. A goroutine that finds the lock taken while a script
+// runs keeps polling instead of queueing on the mutex, so that it answers
+// BUSY once the script passes the threshold, as Redis answers clients
+// whose commands arrived during the script. Otherwise it waits on the
+// mutex as usual: the uncontended path is one atomic load and one CAS.
+func (s *Server) lockEngine() bool {
+	e := s.lua.engine
+	if e.Busy() {
+		return false
+	}
+	if s.mu.TryLock() {
+		return true
+	}
+	for spins := 0; e.Running(); spins++ {
+		if e.Busy() {
+			return false
+		}
+		if s.mu.TryLock() {
+			return true
+		}
+		if spins < 100 {
+			runtime.Gosched()
+		} else {
+			time.Sleep(time.Millisecond)
+		}
+	}
+	s.mu.Lock()
+	return true
 }
