@@ -11,8 +11,10 @@ import (
 	"github.com/respd/respd/internal/resp"
 )
 
-// maxDepth bounds the nesting of a reply converted either way.
-const maxDepth = 1000
+// maxDepth is the nesting at which Redis's conversion of a Lua table
+// runs out of Lua stack (LUAI_MAXCSTACK, 4 slots a level, after those the
+// call itself uses): that element becomes an error.
+const maxDepth = 7995
 
 // writeValue converts a script's Lua value to a reply, with Redis's
 // rules: strings are bulk strings, numbers integers (truncated), true 1
@@ -20,7 +22,7 @@ const maxDepth = 1000
 // with an err, ok, double, big_number, map, set or verbatim_string field
 // those replies, and other tables arrays up to their first nil.
 func writeValue(c *command.Ctx, w *resp.Writer, v lua.LValue, proto, depth int) {
-	if depth > maxDepth {
+	if depth >= maxDepth {
 		w.Errorf("ERR reached lua stack limit")
 		return
 	}
