@@ -41,6 +41,9 @@ type Engine struct {
 	globals *lua.LTable
 	// loadingRedis is the restricted redis table of FUNCTION LOAD.
 	loadingRedis *lua.LTable
+	// proxies maps the read-only proxies (_G, the libraries) to the
+	// tables they stand for (globals.go).
+	proxies map[*lua.LTable]*lua.LTable
 	// scripts maps the SHA1 of an EVAL body to its compiled function.
 	scripts     map[string]*lua.LFunction
 	scriptFlags map[string]int
@@ -97,7 +100,7 @@ type run struct {
 
 // New creates the interpreter with Redis's sandbox.
 func New(version string) *Engine {
-	e := &Engine{scripts: map[string]*lua.LFunction{}, scriptFlags: map[string]int{}, bodies: map[string]string{}, libs: map[string]*Library{}, funcs: map[string]*Function{}, Version: version}
+	e := &Engine{proxies: map[*lua.LTable]*lua.LTable{}, scripts: map[string]*lua.LFunction{}, scriptFlags: map[string]int{}, bodies: map[string]string{}, libs: map[string]*Library{}, funcs: map[string]*Function{}, Version: version}
 	e.L = e.newState()
 	return e
 }
@@ -128,6 +131,11 @@ func (e *Engine) newState() *lua.LState {
 	g.RawSetString("struct", structLib(L))
 	g.RawSetString("cmsgpack", cmsgpackLib(L))
 	g.RawSetString("_G", g)
+	if tl, ok := g.RawGetString("table").(*lua.LTable); ok {
+		tl.RawSetString("foreach", L.NewFunction(tableForeach))
+		tl.RawSetString("foreachi", L.NewFunction(tableForeachi))
+	}
+	e.installRawAccess(L, g)
 	// Move every global into a backing table; _G itself stays empty so
 	// that every read and write goes through its metatable.
 	back := L.NewTable()
@@ -154,9 +162,12 @@ func (e *Engine) newState() *lua.LState {
 	mt.RawSetString("__newindex", L.NewFunction(readonlyError))
 	mt.RawSetString("__metatable", lua.LFalse)
 	L.SetMetatable(g, mt)
+	e.proxies[g] = back
 	for _, name := range []string{"string", "table", "math", "coroutine", "redis", "bit", "cjson", "struct", "cmsgpack"} {
 		if t, ok := back.RawGetString(name).(*lua.LTable); ok {
-			back.RawSetString(name, readonlyProxy(L, t))
+			p := readonlyProxy(L, t)
+			e.proxies[p] = t
+			back.RawSetString(name, p)
 		}
 	}
 	e.loadingRedis = loadingRedis(L, back.RawGetString("redis"))
