@@ -35,6 +35,7 @@ type Caller func(cmd *command.Command, args [][]byte, proto int, noRepl bool) []
 // libraries. Everything but the busy state is engine-owned (used under
 // the server's engine lock).
 type Engine struct {
+	// L is the one interpreter every script and library runs in.
 	L *lua.LState
 	// globals backs the protected _G: scripts read globals through it
 	// and cannot add or change any.
@@ -54,9 +55,11 @@ type Engine struct {
 	funcs map[string]*Function
 	// Version is redis.REDIS_VERSION.
 	Version string
-	// Log receives redis.log lines at or above the verbosity.
+	// Log receives every redis.log line with its level; the server
+	// filters by its verbosity.
 	Log func(level int, msg string)
 
+	// run is the running script, nil between scripts.
 	run *run
 
 	// The busy state, read by connection goroutines without the engine

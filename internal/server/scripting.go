@@ -1,6 +1,7 @@
 package server
 
 import (
+	"slices"
 	"strings"
 	"time"
 
@@ -30,7 +31,9 @@ type scriptState struct {
 func (s *Server) initScripting() {
 	s.lua.engine = script.New(Version)
 	s.lua.engine.Log = func(level int, msg string) {
-		if level >= script.LogNotice {
+		// The levels are in loglevel's order.
+		min := slices.Index([]string{"debug", "verbose", "notice", "warning"}, s.cfg.Get("loglevel"))
+		if level >= min {
 			s.logf("%s", msg)
 		}
 	}
