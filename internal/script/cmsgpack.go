@@ -164,7 +164,7 @@ func msgpackUnpack(L *lua.LState, fn string, limit, offArg int) int {
 	if limit > 0 {
 		off = L.OptInt(offArg, 0)
 		if off < 0 || off > len(s) {
-			L.RaiseError("bad argument #%d to '%s' (Start offset %d greater than input length %d.)", offArg, fn, off, len(s))
+			L.RaiseError("Start offset %d greater than input length %d.", off, len(s))
 		}
 	}
 	d := &mpDecoder{L: L, b: []byte(s), pos: off}
@@ -172,6 +172,9 @@ func msgpackUnpack(L *lua.LState, fn string, limit, offArg int) int {
 	for d.pos < len(d.b) && (limit == 0 || len(vals) < limit) {
 		v, ok := d.value()
 		if !ok {
+			if d.short {
+				L.RaiseError("Missing bytes in input.")
+			}
 			L.RaiseError("Bad data format in input.")
 		}
 		vals = append(vals, v)
@@ -196,10 +199,14 @@ type mpDecoder struct {
 	L   *lua.LState
 	b   []byte
 	pos int
+	// short is set when the input ended inside a value (as opposed to
+	// holding a type lua-cmsgpack does not know).
+	short bool
 }
 
 func (d *mpDecoder) take(n int) ([]byte, bool) {
 	if n < 0 || d.pos+n > len(d.b) {
+		d.short = true
 		return nil, false
 	}
 	p := d.b[d.pos : d.pos+n]
@@ -265,19 +272,19 @@ func (d *mpDecoder) value() (lua.LValue, bool) {
 	case 0xd3:
 		u, ok := d.uint(8)
 		return lua.LNumber(int64(u)), ok
-	case 0xd9, 0xc4:
+	case 0xd9:
 		n, ok := d.uint(1)
 		if !ok {
 			return nil, false
 		}
 		return d.str(int(n))
-	case 0xda, 0xc5:
+	case 0xda:
 		n, ok := d.uint(2)
 		if !ok {
 			return nil, false
 		}
 		return d.str(int(n))
-	case 0xdb, 0xc6:
+	case 0xdb:
 		n, ok := d.uint(4)
 		if !ok {
 			return nil, false
@@ -321,6 +328,7 @@ func (d *mpDecoder) str(n int) (lua.LValue, bool) {
 
 func (d *mpDecoder) array(n int) (lua.LValue, bool) {
 	if n > len(d.b)-d.pos {
+		d.short = true
 		return nil, false
 	}
 	t := d.L.CreateTable(n, 0)
@@ -336,6 +344,7 @@ func (d *mpDecoder) array(n int) (lua.LValue, bool) {
 
 func (d *mpDecoder) mapv(n int) (lua.LValue, bool) {
 	if n > len(d.b)-d.pos {
+		d.short = true
 		return nil, false
 	}
 	t := d.L.NewTable()

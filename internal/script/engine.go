@@ -134,6 +134,10 @@ func (e *Engine) newState() *lua.LState {
 	g.RawSetString("struct", structLib(L))
 	g.RawSetString("cmsgpack", cmsgpackLib(L))
 	g.RawSetString("_G", g)
+	if ml, ok := g.RawGetString("math").(*lua.LTable); ok {
+		// gopher-lua's is the largest finite double.
+		ml.RawSetString("huge", lua.LNumber(math.Inf(1)))
+	}
 	if tl, ok := g.RawGetString("table").(*lua.LTable); ok {
 		tl.RawSetString("foreach", L.NewFunction(tableForeach))
 		tl.RawSetString("foreachi", L.NewFunction(tableForeachi))

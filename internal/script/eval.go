@@ -239,15 +239,17 @@ func (e *Engine) writeError(c *command.Ctx, r *run, obj lua.LValue) {
 var (
 	reArgName = regexp.MustCompile(`bad argument #(\d+) to ([A-Za-z_][A-Za-z0-9_]*) \(`)
 	reArith   = regexp.MustCompile(`cannot perform \w+ operation between (\w+) and (\w+)`)
-	reGotNil  = regexp.MustCompile(`(bad argument #\d+ to '[^']*' \(\w+ expected, got) nil\)`)
+	// gopher-lua says nil for a missing argument where Lua says "no
+	// value"; only its own (unquoted) messages are rewritten.
+	reGotNil = regexp.MustCompile(`bad argument #(\d+) to ([A-Za-z_][A-Za-z0-9_]*) \((\w+) expected, got nil\)`)
 )
 
 func lua51Message(msg string) string {
 	if !strings.Contains(msg, "user_script:") && !strings.Contains(msg, "user_function:") {
 		return msg
 	}
+	msg = reGotNil.ReplaceAllString(msg, "bad argument #$1 to '$2' ($3 expected, got no value)")
 	msg = reArgName.ReplaceAllString(msg, "bad argument #$1 to '$2' (")
-	msg = reGotNil.ReplaceAllString(msg, "$1 no value)")
 	msg = reArith.ReplaceAllStringFunc(msg, func(m string) string {
 		sub := reArith.FindStringSubmatch(m)
 		t := sub[1]

@@ -103,7 +103,7 @@ func (s *structFormat) gap(opt byte, size, pos int) int {
 		return 0
 	}
 	if a&(a-1) != 0 {
-		argError(s.L, 1, s.fn, "alignment must be power of 2")
+		s.L.RaiseError("alignment %d is not a power of 2", a)
 	}
 	return (a - pos%a) % a
 }
@@ -137,7 +137,7 @@ func structPack(L *lua.LState) int {
 		out = append(out, make([]byte, s.gap(opt, size, len(out)))...)
 		switch opt {
 		case 'b', 'B', 'h', 'H', 'l', 'L', 'T', 'i', 'I':
-			f := checkNumber(L, arg, "pack")
+			f := structNumber(L, arg)
 			arg++
 			var v uint64
 			if f < 0 {
@@ -151,7 +151,7 @@ func structPack(L *lua.LState) int {
 		case 'x':
 			out = append(out, 0)
 		case 'f':
-			f := float32(checkNumber(L, arg, "pack"))
+			f := float32(structNumber(L, arg))
 			arg++
 			b := make([]byte, 4)
 			if s.little {
@@ -161,7 +161,7 @@ func structPack(L *lua.LState) int {
 			}
 			out = append(out, b...)
 		case 'd':
-			f := checkNumber(L, arg, "pack")
+			f := structNumber(L, arg)
 			arg++
 			b := make([]byte, 8)
 			if s.little {
@@ -178,7 +178,8 @@ func structPack(L *lua.LState) int {
 				n = len(str)
 			}
 			if n > len(str) {
-				argError(L, arg-1, "pack", "string too short")
+				// Redis's struct reports the argument after it.
+				argError(L, arg, "pack", "string too short")
 			}
 			out = append(out, str[:n]...)
 			if opt == 's' {
@@ -194,8 +195,8 @@ func structUnpack(L *lua.LState) int {
 	s := newStructFormat(L, "unpack", L.CheckString(1))
 	data := L.CheckString(2)
 	pos := L.OptInt(3, 1) - 1
-	if pos < 0 || pos > len(data) {
-		argError(L, 3, "unpack", "offset out of bounds")
+	if pos < 0 {
+		argError(L, 3, "unpack", "offset must be 1 or greater")
 	}
 	n := 0
 	last := 0.0
@@ -293,11 +294,23 @@ func structSize(L *lua.LState) int {
 		if !ok {
 			break
 		}
-		if opt == 's' || (opt == 'c' && size == 0) {
-			argError(L, 1, "size", "options 'c0' - 's' have undefined sizes")
+		if opt == 's' {
+			argError(L, 1, "size", "option 's' has no fixed size")
+		}
+		if opt == 'c' && size == 0 {
+			argError(L, 1, "size", "option 'c0' has no fixed size")
 		}
 		pos += s.gap(opt, size, pos) + size
 	}
 	L.Push(lua.LNumber(pos))
 	return 1
+}
+
+// structNumber is luaL_checknumber as struct.pack sees it: its buffer
+// occupies the stack, so a missing argument reads as nil.
+func structNumber(L *lua.LState, n int) float64 {
+	if n > L.GetTop() {
+		argError(L, n, "pack", "number expected, got nil")
+	}
+	return checkNumber(L, n, "pack")
 }
