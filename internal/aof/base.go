@@ -65,6 +65,10 @@ func (e *BaseEncoder) Key(key string, o *keyspace.Object, expireAt int64) {
 	}
 }
 
+// Function appends a function library as the FUNCTION LOAD that
+// recreates it, as Redis writes libraries in a command base.
+func (e *BaseEncoder) Function(code []byte) { e.cmd("FUNCTION", []byte("LOAD"), code) }
+
 // cmd appends one command.
 func (e *BaseEncoder) cmd(name string, args ...[]byte) {
 	e.args = append(e.args[:0], []byte(name))

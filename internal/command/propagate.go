@@ -78,6 +78,23 @@ func (p *Propagation) AddStrings(db int, args ...string) {
 // cut them. They stay valid until Reset.
 func (p *Propagation) Unit() ([]byte, []PropOp) { return p.buf, p.ops }
 
+// Len is how many commands the unit holds.
+func (p *Propagation) Len() int { return len(p.ops) }
+
+// Truncate drops the commands added since the unit held n, for writes
+// that must not propagate (a script's after redis.set_repl(REPL_NONE)).
+func (p *Propagation) Truncate(n int) {
+	if n >= len(p.ops) {
+		return
+	}
+	end := 0
+	if n > 0 {
+		end = p.ops[n-1].End
+	}
+	p.buf = p.buf[:end]
+	p.ops = p.ops[:n]
+}
+
 // Reset empties the unit, keeping the buffers.
 func (p *Propagation) Reset() {
 	p.buf = p.buf[:0]

@@ -208,9 +208,14 @@ func (h *aofLoader) Command(args [][]byte) error {
 // aof-use-rdb-preamble yes, commands otherwise.
 func (s *Server) baseEncoder() snapshotEncoder {
 	if !s.cfg.Bool("aof-use-rdb-preamble") {
-		return &aof.BaseEncoder{}
+		enc := &aof.BaseEncoder{}
+		for _, l := range s.lua.engine.Libraries() {
+			enc.Function([]byte(l.Code))
+		}
+		return enc
 	}
 	enc := rdb.NewEncoder(nil, s.cfg.Bool("rdbcompression"))
 	enc.Header(s.auxFields(true))
+	s.writeFunctions(enc)
 	return enc
 }

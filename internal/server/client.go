@@ -291,15 +291,21 @@ func growReadBuf(buf []byte, n, need int) []byte {
 func (c *client) process(buf []byte) (int, bool, []byte) {
 	s := c.s
 	pos := 0
-	s.mu.Lock()
+	for !s.lockEngine() {
+		// A script is busy (scripting_busy.go).
+		n, done := c.processBusy(buf[pos:])
+		if pos += n; done {
+			return pos, false, nil
+		}
+	}
 	defer s.mu.Unlock()
 	// Runs before the unlock, and before run writes the replies.
 	defer s.flushPropagation()
 	if c.killed {
-		return 0, true, nil
+		return pos, true, nil
 	}
 	if c.blocked != nil || c.paused {
-		return 0, false, c.takeOutput()
+		return pos, false, c.takeOutput()
 	}
 	s.ks.Tick()
 	s.markBatch()

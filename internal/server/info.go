@@ -121,6 +121,7 @@ func (s *Server) infoMemory(b *strings.Builder) {
 	field(b, "used_memory_peak", m.HeapSys)
 	field(b, "used_memory_peak_human", humanBytes(m.HeapSys))
 	field(b, "total_system_memory", 0)
+	s.infoScripting(b)
 	field(b, "maxmemory", s.cfg.Int("maxmemory"))
 	field(b, "maxmemory_human", humanBytes(uint64(s.cfg.Int("maxmemory"))))
 	field(b, "maxmemory_policy", s.cfg.Get("maxmemory-policy"))

@@ -39,6 +39,11 @@ func (s *Server) feedMonitors(c *client, cmd *command.Command, args [][]byte) {
 	if cmd.Has(command.Admin) || cmd.Has(command.SkipMonitor) {
 		return
 	}
+	s.monitorLine(c, cmd, args)
+}
+
+// monitorLine sends one MONITOR line for args run by c.
+func (s *Server) monitorLine(c *client, cmd *command.Command, args [][]byte) {
 	now := time.Now()
 	line := make([]byte, 0, 64)
 	line = append(line, '+')

@@ -150,6 +150,7 @@ func (s *Server) Save() error {
 	err := writeAtomically(s.rdbPath(), func(f *os.File) error {
 		enc := rdb.NewEncoder(f, s.cfg.Bool("rdbcompression"))
 		enc.Header(s.auxFields(false))
+		s.writeFunctions(enc)
 		snap := s.snapshotInto(enc)
 		for snap.Step(1 << 30) {
 		}
@@ -206,6 +207,7 @@ func (s *Server) startBgsave() error {
 	}
 	enc := rdb.NewEncoder(nil, s.cfg.Bool("rdbcompression"))
 	enc.Header(s.auxFields(false))
+	s.writeFunctions(enc)
 	bg := &bgsave{start: time.Now(), enc: enc, cancel: make(chan struct{}), done: make(chan struct{})}
 	bg.snap = s.snapshotInto(enc)
 	s.persist.bg = bg
@@ -507,7 +509,9 @@ func (h *rdbLoader) Aux(k, v []byte) {
 }
 
 func (h *rdbLoader) Function(code []byte) error {
-	h.s.logf("Skipped a function library: functions are not supported yet")
+	if _, errText := h.s.lua.engine.LoadLibrary(string(code), true); errText != "" {
+		return errors.New(errText)
+	}
 	return nil
 }
 

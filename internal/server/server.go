@@ -87,6 +87,8 @@ type Server struct {
 	persist persistState
 	// repl is the replication state (repl.go, repl_link.go).
 	repl replState
+	// lua is the scripting engine (scripting.go).
+	lua scriptState
 	// aof is the append-only file (aof.go); aofFed is set once it is
 	// registered for the propagated stream. onFatal replaces os.Exit.
 	aof     *aof.AOF
@@ -153,6 +155,7 @@ func Start(cfg *config.Config, opts Options) (*Server, error) {
 	s.ks.OnChange = s.keyChanged
 	s.initNotify()
 	s.initPropagation()
+	s.initScripting()
 	cfg.OnChange("proto-max-bulk-len", func(string) { s.maxBulk = cfg.Int("proto-max-bulk-len") })
 	cfg.OnChange("maxclients", func(string) { s.maxClients.Store(cfg.Int("maxclients")) })
 	cfg.OnChange("tcp-keepalive", func(string) { s.keepAlive.Store(cfg.Int("tcp-keepalive")) })
