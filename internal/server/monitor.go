@@ -57,7 +57,11 @@ func (s *Server) monitorLine(c *client, args [][]byte) {
 	line = append(line, " ["...)
 	line = strconv.AppendInt(line, int64(c.sess.DB), 10)
 	line = append(line, ' ')
-	line = append(line, c.sess.Addr...)
+	if c == s.lua.client {
+		line = append(line, "lua"...)
+	} else {
+		line = append(line, c.sess.Addr...)
+	}
 	line = append(line, ']')
 	for _, a := range args {
 		line = append(line, ' ')
