@@ -2,6 +2,7 @@ package tests
 
 import (
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -66,4 +67,23 @@ return 'done'`, "0"))
 	wait()
 	out = append(out, b.Do("SCRIPT", "KILL"), b.Do("GET", "x"), a.Read(), b.Do("GET", "x"))
 	return out
+}
+
+// TestScriptBusyShutdown stops a busy script that wrote (so SCRIPT KILL
+// cannot) with SHUTDOWN NOSAVE.
+func TestScriptBusyShutdown(t *testing.T) {
+	in := servertest.Start(t, "--lua-time-limit", "100")
+	a := servertest.Dial(t, in.Addr)
+	a.Write(servertest.Encode("EVAL", "redis.call('set', 'x', 'y') while true do end", "0"))
+	time.Sleep(300 * time.Millisecond)
+	b := servertest.Dial(t, in.Addr)
+	if r := b.Do("SCRIPT", "KILL"); !strings.HasPrefix(r, "-UNKILLABLE") {
+		t.Fatalf("SCRIPT KILL: %q", r)
+	}
+	b.Write(servertest.Encode("SHUTDOWN", "NOSAVE"))
+	select {
+	case <-in.Srv.Done():
+	case <-time.After(5 * time.Second):
+		t.Fatal("the server did not shut down")
+	}
 }

@@ -44,3 +44,27 @@ func TestScriptMonitor(t *testing.T) {
 		}
 	}
 }
+
+// TestScriptSlowlog compares the slowlog entries of a script with the
+// real redis-server: the script's commands are logged too, from a client
+// without address or name.
+func TestScriptSlowlog(t *testing.T) {
+	oracle := servertest.RedisServer(t)
+	in := servertest.Start(t)
+	norm := func(s string) string {
+		s = regexp.MustCompile(`\$\d+\r\n127\.0\.0\.1:\d+`).ReplaceAllString(s, "ADDR")
+		return regexp.MustCompile(`:\d+\r\n`).ReplaceAllString(s, ":N\r\n")
+	}
+	get := func(addr string) string {
+		c := servertest.Dial(t, addr)
+		c.Do("CONFIG", "SET", "slowlog-log-slower-than", "0")
+		c.Do("SLOWLOG", "RESET")
+		c.Do("EVAL", "redis.call('set', 'sl', 1) return redis.call('get', 'sl')", "0")
+		r := c.Do("SLOWLOG", "GET")
+		c.Do("CONFIG", "SET", "slowlog-log-slower-than", "10000")
+		return norm(r)
+	}
+	if want, got := get(oracle), get(in.Addr); got != want {
+		t.Errorf("SLOWLOG GET:\n respd: %q\n redis: %q", got, want)
+	}
+}

@@ -57,7 +57,11 @@ func (s *Server) monitorLine(c *client, cmd *command.Command, args [][]byte) {
 	line = append(line, " ["...)
 	line = strconv.AppendInt(line, int64(c.sess.DB), 10)
 	line = append(line, ' ')
-	line = append(line, c.sess.Addr...)
+	if c == s.lua.client {
+		line = append(line, "lua"...)
+	} else {
+		line = append(line, c.sess.Addr...)
+	}
 	line = append(line, ']')
 	// Passwords (AUTH, HELLO AUTH) are hidden, as in the slowlog.
 	redacted := redactedArgs(cmd, args)

@@ -44,7 +44,9 @@ func (s *Server) scriptClient(caller *command.Ctx) *client {
 	sc := s.lua.client
 	if sc == nil {
 		sc = &client{s: s}
-		sc.sess = command.Session{ID: -2, Name: "lua", Addr: "lua"}
+		// Redis's script client has no address ("?:0" in the slowlog)
+		// and no name; MONITOR calls it "lua".
+		sc.sess = command.Session{ID: -2, Addr: "?:0"}
 		sc.ctx = command.Ctx{Sess: &sc.sess, KS: s.ks, DB: s.ks.DBs[0], Host: s, Conn: sc, Writer: resp.Writer{Proto: 2}, Notifying: &s.notifyMask, Prop: &s.prop.unit, NoBlock: true}
 		s.lua.client = sc
 	}
