@@ -641,7 +641,7 @@ func TestReplicaRefusals(t *testing.T) {
 		{"GET", "a"}, {"PING"}, {"SET", "a", "b"}, {"DEL", "a"}, {"WAIT", "1", "0"},
 		{"CONFIG", "GET", "replicaof"}, {"INFO", "replication"},
 		{"REPLICAOF", "127.0.0.1", deadPort}, {"REPLICAOF", "127.0.0.1", "abc"}, {"REPLICAOF", "127.0.0.1", "70000"},
-		{"REPLICAOF", "no"}, {"REPLCONF", "nonsense", "1"}, {"REPLCONF", "listening-port"}, {"REPLCONF", "listening-port", "x"},
+		{"REPLICAOF", "no"}, {"PSYNC", "?", "x"}, {"PSYNC", "?"}, {"REPLCONF", "nonsense", "1"}, {"REPLCONF", "listening-port"}, {"REPLCONF", "listening-port", "x"},
 		{"CONFIG", "SET", "replica-serve-stale-data", "yes"}, {"GET", "a"}, {"PING"},
 		{"REPLICAOF", "NO", "ONE"}, {"CONFIG", "GET", "replicaof"}, {"SET", "a", "b"}, {"ROLE"}, {"REPLICAOF", "no", "one"},
 	}

@@ -306,6 +306,12 @@ func (s *Server) PSync(ctx *command.Ctx) {
 		ctx.Error(errNoMasterLink)
 		return
 	}
+	if ctx.ArgIs(0, "psync") {
+		if _, ok := resp.ParseInt(ctx.Args[2]); !ok {
+			ctx.Error(command.ErrNotInt)
+			return
+		}
+	}
 	rc := c.replica()
 	if ctx.ArgIs(0, "psync") {
 		if s.tryPartial(ctx, rc) {
