@@ -106,10 +106,7 @@ func (s *Server) promote() {
 	s.masterHost, s.masterPort = "", ""
 	s.ks.Replica = false
 	r := &s.repl
-	if r.backlog != nil {
-		r.replid2 = s.replid
-		r.secondOffset = r.backlog.Offset() + 1
-	}
+	r.replid2, r.secondOffset = s.replid, s.replOffset()+1
 	s.replid = randomHex(40)
 	s.disconnectReplicas()
 	s.ensureBacklog(false)
