@@ -523,7 +523,7 @@ func TestReplicaProtocolTranscript(t *testing.T) {
 			if peek, _ := rr.r.Peek(5); string(peek) != "$EOF:" {
 				t.Fatalf("payload starts %q", peek)
 			}
-			rdbBytes, err := repl.ReadPayload(rr.r, 1<<30)
+			rdbBytes, err := repl.ReadPayload(rr.r, 1<<30, nil)
 			if err != nil || !strings.HasPrefix(string(rdbBytes), "REDIS0010") {
 				t.Fatalf("payload: %v %q", err, rdbBytes[:min(len(rdbBytes), 9)])
 			}
@@ -587,7 +587,7 @@ func TestSyncCommand(t *testing.T) {
 	if peek, _ := rr.r.Peek(1); string(peek) != "$" {
 		t.Fatalf("SYNC reply starts %q", peek)
 	}
-	data, err := repl.ReadPayload(rr.r, 1<<30)
+	data, err := repl.ReadPayload(rr.r, 1<<30, nil)
 	if err != nil || !strings.HasPrefix(string(data), "REDIS0010") {
 		t.Fatalf("SYNC payload: %v", err)
 	}
@@ -641,7 +641,7 @@ func TestReplicaRefusals(t *testing.T) {
 		{"GET", "a"}, {"PING"}, {"SET", "a", "b"}, {"DEL", "a"}, {"WAIT", "1", "0"},
 		{"CONFIG", "GET", "replicaof"}, {"INFO", "replication"},
 		{"REPLICAOF", "127.0.0.1", deadPort}, {"REPLICAOF", "127.0.0.1", "abc"}, {"REPLICAOF", "127.0.0.1", "70000"},
-		{"REPLICAOF", "no"}, {"REPLCONF", "nonsense", "1"}, {"REPLCONF", "listening-port"}, {"REPLCONF", "listening-port", "x"},
+		{"REPLICAOF", "no"}, {"PSYNC", "?", "x"}, {"PSYNC", "?"}, {"REPLCONF", "nonsense", "1"}, {"REPLCONF", "listening-port"}, {"REPLCONF", "listening-port", "x"},
 		{"CONFIG", "SET", "replica-serve-stale-data", "yes"}, {"GET", "a"}, {"PING"},
 		{"REPLICAOF", "NO", "ONE"}, {"CONFIG", "GET", "replicaof"}, {"SET", "a", "b"}, {"ROLE"}, {"REPLICAOF", "no", "one"},
 	}
@@ -699,7 +699,7 @@ func TestReplicaPing(t *testing.T) {
 			if len(f) != 3 || f[0] != "+FULLRESYNC" {
 				t.Fatalf("PSYNC: %v", f)
 			}
-			if _, err := repl.ReadPayload(rr.r, 1<<30); err != nil {
+			if _, err := repl.ReadPayload(rr.r, 1<<30, nil); err != nil {
 				t.Fatal(err)
 			}
 			rr.conn.SetReadDeadline(time.Now().Add(3 * time.Second))

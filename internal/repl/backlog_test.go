@@ -58,9 +58,14 @@ func TestReadPayload(t *testing.T) {
 		// A one-byte reader makes the mark straddle reads.
 		for _, size := range []int{16, 4096} {
 			r := bufio.NewReaderSize(&slowReader{s: tc.in}, size)
-			got, err := ReadPayload(r, 1<<20)
+			var last int64
+			got, err := ReadPayload(r, 1<<20, func(total, read int64) { last = read })
 			if err != nil || string(got) != tc.rdb {
 				t.Fatalf("%q: %q %v", tc.in, got, err)
+			}
+			// The diskless form's count includes the mark.
+			if last != int64(len(tc.rdb)) && last != int64(len(tc.rdb)+EOFMarkLen) {
+				t.Fatalf("%q: progress ended at %d", tc.in, last)
 			}
 			rest := new(strings.Builder)
 			r.WriteTo(rest)
@@ -69,10 +74,10 @@ func TestReadPayload(t *testing.T) {
 			}
 		}
 	}
-	if _, err := ReadPayload(bufio.NewReader(strings.NewReader("+OK\r\n")), 10); err == nil {
+	if _, err := ReadPayload(bufio.NewReader(strings.NewReader("+OK\r\n")), 10, nil); err == nil {
 		t.Fatal("accepted a bad header")
 	}
-	if _, err := ReadPayload(bufio.NewReader(strings.NewReader("$100\r\n")), 10); err == nil {
+	if _, err := ReadPayload(bufio.NewReader(strings.NewReader("$100\r\n")), 10, nil); err == nil {
 		t.Fatal("accepted a payload over the limit")
 	}
 }

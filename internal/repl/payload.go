@@ -15,12 +15,20 @@ const EOFMarkLen = 40
 // ErrPayload reports a payload header that is neither form.
 var ErrPayload = errors.New("bad RDB payload header")
 
+// Progress receives a transfer's size (-1 for the diskless form, whose
+// size is unknown) and the bytes read so far, after each read.
+type Progress func(total, read int64)
+
 // ReadPayload reads the RDB payload that follows +FULLRESYNC, in either
 // form, skipping keepalive newlines before it, and returns the RDB bytes.
+// progress, when not nil, follows the transfer.
 // maxLen bounds the size. A "\r\n" some masters send after the payload
 // is left in r: the caller drops it (see SkipTrailer), since waiting for
 // it here could wait forever on a quiet master.
-func ReadPayload(r *bufio.Reader, maxLen int64) ([]byte, error) {
+func ReadPayload(r *bufio.Reader, maxLen int64, progress Progress) ([]byte, error) {
+	if progress == nil {
+		progress = func(int64, int64) {}
+	}
 	var line []byte
 	for {
 		l, err := r.ReadBytes('\n')
@@ -60,10 +68,12 @@ func ReadPayload(r *bufio.Reader, maxLen int64) ([]byte, error) {
 			if i := bytes.Index(data[from:], mark); i >= 0 {
 				end := from + i
 				r.Discard(end + EOFMarkLen - old)
+				progress(-1, int64(end+EOFMarkLen))
 				data = data[:end]
 				break
 			}
 			r.Discard(len(chunk))
+			progress(-1, int64(len(data)))
 			if int64(len(data)) > maxLen+EOFMarkLen {
 				return nil, errors.New("RDB payload too big")
 			}
@@ -77,8 +87,17 @@ func ReadPayload(r *bufio.Reader, maxLen int64) ([]byte, error) {
 			return nil, errors.New("RDB payload too big")
 		}
 		data = make([]byte, n)
-		if _, err := io.ReadFull(r, data); err != nil {
-			return nil, err
+		progress(n, 0)
+		for read := 0; read < len(data); {
+			k, err := r.Read(data[read:])
+			read += k
+			progress(n, int64(read))
+			if err != nil && read < len(data) {
+				if err == io.EOF {
+					err = io.ErrUnexpectedEOF
+				}
+				return nil, err
+			}
 		}
 	}
 	return data, nil

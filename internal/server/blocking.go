@@ -169,6 +169,9 @@ func (s *Server) serveReady() {
 			s.nesting--
 			if prop {
 				s.endCall(b.cmd, b.args, b.db, dirty)
+				if s.ks.Dirty != dirty && s.repl.backlog != nil {
+					w.woff = s.replOffset() + int64(len(s.prop.out)) // for WAIT
+				}
 			}
 			ctx.Args, ctx.ReadyKey, ctx.Resumed = nil, nil, nil
 			if ctx.Blocked != nil {

@@ -306,6 +306,12 @@ func (s *Server) PSync(ctx *command.Ctx) {
 		ctx.Error(errNoMasterLink)
 		return
 	}
+	if ctx.ArgIs(0, "psync") {
+		if _, ok := resp.ParseInt(ctx.Args[2]); !ok {
+			ctx.Error(command.ErrNotInt)
+			return
+		}
+	}
 	rc := c.replica()
 	if ctx.ArgIs(0, "psync") {
 		if s.tryPartial(ctx, rc) {
@@ -710,6 +716,19 @@ func (s *Server) infoReplication(b *strings.Builder) {
 		}
 		field(b, "slave_read_repl_offset", read)
 		field(b, "slave_repl_offset", applied)
+		if l.state == linkSync {
+			total, done := l.transferTotal.Load(), l.transferRead.Load()
+			// As Redis computes it, -1 (unknown size) included.
+			perc := 0.0
+			if total != 0 {
+				perc = float64(done) / float64(total) * 100
+			}
+			field(b, "master_sync_total_bytes", total)
+			field(b, "master_sync_read_bytes", done)
+			field(b, "master_sync_left_bytes", total-done)
+			field(b, "master_sync_perc", fmt.Sprintf("%.2f", perc))
+			field(b, "master_sync_last_io_seconds_ago", now.Unix()-l.transferIO.Load())
+		}
 		if !up {
 			down := int64(-1)
 			if l.downSince != 0 {

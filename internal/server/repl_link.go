@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/respd/respd/internal/command"
@@ -55,6 +56,9 @@ type masterLink struct {
 	// wmu serializes writes to the connection (owned by the link
 	// goroutines).
 	wmu sync.Mutex
+	// transfer* follow a full sync's payload for INFO (atomic: the link
+	// goroutine updates them without the engine lock).
+	transferTotal, transferRead, transferIO atomic.Int64
 }
 
 func (l *masterLink) stateName() string {
@@ -102,10 +106,7 @@ func (s *Server) promote() {
 	s.masterHost, s.masterPort = "", ""
 	s.ks.Replica = false
 	r := &s.repl
-	if r.backlog != nil {
-		r.replid2 = s.replid
-		r.secondOffset = r.backlog.Offset() + 1
-	}
+	r.replid2, r.secondOffset = s.replid, s.replOffset()+1
 	s.replid = randomHex(40)
 	s.disconnectReplicas()
 	s.ensureBacklog(false)
@@ -318,7 +319,14 @@ func (s *Server) linkOnce(l *masterLink) (synced bool, err error) {
 		l.state = linkSync
 		s.mu.Unlock()
 		conn.SetReadDeadline(time.Time{})
-		data, err := repl.ReadPayload(lc.r, 1<<40)
+		l.transferTotal.Store(-1) // unknown until the payload's header
+		l.transferRead.Store(0)
+		l.transferIO.Store(time.Now().Unix())
+		data, err := repl.ReadPayload(lc.r, 1<<40, func(total, read int64) {
+			l.transferTotal.Store(total)
+			l.transferRead.Store(read)
+			l.transferIO.Store(time.Now().Unix())
+		})
 		if err != nil {
 			return false, fmt.Errorf("reading the RDB from master: %w", err)
 		}
