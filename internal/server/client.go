@@ -85,10 +85,16 @@ func (s *Server) newClient(conn net.Conn) {
 	c.lastMs = now
 	c.ctx = command.Ctx{Sess: &c.sess, KS: s.ks, DB: s.ks.DBs[0], Host: s, Conn: c, Writer: resp.Writer{Proto: 2, OnError: s.countError}, Notifying: &s.notifyMask, Prop: &s.prop.unit}
 
-	s.mu.Lock()
+	// The accepting goroutine must not wait behind a busy script, or
+	// nobody could connect to send SCRIPT KILL. While a script is busy it
+	// holds the engine lock and nothing else changes the users, so they
+	// are read without it then.
+	locked := s.lockEngine()
 	c.defaultAuth()
 	admitted := s.admit(c)
-	s.mu.Unlock()
+	if locked {
+		s.mu.Unlock()
+	}
 	if !admitted {
 		s.stats.rejected.Add(1)
 		conn.Write([]byte(protectedText))
