@@ -739,15 +739,14 @@ func badCases() []badCase {
 		{name: "function, pre-GA record", build: func(f *rdbFile) {
 			f.raw(0xF6).str("lib").str("LUA").length(0).str("redis.register_function('f', function() return 1 end)")
 		}, redisLog: "", respdErr: "Pre-release function format not supported"},
-		// respd does not run functions yet: it skips their records (with
-		// a log line) where Redis compiles them and refuses the file when
-		// that fails.
+		// Function libraries are compiled on load, and a broken or
+		// repeated one refuses the file, in respd as in Redis.
 		{name: "function that does not compile", build: func(f *rdbFile) { f.raw(rfFunction2).str("#!lua name=bad\nthis is not lua") },
-			redisLog: "Failed loading library", keys: 1},
+			redisLog: "Failed loading library", respdErr: "Error compiling function"},
 		{name: "function library twice", build: func(f *rdbFile) {
 			code := "#!lua name=twice\nredis.register_function('f', function() return 1 end)"
 			f.raw(rfFunction2).str(code).raw(rfFunction2).str(code)
-		}, redisLog: "already exists", keys: 1},
+		}, redisLog: "already exists", respdErr: "already exists"},
 		{name: "hash with field expiry (7.4)", build: func(f *rdbFile) { f.key(23, "k").length(0) },
 			redisLog: "Unknown RDB encoding type 23", respdErr: "hashes with field expiration (RDB type 23) are not supported"},
 		{name: "unknown type 8", build: func(f *rdbFile) { f.key(8, "k").length(0) },

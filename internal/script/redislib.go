@@ -225,7 +225,7 @@ func (e *Engine) redisCall(L *lua.LState, raiseErr bool) int {
 		}
 	}
 	cmd, errText := command.Lookup(args)
-	if cmd == nil {
+	if errText != "" {
 		if command.Find(args[0]) == nil || strings.HasPrefix(errText, "ERR unknown subcommand") {
 			return fail("ERR Unknown Redis command called from script")
 		}

@@ -426,8 +426,12 @@ func syncDir(dir string) error {
 	return d.Sync()
 }
 
-// LoadRDB implements command.PersistenceHost (DEBUG RELOAD).
+// LoadRDB implements command.PersistenceHost (DEBUG RELOAD). Without
+// merge the functions go first, as the keys did: Redis empties both.
 func (s *Server) LoadRDB(merge bool) error {
+	if !merge {
+		s.lua.engine.FlushFunctions()
+	}
 	err := s.loadRDBFile(merge)
 	if err != nil {
 		s.logf("%v", err)
@@ -509,7 +513,9 @@ func (h *rdbLoader) Aux(k, v []byte) {
 }
 
 func (h *rdbLoader) Function(code []byte) error {
-	if _, errText := h.s.lua.engine.LoadLibrary(string(code), true); errText != "" {
+	// A library loaded twice fails the load, as in Redis, unless keys may
+	// replace each other too (DEBUG RELOAD MERGE).
+	if _, errText := h.s.lua.engine.LoadLibrary(string(code), h.merge); errText != "" {
 		return errors.New(errText)
 	}
 	return nil

@@ -56,11 +56,15 @@ func (s *Server) scriptClient(caller *command.Ctx) *client {
 
 // scriptCaller is the script.Caller that runs a script's commands on the
 // script client, with the checks the dispatcher makes that depend on the
-// server's state.
-func (s *Server) scriptCaller(sc *client) script.Caller {
+// server's state, and the ACL of the user who called the script.
+func (s *Server) scriptCaller(caller *command.Ctx, sc *client) script.Caller {
 	return func(cmd *command.Command, args [][]byte, proto int, noRepl bool) []byte {
 		sc.ctx.B = sc.ctx.B[:0]
 		sc.ctx.Proto = proto
+		if msg := s.CheckACL(caller, cmd, args); msg != "" {
+			sc.ctx.Errorf(msg)
+			return sc.ctx.B
+		}
 		if s.masterHost != "" && cmd.Has(command.Write) {
 			sc.ctx.Error(errReadOnlyReplica)
 			return sc.ctx.B
@@ -97,7 +101,7 @@ func (s *Server) Eval(c *command.Ctx) {
 	name := c.Cmd.Name
 	s.feedScriptMonitors(c)
 	sc := s.scriptClient(c)
-	s.lua.engine.Eval(c, s.scriptCaller(sc), script.EvalOptions{
+	s.lua.engine.Eval(c, s.scriptCaller(c, sc), script.EvalOptions{
 		BySHA:     strings.HasPrefix(name, "evalsha"),
 		ReadOnly:  strings.HasSuffix(name, "_ro"),
 		Threshold: s.busyThreshold(),
@@ -108,7 +112,7 @@ func (s *Server) Eval(c *command.Ctx) {
 func (s *Server) FCall(c *command.Ctx) {
 	s.feedScriptMonitors(c)
 	sc := s.scriptClient(c)
-	s.lua.engine.FCall(c, s.scriptCaller(sc), c.Cmd.Name == "fcall_ro", s.busyThreshold())
+	s.lua.engine.FCall(c, s.scriptCaller(c, sc), c.Cmd.Name == "fcall_ro", s.busyThreshold())
 }
 
 var (
