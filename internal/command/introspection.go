@@ -93,16 +93,7 @@ func writeCommandInfo(c *Ctx, cmd *Command) {
 
 func (cmd *Command) categories() []string {
 	var out []string
-	acl := cmd.ACL
-	if cmd.Flags&Write != 0 {
-		acl |= CatWrite
-	}
-	if cmd.Flags&ReadOnly != 0 {
-		acl |= CatRead
-	}
-	if cmd.Flags&Fast == 0 && acl&CatFast == 0 {
-		acl |= CatSlow
-	}
+	acl := cmd.ACLCategories()
 	for i, n := range CategoryNames {
 		if acl&(1<<i) != 0 {
 			out = append(out, n)

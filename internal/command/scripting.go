@@ -41,10 +41,10 @@ const scriptFlags = NoScript | Stale | SkipMonitor | NoMandatoryKeys
 var scriptingCommands = []*Command{
 	{Name: "eval", Fn: runEval, Arity: -3, Flags: scriptFlags, ACL: CatSlow | CatScripting, Group: "scripting", Since: "2.6.0", Summary: "Executes a server-side Lua script."},
 	{Name: "evalsha", Fn: runEval, Arity: -3, Flags: scriptFlags, ACL: CatSlow | CatScripting, Group: "scripting", Since: "2.6.0", Summary: "Executes a server-side Lua script by SHA1 digest."},
-	{Name: "eval_ro", Fn: runEval, Arity: -3, Flags: scriptFlags | ReadOnly, ACL: CatSlow, Group: "scripting", Since: "7.0.0", Summary: "Executes a read-only server-side Lua script."},
-	{Name: "evalsha_ro", Fn: runEval, Arity: -3, Flags: scriptFlags | ReadOnly, ACL: CatSlow, Group: "scripting", Since: "7.0.0", Summary: "Executes a read-only server-side Lua script by SHA1 digest."},
+	{Name: "eval_ro", Fn: runEval, Arity: -3, Flags: scriptFlags | ReadOnly, ACL: CatSlow | CatScripting, Group: "scripting", Since: "7.0.0", Summary: "Executes a read-only server-side Lua script."},
+	{Name: "evalsha_ro", Fn: runEval, Arity: -3, Flags: scriptFlags | ReadOnly, ACL: CatSlow | CatScripting, Group: "scripting", Since: "7.0.0", Summary: "Executes a read-only server-side Lua script by SHA1 digest."},
 	{Name: "fcall", Fn: runFCall, Arity: -3, Flags: scriptFlags, ACL: CatSlow | CatScripting, Group: "scripting", Since: "7.0.0", Summary: "Invokes a function."},
-	{Name: "fcall_ro", Fn: runFCall, Arity: -3, Flags: scriptFlags | ReadOnly, ACL: CatSlow, Group: "scripting", Since: "7.0.0", Summary: "Invokes a read-only function."},
+	{Name: "fcall_ro", Fn: runFCall, Arity: -3, Flags: scriptFlags | ReadOnly, ACL: CatSlow | CatScripting, Group: "scripting", Since: "7.0.0", Summary: "Invokes a read-only function."},
 	{Name: "script", Arity: -2, ACL: CatSlow, Group: "scripting", Since: "2.6.0", Summary: "A container for Lua scripts management commands.", Sub: []*Command{
 		{Name: "load", Fn: runScript, Arity: 3, Flags: NoScript | Stale, ACL: CatSlow | CatScripting, Since: "2.6.0", Summary: "Loads a server-side Lua script to the script cache."},
 		{Name: "exists", Fn: runScript, Arity: -3, Flags: NoScript, ACL: CatSlow | CatScripting, Since: "2.6.0", Summary: "Determines whether server-side Lua scripts exist in the script cache."},
