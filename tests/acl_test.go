@@ -15,6 +15,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/respd/respd/internal/config"
+	"github.com/respd/respd/internal/oracle"
 	"github.com/respd/respd/internal/server"
 	"github.com/respd/respd/internal/servertest"
 )
@@ -295,7 +296,7 @@ func TestProtectedMode(t *testing.T) {
 func TestACLConfigRewrite(t *testing.T) {
 	bin := buildRespd(t)
 	dir := t.TempDir()
-	port := freePort(t)
+	port := oracle.FreePort(t)
 	conf := filepath.Join(dir, "respd.conf")
 	writeFile(t, conf, "port "+strconv.Itoa(port)+"\n")
 	p, c := runRespd(t, bin, port, conf, "--dir", dir)

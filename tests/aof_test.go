@@ -14,6 +14,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/respd/respd/internal/oracle"
 	"github.com/respd/respd/internal/servertest"
 )
 
@@ -172,7 +173,7 @@ func crashRounds(t *testing.T, bin, policy string, rounds int) {
 	var total int64
 	acked := map[string]bool{}
 	for round := 0; round < rounds; round++ {
-		port := freePort(t)
+		port := oracle.FreePort(t)
 		p, c := runRespd(t, bin, port, "--port", fmt.Sprint(port), "--dir", dir, "--appendonly", "yes",
 			"--appendfsync", policy, "--save", "")
 		for k := range acked {
@@ -208,7 +209,7 @@ func crashRounds(t *testing.T, bin, policy string, rounds int) {
 		<-p.done
 		p.done <- nil
 	}
-	port := freePort(t)
+	port := oracle.FreePort(t)
 	_, c := runRespd(t, bin, port, "--port", fmt.Sprint(port), "--dir", dir, "--appendonly", "yes", "--save", "")
 	missing := 0
 	for k := range acked {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/respd/respd/internal/oracle"
 	"github.com/respd/respd/internal/server"
 	"github.com/respd/respd/internal/servertest"
 )
@@ -29,16 +29,6 @@ func buildRespd(t *testing.T) string {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	return bin
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
 }
 
 // process is a respd binary started by a test.
@@ -140,7 +130,7 @@ func writeFile(t *testing.T, path, text string) {
 func TestStartFromConfigFile(t *testing.T) {
 	bin := buildRespd(t)
 	dir := t.TempDir()
-	port := freePort(t)
+	port := oracle.FreePort(t)
 	conf := filepath.Join(dir, "respd.conf")
 	writeFile(t, conf, "# test config\nport "+strconv.Itoa(port)+"\nbind 127.0.0.1\nhz 20\nmaxmemory 2mb\nsave 10 1\nsave 20 2\nrequirepass \"\"\nslave-read-only no\n")
 	_, c := runRespd(t, bin, port, conf, "--dir", dir, "--maxmemory-policy", "allkeys-lru")
@@ -206,7 +196,7 @@ func TestVersionFlag(t *testing.T) {
 func TestConfigRewriteRoundTrip(t *testing.T) {
 	bin := buildRespd(t)
 	dir := t.TempDir()
-	port := freePort(t)
+	port := oracle.FreePort(t)
 	conf := filepath.Join(dir, "respd.conf")
 	original := "# keep this comment\nport " + strconv.Itoa(port) + "\nbind 127.0.0.1\n\nhz 20\nsave 10 1\nsave 20 2\nslave-read-only no\n# trailing comment\n"
 	writeFile(t, conf, original)
@@ -261,7 +251,7 @@ func TestConfigRewriteErrors(t *testing.T) {
 	if err := os.Mkdir(sub, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	port := freePort(t)
+	port := oracle.FreePort(t)
 	conf := filepath.Join(sub, "respd.conf")
 	writeFile(t, conf, "port "+strconv.Itoa(port)+"\nbind 127.0.0.1\n")
 	_, c := runRespd(t, bin, port, conf, "--dir", dir)
@@ -295,7 +285,7 @@ func TestReplicaOfForms(t *testing.T) {
 	// And through the binary's own argument handling.
 	bin := buildRespd(t)
 	for _, form := range [][]string{{"127.0.0.1 6000"}, {"127.0.0.1", "6000"}} {
-		port := freePort(t)
+		port := oracle.FreePort(t)
 		args := append([]string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--replicaof"}, form...)
 		_, c := runRespd(t, bin, port, args...)
 		info, err := c.Info(context.Background(), "replication").Result()
@@ -351,7 +341,7 @@ func TestDebianConfig(t *testing.T) {
 	conf := filepath.Join(t.TempDir(), "redis.conf")
 	writeFile(t, conf, string(data))
 	bin := buildRespd(t)
-	port := freePort(t)
+	port := oracle.FreePort(t)
 	_, c := runRespd(t, bin, port, conf, "--daemonize", "no", "--port", strconv.Itoa(port))
 	if got := configGet(t, c, "port"); got != strconv.Itoa(port) {
 		t.Errorf("port = %q", got)

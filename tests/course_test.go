@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/respd/respd/internal/oracle"
 	"github.com/respd/respd/internal/servertest"
 )
 
@@ -173,7 +174,7 @@ func TestCoursePortFlag(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary")
 	}
-	port := freePort(t)
+	port := oracle.FreePort(t)
 	startBinary(t, buildRespd(t), port, "--port", strconv.Itoa(port))
 }
 
@@ -199,13 +200,13 @@ func TestCourseReplicaOf(t *testing.T) {
 		t.Skip("builds the binary")
 	}
 	bin := buildRespd(t)
-	master := freePort(t) // nothing listens there: only the role is checked
+	master := oracle.FreePort(t) // nothing listens there: only the role is checked
 	for name, args := range map[string][]string{
 		"one argument":  {"--replicaof", "localhost " + strconv.Itoa(master)},
 		"two arguments": {"--replicaof", "localhost", strconv.Itoa(master)},
 	} {
 		t.Run(name, func(t *testing.T) {
-			port := freePort(t)
+			port := oracle.FreePort(t)
 			addr := startBinary(t, bin, port, append([]string{"--port", strconv.Itoa(port)}, args...)...)
 			if r := infoReplication(t, addr); !strings.Contains(r, "\r\nrole:slave\r\n") {
 				t.Errorf("replica's INFO replication: %q", r)
@@ -213,7 +214,7 @@ func TestCourseReplicaOf(t *testing.T) {
 		})
 	}
 	// And a plain start of the binary is a master.
-	port := freePort(t)
+	port := oracle.FreePort(t)
 	addr := startBinary(t, bin, port, "--port", strconv.Itoa(port))
 	if r := infoReplication(t, addr); !strings.Contains(r, "\r\nrole:master\r\n") {
 		t.Errorf("binary's INFO replication: %q", r)

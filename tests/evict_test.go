@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/respd/respd/internal/oracle"
 )
 
 // TestMaxmemory runs a respd process with a memory limit 16 MB above what
@@ -16,7 +18,7 @@ func TestMaxmemory(t *testing.T) {
 	ctx := context.Background()
 	value := strings.Repeat("v", 1000)
 	start := func(t *testing.T, policy string) *redis.Client {
-		port := freePort(t)
+		port := oracle.FreePort(t)
 		_, c := runRespd(t, bin, port, "--port", fmt.Sprint(port), "--save", "", "--maxmemory-policy", policy,
 			"--notify-keyspace-events", "Ee")
 		base := infoInt(t, c.Options().Addr, "used_memory")

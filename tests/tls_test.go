@@ -21,6 +21,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/respd/respd/internal/oracle"
 	"github.com/respd/respd/internal/servertest"
 )
 
@@ -84,7 +85,7 @@ func (p *testPKI) write(t *testing.T, name, typ string, der []byte) string {
 func TestTLS(t *testing.T) {
 	ctx := context.Background()
 	pki := newPKI(t)
-	port := freePort(t)
+	port := oracle.FreePort(t)
 	in := servertest.Start(t, "--tls-port", fmt.Sprint(port), "--tls-cert-file", pki.serverCert,
 		"--tls-key-file", pki.serverKey, "--tls-ca-cert-file", pki.ca)
 	addr := fmt.Sprint("127.0.0.1:", port)

@@ -4,8 +4,8 @@ import (
 	"errors"
 	"os"
 	"syscall"
-	"unicode"
-	"unicode/utf8"
+
+	"github.com/respd/respd/internal/config"
 )
 
 // syncFile flushes a file's data to disk. Like Redis's redis_fsync it
@@ -31,15 +31,6 @@ func syncDir(dir string) error {
 	return err
 }
 
-// strerror renders an error as C's strerror does for its errno (Go's
-// texts are glibc's, lower-cased), for the log lines and replies Redis
-// words with it.
-func strerror(err error) string {
-	var errno syscall.Errno
-	msg := err.Error()
-	if errors.As(err, &errno) {
-		msg = errno.Error()
-	}
-	r, n := utf8.DecodeRuneInString(msg)
-	return string(unicode.ToUpper(r)) + msg[n:]
-}
+// strerror renders an OS error in C's words, as Redis's log lines and
+// replies have them.
+var strerror = config.Strerror

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,6 +16,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/respd/respd/internal/oracle"
 )
 
 // These tests run the real redis-server 7 as the reference: it writes AOF
@@ -60,23 +61,13 @@ func redisBinary(t *testing.T) string {
 	return bin
 }
 
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
-
 // runRedis starts redis-server with dir as its dir and AOF on. It returns
 // the running server, or nil when redis-server exited instead (refused to
 // start); log is what it printed.
 func runRedis(t *testing.T, dir string, args ...string) (*redisProc, func() string) {
 	t.Helper()
 	bin := redisBinary(t)
-	port := freePort(t)
+	port := oracle.FreePort(t)
 	base := []string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "yes",
 		"--dir", dir, "--daemonize", "no", "--protected-mode", "no", "--logfile", ""}
 	p := &redisProc{cmd: exec.Command(bin, append(base, args...)...), out: &lockedBuffer{}, done: make(chan struct{})}

@@ -53,7 +53,7 @@ type FileError struct {
 
 // Error is the line redis-server prints before exiting.
 func (e *FileError) Error() string {
-	return "Fatal error, can't open config file '" + e.Path + "': " + strerror(e.Err)
+	return "Fatal error, can't open config file '" + e.Path + "': " + Strerror(e.Err)
 }
 
 // Unwrap gives the OS error.

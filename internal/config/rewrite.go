@@ -220,4 +220,4 @@ func writeAtomic(path, content string) error {
 }
 
 // RewriteError renders a CONFIG REWRITE failure's cause as C's strerror.
-func RewriteError(err error) string { return strerror(err) }
+func RewriteError(err error) string { return Strerror(err) }

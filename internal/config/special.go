@@ -264,14 +264,14 @@ func parseDir(p *parseCtx, args []string) (string, error) {
 	dir := args[0]
 	st, err := os.Stat(dir)
 	if err != nil {
-		return "", msgError(strerror(err))
+		return "", msgError(Strerror(err))
 	}
 	if !st.IsDir() {
-		return "", msgError(strerror(syscall.ENOTDIR))
+		return "", msgError(Strerror(syscall.ENOTDIR))
 	}
 	abs, err := filepath.Abs(dir)
 	if err != nil {
-		return "", msgError(strerror(err))
+		return "", msgError(Strerror(err))
 	}
 	return abs, nil
 }
@@ -287,9 +287,9 @@ func rewriteDir(c *Config, d *Directive, v string) ([]string, bool) {
 	return []string{"dir " + Repr(v)}, true
 }
 
-// strerror renders an OS error the way C's strerror does ("No such file
+// Strerror renders an OS error the way C's strerror does ("No such file
 // or directory").
-func strerror(err error) string {
+func Strerror(err error) string {
 	var errno syscall.Errno
 	msg := err.Error()
 	if errors.As(err, &errno) {

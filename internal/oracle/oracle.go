@@ -28,7 +28,7 @@ func RedisServer(t testing.TB, args ...string) string {
 		}
 		t.Skip("redis-server not found on PATH")
 	}
-	port := freePort(t)
+	port := FreePort(t)
 	base := []string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
 		"--dir", t.TempDir(), "--daemonize", "no", "--protected-mode", "no", "--loglevel", "warning"}
 	cmd := exec.Command(bin, append(base, args...)...)
@@ -52,7 +52,8 @@ func RedisServer(t testing.TB, args ...string) string {
 	return addr
 }
 
-func freePort(t testing.TB) int {
+// FreePort returns a loopback TCP port nobody listens on now.
+func FreePort(t testing.TB) int {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
