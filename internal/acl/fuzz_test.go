@@ -30,6 +30,11 @@ func FuzzRules(f *testing.F) {
 			return
 		}
 		desc := u.Describe()
+		if parenInside(desc) {
+			// A pattern with a parenthesis inside cannot be split back
+			// into selectors, by Redis's ACL LOAD either.
+			return
+		}
 		again, err := MergeSelectors(strings.Fields(desc)) // onto a fresh user
 		if err != nil {
 			t.Fatalf("rendering %q of %q does not split: %v", desc, rules, err)
@@ -42,4 +47,17 @@ func FuzzRules(f *testing.F) {
 			t.Fatalf("%q rendered %q, which renders %q", rules, desc, v.Describe())
 		}
 	})
+}
+
+// parenInside reports whether a key or channel pattern of a rendering
+// holds a parenthesis, which selector splitting would take for a
+// selector's edge.
+func parenInside(desc string) bool {
+	for _, w := range strings.Fields(desc) {
+		w = strings.TrimPrefix(w, "(")
+		if strings.ContainsAny(w[:min(1, len(w))], "~%&") && strings.ContainsAny(w, "()") {
+			return true
+		}
+	}
+	return false
 }
