@@ -55,7 +55,6 @@ type bgsave struct {
 	enc   *rdb.Encoder
 	// cancel ends the save early (FLUSHALL, shutdown).
 	cancel chan struct{}
-	done   chan struct{}
 }
 
 func (s *Server) initPersist() {
@@ -208,7 +207,7 @@ func (s *Server) startBgsave() error {
 	enc := rdb.NewEncoder(nil, s.cfg.Bool("rdbcompression"))
 	enc.Header(s.auxFields(false))
 	s.writeFunctions(enc)
-	bg := &bgsave{start: time.Now(), enc: enc, cancel: make(chan struct{}), done: make(chan struct{})}
+	bg := &bgsave{start: time.Now(), enc: enc, cancel: make(chan struct{})}
 	bg.snap = s.snapshotInto(enc)
 	s.persist.bg = bg
 	s.persist.lastTry = time.Now().Unix()
@@ -216,7 +215,6 @@ func (s *Server) startBgsave() error {
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		defer close(bg.done)
 		err := s.runBgsave(bg, f, path)
 		s.mu.Lock()
 		defer s.mu.Unlock()
