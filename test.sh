@@ -8,11 +8,13 @@ fuzztime="${FUZZTIME:-10s}"
 go vet ./...
 go test -count=1 -timeout 15m ./...
 # Each fuzz target runs alone: go test -fuzz takes one target per package.
+# Minimizing a new input is kept short, so that it cannot run the engine
+# past its deadline.
 go list -f '{{.ImportPath}} {{.Dir}}' ./... | while read -r pkg dir; do
 	grep -ho '^func Fuzz[A-Za-z0-9_]*' "$dir"/*_test.go 2>/dev/null | sed 's/^func //' | while read -r target; do
 		echo "fuzz $pkg $target ($fuzztime)"
 		log=$(mktemp)
-		if ! go test -run '^$' -fuzz "^$target\$" -fuzztime "$fuzztime" "$pkg" >"$log" 2>&1; then
+		if ! go test -run '^$' -fuzz "^$target\$" -fuzztime "$fuzztime" -fuzzminimizetime 2s "$pkg" >"$log" 2>&1; then
 			cat "$log"
 			# On a loaded machine the fuzz engine itself can miss its own
 			# deadline while stopping its workers ("context deadline
@@ -23,7 +25,7 @@ go list -f '{{.ImportPath}} {{.Dir}}' ./... | while read -r pkg dir; do
 				exit 1
 			fi
 			echo "fuzz $pkg $target: the engine missed its deadline; running it again"
-			go test -run '^$' -fuzz "^$target\$" -fuzztime "$fuzztime" "$pkg"
+			go test -run '^$' -fuzz "^$target\$" -fuzztime "$fuzztime" -fuzzminimizetime 2s "$pkg"
 		else
 			tail -n 2 "$log"
 		fi
