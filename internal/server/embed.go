@@ -40,7 +40,7 @@ func (s *Server) Housekeep() {
 	s.closeIdle()
 	s.replCron()
 	s.persistCron()
-	if s.cfg.Int("maxmemory") > 0 {
+	if s.mem.limit > 0 {
 		s.readMemory()
 	}
 	if len(s.block.ready) > 0 {

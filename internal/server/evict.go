@@ -29,6 +29,8 @@ type memState struct {
 	writes   int
 	evicted  int64
 	nextDB   int
+	// limit is maxmemory, cached by a config hook: every command reads it.
+	limit int64
 }
 
 // memRefresh is how many write commands may run between two readings.
@@ -41,6 +43,7 @@ const writeOverhead = 64
 var errOOM = "OOM command not allowed when used memory > 'maxmemory'."
 
 func (s *Server) initMemory() {
+	s.cfg.OnChange("maxmemory", func(string) { s.mem.limit = s.cfg.Int("maxmemory") })
 	s.mem.samples = []metrics.Sample{{Name: "/gc/heap/live:bytes"}, {Name: "/gc/cycles/total:gc-cycles"}}
 	s.readMemory()
 }
@@ -66,7 +69,7 @@ func (s *Server) usedMemory() int64 {
 // checkMemory runs before a command under a maxmemory limit: it evicts
 // what it can and reports whether the command must be refused with OOM.
 func (s *Server) checkMemory(cmd *command.Command, args [][]byte) bool {
-	limit := s.cfg.Int("maxmemory")
+	limit := s.mem.limit
 	if limit <= 0 {
 		return false
 	}
