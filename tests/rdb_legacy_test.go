@@ -251,6 +251,21 @@ func TestRDBLegacyV6(t *testing.T) {
 	}
 }
 
+// TestRDBIdleRecord: a key loaded with an IDLE record reports that idle
+// time, in respd as in Redis (asked before anything reads the key).
+func TestRDBIdleRecord(t *testing.T) {
+	file := legacyV6File(6, false)
+	for _, addr := range []string{
+		servertest.RedisServer(t, "--dir", writeRDB(t, file)),
+		servertest.Start(t, "--dir", writeRDB(t, file)).Addr,
+	} {
+		idle, err := servertest.Client(t, addr).ObjectIdleTime(context.Background(), "s:idle").Result()
+		if err != nil || idle < 100_000*time.Second || idle > 100_010*time.Second {
+			t.Errorf("%s: OBJECT IDLETIME s:idle = %v, %v; want 100000 s", addr, idle, err)
+		}
+	}
+}
+
 func legacyV6File(version int, noCRC bool) []byte {
 	now := time.Now().UnixMilli()
 	f := newRDB(version).aux("redis-ver", "3.2.13").aux("redis-bits", "64").aux("ctime", strconv.FormatInt(now/1000, 10)).

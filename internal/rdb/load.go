@@ -54,6 +54,13 @@ type Handler interface {
 	Function(code []byte) error
 }
 
+// IdleHandler is implemented by Handlers that keep access times: it gets
+// the LRU idle time, in seconds, an IDLE record gave the key just passed
+// to Key.
+type IdleHandler interface {
+	KeyIdle(db int, key []byte, idleSeconds int64)
+}
+
 // Options configure Load.
 type Options struct {
 	Limits Limits
@@ -91,7 +98,8 @@ func Load(r io.Reader, opt Options, h Handler) (Info, error) {
 	info.Version = v
 	l := &loader{r: rd, opt: opt, version: v}
 	db := 0
-	expireAt := int64(-1)
+	expireAt, idle := int64(-1), int64(-1)
+	ih, _ := h.(IdleHandler)
 	for {
 		t, err := rd.byte()
 		if err != nil {
@@ -118,9 +126,11 @@ func Load(r io.Reader, opt Options, h Handler) (Info, error) {
 			}
 			continue
 		case opIdle:
-			if _, err := rd.length(); err != nil {
+			n, err := rd.length()
+			if err != nil {
 				return info, err
 			}
+			idle = int64(n)
 			continue
 		case opEOF:
 			return info, l.checksum()
@@ -180,14 +190,17 @@ func Load(r io.Reader, opt Options, h Handler) (Info, error) {
 		if err != nil {
 			return info, fmt.Errorf("key %q: %w", key, err)
 		}
-		at := expireAt
-		expireAt = -1
+		at, idleSecs := expireAt, idle
+		expireAt, idle = -1, -1
 		if o == nil {
 			l.warn(fmt.Sprintf("RDB has an empty key %q: skipped", key))
 			continue
 		}
 		if err := h.Key(db, key, o, at); err != nil {
 			return info, err
+		}
+		if idleSecs >= 0 && ih != nil {
+			ih.KeyIdle(db, key, idleSecs)
 		}
 		info.Keys++
 	}

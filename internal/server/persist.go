@@ -497,6 +497,14 @@ func (h *rdbLoader) Key(db int, key []byte, o *keyspace.Object, at int64) error 
 	return nil
 }
 
+// KeyIdle implements rdb.IdleHandler: the key keeps the idle time it was
+// saved with (OBJECT IDLETIME, LRU eviction).
+func (h *rdbLoader) KeyIdle(db int, key []byte, idleSeconds int64) {
+	if o := h.s.ks.DBs[db].Peek(key); o != nil {
+		o.Access = h.s.ks.Now() - idleSeconds*1000
+	}
+}
+
 func (h *rdbLoader) Aux(k, v []byte) {
 	switch string(k) {
 	case "repl-id":
