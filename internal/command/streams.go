@@ -101,6 +101,21 @@ func parseLooseID(b []byte, missingSeq uint64) (stream.ID, bool) {
 // parseRangeStart and parseRangeEnd read the bounds of XRANGE and
 // XPENDING: "-", "+", IDs, and "(ID" for an exclusive bound (which moves
 // to the next or previous ID). They reply on error.
+// parseIDList parses the explicit IDs XDEL and XACK take, all of them
+// before anything changes, replying the error on the first bad one.
+func parseIDList(c *Ctx, args [][]byte) ([]stream.ID, bool) {
+	ids := make([]stream.ID, 0, len(args))
+	for _, a := range args {
+		id, ok := parseStrictID(a)
+		if !ok {
+			c.Error(ErrStreamID)
+			return nil, false
+		}
+		ids = append(ids, id)
+	}
+	return ids, true
+}
+
 func parseRangeStart(c *Ctx, b []byte) (stream.ID, bool) {
 	id, excl, ok := parseRangeBound(b, 0)
 	if !ok {
@@ -481,14 +496,9 @@ func xdelCommand(c *Ctx) {
 		c.Int(0)
 		return
 	}
-	ids := make([]stream.ID, 0, len(c.Args)-2)
-	for _, a := range c.Args[2:] {
-		id, ok := parseStrictID(a)
-		if !ok {
-			c.Error(ErrStreamID)
-			return
-		}
-		ids = append(ids, id)
+	ids, ok := parseIDList(c, c.Args[2:])
+	if !ok {
+		return
 	}
 	deleted := int64(0)
 	for _, id := range ids {

@@ -270,14 +270,9 @@ func xackCommand(c *Ctx) {
 		c.Int(0)
 		return
 	}
-	ids := make([]stream.ID, 0, len(c.Args)-3)
-	for _, a := range c.Args[3:] {
-		id, ok := parseStrictID(a)
-		if !ok {
-			c.Error(ErrStreamID)
-			return
-		}
-		ids = append(ids, id)
+	ids, ok := parseIDList(c, c.Args[3:])
+	if !ok {
+		return
 	}
 	n := int64(0)
 	for _, id := range ids {
