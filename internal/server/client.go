@@ -38,6 +38,11 @@ type client struct {
 	// spare is the output buffer not in use by the engine; owned by the
 	// connection goroutine (see takeOutput).
 	spare []byte
+	// sock is the socket under conn (output.go), nil for the master
+	// link's client; async is whether writes to it go asynchronously,
+	// decided under the engine lock in takeOutput and used by write.
+	sock  *sockConn
+	async bool
 
 	// Transaction state (multi.go); engine-owned.
 	multi    *multiState
@@ -74,7 +79,7 @@ type client struct {
 
 func (s *Server) newClient(conn net.Conn) {
 	id := s.nextID.Add(1)
-	c := &client{s: s, conn: conn}
+	c := &client{s: s, conn: conn, sock: sockOf(conn)}
 	now := time.Now().UnixMilli()
 	c.sess = command.Session{ID: id, Addr: conn.RemoteAddr().String(), LAddr: conn.LocalAddr().String(), CreatedMs: now}
 	if conn.LocalAddr().Network() == "unix" {
@@ -197,7 +202,15 @@ func (c *client) run(buf *[]byte, n *int) bool {
 		// the buffer and nothing is consumed until it is complete.
 		*n = copy(*buf, (*buf)[consumed:*n])
 	}
-	if !c.write(out) || closeNow {
+	written := c.write(out)
+	if closeNow {
+		if written && c.sock != nil {
+			// The last reply (QUIT's, a protocol error) goes out first.
+			c.sock.drain()
+		}
+		return false
+	}
+	if !written {
 		return false
 	}
 	if c.repl == nil {
@@ -259,13 +272,19 @@ func (c *client) takeOutput() []byte {
 	out := c.ctx.Writer.B
 	c.ctx.Writer.B = c.spare[:0]
 	c.spare = nil
+	c.async = c.s.limitOf(c).on()
 	return out
 }
 
 // write sends out in one write and keeps its buffer as the next spare.
+// Under an output limit the write does not wait for the client to read
+// (output.go).
 func (c *client) write(out []byte) bool {
 	var err error
 	if len(out) > 0 {
+		if c.sock != nil && c.sock.async.Load() != c.async {
+			c.sock.async.Store(c.async)
+		}
 		_, err = c.conn.Write(out)
 		c.s.stats.netOut.Add(int64(len(out)))
 	}
@@ -338,6 +357,9 @@ func (c *client) process(buf []byte) (int, bool, []byte) {
 			continue
 		}
 		c.execute(args)
+		if s.overLimit(c) {
+			return pos, true, nil
+		}
 		if c.sess.CloseAfterReply {
 			return pos, true, c.takeOutput()
 		}

@@ -130,7 +130,14 @@ func (c *client) appendInfo(b []byte, wallNow, now int64) []byte {
 	b = strconv.AppendInt(b, multi, 10)
 	b = append(b, " qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs="...)
 	b = strconv.AppendInt(b, readBufSize, 10)
-	b = append(b, " rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd="...)
+	// omem is the output not yet accepted by the socket (output.go);
+	// tot-mem adds the read buffer.
+	omem := c.pendingOutput()
+	b = append(b, " rbp=0 obl=0 oll=0 omem="...)
+	b = strconv.AppendInt(b, omem, 10)
+	b = append(b, " tot-mem="...)
+	b = strconv.AppendInt(b, omem+readBufSize, 10)
+	b = append(b, " events=r cmd="...)
 	b = append(b, orNULL(c.lastCmd)...)
 	b = append(b, " user="...)
 	b = append(b, c.userName()...)

@@ -24,7 +24,7 @@ func (s *Server) extraListeners(addrs []string) ([]net.Listener, error) {
 		for _, addr := range addrs {
 			optional := strings.HasPrefix(addr, "-")
 			addr = strings.TrimPrefix(addr, "-")
-			ln, err := tls.Listen("tcp", net.JoinHostPort(bindHost(addr), port), conf)
+			ln, err := net.Listen("tcp", net.JoinHostPort(bindHost(addr), port))
 			if err != nil {
 				if optional {
 					continue
@@ -32,7 +32,8 @@ func (s *Server) extraListeners(addrs []string) ([]net.Listener, error) {
 				closeAll(out)
 				return nil, err
 			}
-			out = append(out, ln)
+			// TLS goes on per connection, above its sockConn (output.go).
+			out = append(out, &tlsListener{Listener: ln, conf: conf})
 		}
 	}
 	if path := s.cfg.Get("unixsocket"); path != "" {

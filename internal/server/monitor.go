@@ -79,7 +79,7 @@ func (s *Server) monitorLine(c *client, cmd *command.Command, args [][]byte) {
 			continue
 		}
 		m.ctx.B = append(m.ctx.B, line...)
-		if m != c {
+		if m != c && !s.overLimit(m) {
 			m.poke()
 		}
 	}

@@ -148,26 +148,11 @@ func (s *Server) Publish(k pubsub.Kind, channel, msg []byte) int64 {
 	return n
 }
 
-// delivered enforces the pubsub output limits on c and pokes it.
+// delivered enforces the output limits on c (output.go) and pokes it.
 func (s *Server) delivered(c *client) {
-	lim := s.pubsubLimit
-	size := int64(len(c.ctx.Writer.B))
-	now := s.ks.Now()
-	switch {
-	case lim.hard > 0 && size > lim.hard:
-		c.conn.Close()
-		return
-	case lim.soft > 0 && size > lim.soft:
-		if c.softSinceMs == 0 {
-			c.softSinceMs = now
-		} else if now-c.softSinceMs > lim.softSeconds*1000 {
-			c.conn.Close()
-			return
-		}
-	default:
-		c.softSinceMs = 0
+	if !s.overLimit(c) {
+		c.poke()
 	}
-	c.poke()
 }
 
 var _ command.PubSubHost = (*Server)(nil)

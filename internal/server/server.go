@@ -65,6 +65,7 @@ type Server struct {
 	// pubsub is the subscription registry; engine-owned.
 	pubsub      *pubsub.Registry[command.Conn]
 	pubsubLimit outputLimit
+	normalLimit outputLimit
 	// notifyMask is the enabled keyspace-event classes (notify.go).
 	notifyMask command.NotifyClass
 	// pause is the CLIENT PAUSE in force and monitors the MONITOR
@@ -150,7 +151,9 @@ func Start(cfg *config.Config, opts Options) (*Server, error) {
 	s.initWatch()
 	s.initTracking()
 	s.pubsub = pubsub.New[command.Conn]()
-	cfg.OnChange("client-output-buffer-limit", func(v string) { s.pubsubLimit = parseOutputLimit(v, "pubsub") })
+	cfg.OnChange("client-output-buffer-limit", func(v string) {
+		s.pubsubLimit, s.normalLimit = parseOutputLimit(v, "pubsub"), parseOutputLimit(v, "normal")
+	})
 	s.initIntrospect()
 	s.ks.OnChange = s.keyChanged
 	s.initNotify()
@@ -315,7 +318,7 @@ func (s *Server) accept(ln net.Listener) {
 				tc.SetKeepAlive(false)
 			}
 		}
-		s.newClient(conn)
+		s.newClient(wrapConn(ln, conn))
 	}
 }
 

@@ -1,0 +1,222 @@
+package server
+
+import (
+	"crypto/tls"
+	"net"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+// Client output and client-output-buffer-limit.
+//
+// Each connection has one goroutine that reads a batch, runs it and
+// writes the replies. With a blocking write, a client that never reads
+// just stalls its own goroutine once the kernel's buffers are full: it
+// stops reading too, so its output never grows past one batch and it is
+// never disconnected. Redis instead keeps reading and executing, queues
+// the replies in user space, and closes the client when that queue breaks
+// the limit of its class (normal, pubsub). To give the same outcome, a
+// client whose class has a limit writes asynchronously: sockConn.Write
+// hands the kernel what it accepts at once (a non-blocking write) and
+// queues the rest for a flusher goroutine, so the connection goroutine
+// keeps reading and running commands. What a client owes the socket is
+// then the engine's buffer not yet taken plus the bytes queued in its
+// sockConn (those handed over but not accepted by the kernel), and that
+// is what the limits are applied to, after every command and every
+// pushed message. A class without limits (normal's default, 0 0 0)
+// keeps the blocking write: there the stalled goroutine is the bound,
+// where Redis would let the queue grow without one.
+
+// sockConn is a client's socket, under its TLS layer if any, so that the
+// bytes queued count encrypted records as Redis counts its output.
+type sockConn struct {
+	net.Conn
+	raw syscall.RawConn // nil: no non-blocking writes on this socket
+	// async selects the asynchronous write; set by the client's goroutine.
+	async atomic.Bool
+	// busy is set while the flusher owns the socket's writes: only Write
+	// sets it (under wmu and mu), only the flusher clears it (under mu).
+	busy atomic.Bool
+	// unsent is how many bytes Write took that the kernel has not.
+	unsent atomic.Int64
+
+	wmu            sync.Mutex // one Write at a time
+	mu             sync.Mutex // guards what follows, shared with the flusher
+	idle           sync.Cond  // the flusher finished
+	pending, spare []byte
+	err            error // the flusher's write error
+}
+
+func newSockConn(conn net.Conn) *sockConn {
+	sc := &sockConn{Conn: conn, raw: rawConn(conn)}
+	sc.idle.L = &sc.mu
+	return sc
+}
+
+// Write sends b. In blocking mode it returns once the kernel took all of
+// b, after anything still queued. In async mode it never waits: what the
+// kernel does not take now is queued, in order, for the flusher.
+func (sc *sockConn) Write(b []byte) (int, error) {
+	sc.wmu.Lock()
+	defer sc.wmu.Unlock()
+	async := sc.async.Load() && sc.raw != nil
+	if sc.busy.Load() {
+		sc.mu.Lock()
+		if async && sc.busy.Load() {
+			sc.pending = append(sc.pending, b...)
+			sc.unsent.Add(int64(len(b)))
+			sc.mu.Unlock()
+			return len(b), nil
+		}
+		for sc.busy.Load() {
+			sc.idle.Wait()
+		}
+		err := sc.err
+		sc.mu.Unlock()
+		if err != nil {
+			return 0, err
+		}
+	}
+	if !async {
+		return sc.Conn.Write(b)
+	}
+	n, err := writeNonblocking(sc.raw, b)
+	if err != nil {
+		return n, err
+	}
+	if n < len(b) {
+		sc.mu.Lock()
+		sc.pending = append(sc.pending[:0], b[n:]...)
+		sc.unsent.Add(int64(len(b) - n))
+		sc.busy.Store(true)
+		sc.mu.Unlock()
+		go sc.flush()
+	}
+	return len(b), nil
+}
+
+// flush writes the queue out, blocking on the socket, until it is empty
+// or the socket fails (it is closed when its client is dropped).
+func (sc *sockConn) flush() {
+	sc.mu.Lock()
+	for len(sc.pending) > 0 {
+		buf := sc.pending
+		sc.pending = sc.spare[:0]
+		sc.spare = nil
+		sc.mu.Unlock()
+		n, err := sc.Conn.Write(buf)
+		sc.unsent.Add(-int64(n))
+		sc.mu.Lock()
+		if cap(buf) <= keepWriteBuf {
+			sc.spare = buf[:0]
+		}
+		if err != nil {
+			sc.err = err
+			sc.pending, sc.spare = nil, nil
+			sc.unsent.Store(0)
+		}
+	}
+	sc.busy.Store(false)
+	sc.idle.Broadcast()
+	sc.mu.Unlock()
+}
+
+// drain waits until everything queued is written (or failed), for a
+// client closed after its reply: the reply must go out first.
+func (sc *sockConn) drain() {
+	sc.mu.Lock()
+	for sc.busy.Load() {
+		sc.idle.Wait()
+	}
+	sc.mu.Unlock()
+}
+
+// tlsListener accepts TCP connections that wrapConn turns into TLS ones,
+// so that TLS runs above the client's sockConn.
+type tlsListener struct {
+	net.Listener
+	conf *tls.Config
+}
+
+// wrapConn puts an accepted connection under a sockConn, and TLS over it
+// for a TLS listener.
+func wrapConn(ln net.Listener, conn net.Conn) net.Conn {
+	sc := newSockConn(conn)
+	if tl, ok := ln.(*tlsListener); ok {
+		return tls.Server(sc, tl.conf)
+	}
+	return sc
+}
+
+// sockOf finds the sockConn under conn, nil if there is none (the master
+// link's client).
+func sockOf(conn net.Conn) *sockConn {
+	if tc, ok := conn.(*tls.Conn); ok {
+		conn = tc.NetConn()
+	}
+	sc, _ := conn.(*sockConn)
+	return sc
+}
+
+// pendingOutput is what c owes its socket: replies queued by the engine
+// and not yet taken by its goroutine, plus what its socket has queued.
+// Engine lock held.
+func (c *client) pendingOutput() int64 {
+	n := int64(len(c.ctx.Writer.B))
+	if c.sock != nil {
+		n += c.sock.unsent.Load()
+	}
+	return n
+}
+
+// limitOf is the client-output-buffer-limit class that applies to c:
+// pubsub while it is subscribed to something, normal otherwise (MONITOR
+// included, as in Redis). Replicas have their own accounting (repl.go)
+// and get none here.
+func (s *Server) limitOf(c *client) outputLimit {
+	switch {
+	case c.repl != nil:
+		return outputLimit{}
+	case c.sess.Subs > 0:
+		return s.pubsubLimit
+	}
+	return s.normalLimit
+}
+
+func (l outputLimit) on() bool { return l.hard > 0 || l.soft > 0 }
+
+// overLimit applies c's class limits to its pending output, as Redis
+// does when output is added: over the hard limit, or over the soft limit
+// for longer than its seconds, the client is closed at once without
+// writing what is queued, and the event logged. It reports whether c was
+// closed. Engine lock held.
+func (s *Server) overLimit(c *client) bool {
+	lim := s.limitOf(c)
+	if !lim.on() {
+		return false
+	}
+	size := c.pendingOutput()
+	now := s.ks.Now()
+	switch {
+	case lim.hard > 0 && size > lim.hard:
+	case lim.soft > 0 && size > lim.soft:
+		if c.softSinceMs == 0 {
+			c.softSinceMs = now
+			return false
+		}
+		if now-c.softSinceMs <= lim.softSeconds*1000 {
+			return false
+		}
+	default:
+		c.softSinceMs = 0
+		return false
+	}
+	wall := time.Now().UnixMilli()
+	s.logf("Client %s scheduled to be closed ASAP for overcoming of output buffer limits.", c.appendInfo(nil, wall, now))
+	c.ctx.Writer.B = c.ctx.Writer.B[:0]
+	c.killed = true
+	c.conn.Close()
+	return true
+}

@@ -1,0 +1,17 @@
+//go:build !unix
+
+package server
+
+import (
+	"errors"
+	"net"
+	"syscall"
+)
+
+// rawConn reports no descriptor: outside unix, client writes always
+// block (see output.go).
+func rawConn(net.Conn) syscall.RawConn { return nil }
+
+func writeNonblocking(syscall.RawConn, []byte) (int, error) {
+	return 0, errors.New("non-blocking writes are not supported here")
+}

@@ -1,0 +1,103 @@
+package server
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"net"
+	"testing"
+	"time"
+)
+
+// tcpPair returns both ends of a loopback TCP connection.
+func tcpPair(t *testing.T) (net.Conn, net.Conn) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	peer, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close(); peer.Close() })
+	return conn, peer
+}
+
+// TestSockConnAsync: async writes to a peer that does not read return at
+// once, count what the kernel has not taken, and once the peer reads
+// arrive complete and in order, with a blocking write after them (the
+// mode switched back) still in order.
+func TestSockConnAsync(t *testing.T) {
+	conn, peer := tcpPair(t)
+	sc := newSockConn(conn)
+	if sc.raw == nil {
+		t.Skip("no non-blocking writes on this platform")
+	}
+	sc.async.Store(true)
+	var want bytes.Buffer
+	chunk := bytes.Repeat([]byte("0123456789abcdef"), 4096) // 64 KB
+	start := time.Now()
+	for i := 0; i < 200; i++ { // 12.5 MB, more than the socket buffers
+		b := append([]byte(fmt.Sprintf("<%d>", i)), chunk...)
+		want.Write(b)
+		if n, err := sc.Write(b); n != len(b) || err != nil {
+			t.Fatalf("write %d: %d %v", i, n, err)
+		}
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("async writes took %v", d)
+	}
+	if sc.unsent.Load() == 0 || !sc.busy.Load() {
+		t.Fatalf("nothing queued (unsent %d) though the peer reads nothing", sc.unsent.Load())
+	}
+	got := make(chan []byte)
+	go func() {
+		b, _ := io.ReadAll(peer)
+		got <- b
+	}()
+	sc.async.Store(false)
+	tail := []byte("<blocking write>")
+	want.Write(tail)
+	if _, err := sc.Write(tail); err != nil {
+		t.Fatal(err)
+	}
+	sc.drain()
+	if n := sc.unsent.Load(); n != 0 {
+		t.Fatalf("unsent %d after drain", n)
+	}
+	conn.Close()
+	if b := <-got; !bytes.Equal(b, want.Bytes()) {
+		t.Fatalf("the peer got %d bytes, want %d (or out of order)", len(b), want.Len())
+	}
+}
+
+// TestSockConnClosed: closing the socket ends the flusher, frees the
+// queue and fails later writes.
+func TestSockConnClosed(t *testing.T) {
+	conn, _ := tcpPair(t)
+	sc := newSockConn(conn)
+	if sc.raw == nil {
+		t.Skip("no non-blocking writes on this platform")
+	}
+	sc.async.Store(true)
+	chunk := make([]byte, 1<<20)
+	for sc.unsent.Load() == 0 {
+		if _, err := sc.Write(chunk); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sc.Close()
+	sc.drain()
+	if n := sc.unsent.Load(); n != 0 {
+		t.Fatalf("unsent %d after close", n)
+	}
+	if _, err := sc.Write(chunk); err == nil {
+		t.Fatal("write after close succeeded")
+	}
+}
