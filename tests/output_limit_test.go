@@ -3,6 +3,7 @@ package tests
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/respd/respd/internal/oracle"
 	"github.com/respd/respd/internal/servertest"
 )
 
@@ -243,6 +245,39 @@ func TestMonitorOutputLimit(t *testing.T) {
 			}
 			if !lc.closedByServer(10 * time.Second) {
 				t.Fatal("the monitor's connection was not closed")
+			}
+		})
+	}
+}
+
+// TestNormalOutputLimitTLS: the limit holds for a TLS client too, whose
+// pending output is counted in encrypted bytes under the TLS layer.
+func TestNormalOutputLimitTLS(t *testing.T) {
+	pki := newPKI(t)
+	for _, name := range []string{"respd", "redis"} {
+		t.Run(name, func(t *testing.T) {
+			port := oracle.FreePort(t)
+			args := append(pki.tlsArgs(port, pki.serverCert, pki.serverKey), "--client-output-buffer-limit", "normal 1mb 0 0")
+			var addr string
+			if name == "respd" {
+				addr = servertest.Start(t, args...).Addr
+			} else {
+				addr = servertest.RedisServer(t, args...)
+			}
+			do(t, addr, "SET", "big", bigValue)
+			do(t, addr, "SET", "small", "ok")
+			conn, err := tls.Dial("tcp", fmt.Sprint("127.0.0.1:", port), &tls.Config{
+				RootCAs: pki.caPool, Certificates: []tls.Certificate{pki.client}, ServerName: "127.0.0.1"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			lc := newLazy(t, conn, "flood")
+			lc.send(servertest.Encode("GET", "big"), 400, 2*time.Millisecond)
+			if most := watchUntilGone(t, addr, "flood", 20*time.Second); most > omemBound {
+				t.Fatalf("omem reached %d, over %d", most, omemBound)
+			}
+			if !lc.closedByServer(10 * time.Second) {
+				t.Fatal("the flooding client's connection was not closed")
 			}
 		})
 	}

@@ -25,11 +25,14 @@ import (
 	"github.com/respd/respd/internal/servertest"
 )
 
-// testPKI is a CA with a server and a client certificate, as PEM files.
+// testPKI is a CA with a server and a client certificate, and a node
+// certificate good for both ends (a replica presents its server
+// certificate to its master), as PEM files.
 type testPKI struct {
 	dir                       string
 	ca, serverCert, serverKey string
 	clientCert, clientKey     string
+	nodeCert, nodeKey         string
 	caPool                    *x509.CertPool
 	client                    tls.Certificate
 }
@@ -49,11 +52,11 @@ func newPKI(t *testing.T) *testPKI {
 	p.ca = p.write(t, "ca.crt", "CERTIFICATE", caDER)
 	p.caPool = x509.NewCertPool()
 	p.caPool.AddCert(caCert)
-	issue := func(name string, serial int64, usage x509.ExtKeyUsage) (string, string) {
+	issue := func(name string, serial int64, usage ...x509.ExtKeyUsage) (string, string) {
 		key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 		tmpl := &x509.Certificate{SerialNumber: big.NewInt(serial), Subject: pkix.Name{CommonName: name},
 			NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-			KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{usage},
+			KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: usage,
 			IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}}
 		der, err := x509.CreateCertificate(rand.Reader, tmpl, caCert, &key.PublicKey, caKey)
 		if err != nil {
@@ -64,6 +67,7 @@ func newPKI(t *testing.T) *testPKI {
 	}
 	p.serverCert, p.serverKey = issue("server", 2, x509.ExtKeyUsageServerAuth)
 	p.clientCert, p.clientKey = issue("client", 3, x509.ExtKeyUsageClientAuth)
+	p.nodeCert, p.nodeKey = issue("node", 4, x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth)
 	p.client, err = tls.LoadX509KeyPair(p.clientCert, p.clientKey)
 	if err != nil {
 		t.Fatal(err)
@@ -132,4 +136,109 @@ func TestUnixSocket(t *testing.T) {
 	if err != nil || st.Mode().Perm() != 0o700 {
 		t.Fatalf("socket mode %v, %v", st.Mode(), err)
 	}
+}
+
+// tlsArgs configures a TLS port with cert as the certificate and pki's
+// CA for the peers, in respd's "--name value" form (which redis-server
+// takes as well).
+func (p *testPKI) tlsArgs(port int, cert, key string) []string {
+	return []string{"--tls-port", fmt.Sprint(port), "--tls-cert-file", cert, "--tls-key-file", key, "--tls-ca-cert-file", p.ca}
+}
+
+// replicaLinkPort is the local port of the master's connection from its
+// one replica, as CLIENT LIST TYPE replica shows it.
+func replicaLinkPort(t *testing.T, master string) string {
+	t.Helper()
+	list := do(t, master, "CLIENT", "LIST", "TYPE", "replica").(string)
+	for _, f := range strings.Fields(list) {
+		if v, ok := strings.CutPrefix(f, "laddr="); ok {
+			_, port := hostPort(t, v)
+			return port
+		}
+	}
+	t.Fatalf("no replica in CLIENT LIST of %s: %q", master, list)
+	return ""
+}
+
+// TestTLSReplication: with tls-replication yes a replica reaches its
+// master's TLS port, presenting a certificate the master checks, and
+// verifies the master's; respd to respd (with tls-client-cert-file as
+// the replica's certificate), respd following real redis-server and real
+// redis-server following respd. The datasets end equal, and the master's
+// replica connection is on its TLS port.
+func TestTLSReplication(t *testing.T) {
+	pki := newPKI(t)
+	// The dataset goes over in the full sync (a consumer's seen-time
+	// would differ if XREADGROUP ran once the replica was there), the
+	// writer's load through the stream.
+	check := func(t *testing.T, master string, startReplica func() string, masterTLS int) {
+		t.Helper()
+		populate(t, master)
+		replica := startReplica()
+		w := startWriter(master, 1)
+		time.Sleep(200 * time.Millisecond)
+		w.finish(t)
+		waitSynced(t, 60*time.Second, master, replica)
+		sameData(t, master, replica)
+		if got := replicaLinkPort(t, master); got != fmt.Sprint(masterTLS) {
+			t.Fatalf("the replica's link ends on port %s, not the TLS port %d", got, masterTLS)
+		}
+	}
+	t.Run("respd-respd", func(t *testing.T) {
+		mport, rport := oracle.FreePort(t), oracle.FreePort(t)
+		master := servertest.Start(t, pki.tlsArgs(mport, pki.serverCert, pki.serverKey)...)
+		// The replica's server certificate cannot serve as a client one:
+		// the master accepts it only through tls-client-cert-file.
+		args := append(pki.tlsArgs(rport, pki.serverCert, pki.serverKey), "--tls-replication", "yes",
+			"--tls-client-cert-file", pki.clientCert, "--tls-client-key-file", pki.clientKey,
+			"--replicaof", fmt.Sprint("127.0.0.1 ", mport))
+		var replica string
+		check(t, master.Addr, func() string { replica = servertest.Start(t, args...).Addr; return replica }, mport)
+		// Over TLS the replica announces its TLS port.
+		if s0 := info(t, master.Addr, "slave0"); !strings.Contains(s0, fmt.Sprintf(",port=%d,", rport)) {
+			t.Fatalf("slave0:%s, want port=%d", s0, rport)
+		}
+	})
+	t.Run("respd-replica-of-redis", func(t *testing.T) {
+		mport := oracle.FreePort(t)
+		master := servertest.RedisServer(t, append(pki.tlsArgs(mport, pki.nodeCert, pki.nodeKey), "--repl-diskless-sync-delay", "0")...)
+		args := append(pki.tlsArgs(oracle.FreePort(t), pki.nodeCert, pki.nodeKey), "--tls-replication", "yes",
+			"--replicaof", fmt.Sprint("127.0.0.1 ", mport))
+		check(t, master, func() string { return servertest.Start(t, args...).Addr }, mport)
+	})
+	t.Run("redis-replica-of-respd", func(t *testing.T) {
+		mport := oracle.FreePort(t)
+		master := servertest.Start(t, pki.tlsArgs(mport, pki.nodeCert, pki.nodeKey)...)
+		args := append(pki.tlsArgs(oracle.FreePort(t), pki.nodeCert, pki.nodeKey), "--tls-replication", "yes",
+			"--replicaof", "127.0.0.1", fmt.Sprint(mport))
+		check(t, master.Addr, func() string { return servertest.RedisServer(t, args...) }, mport)
+	})
+	t.Run("untrusted-master", func(t *testing.T) {
+		// The replica trusts another CA: it must not sync, though the
+		// master would take it (tls-auth-clients no).
+		other := newPKI(t)
+		mport := oracle.FreePort(t)
+		master := servertest.Start(t, append(pki.tlsArgs(mport, pki.nodeCert, pki.nodeKey), "--tls-auth-clients", "no")...)
+		do(t, master.Addr, "SET", "k", "v")
+		args := append(other.tlsArgs(oracle.FreePort(t), other.nodeCert, other.nodeKey), "--tls-replication", "yes",
+			"--replicaof", fmt.Sprint("127.0.0.1 ", mport))
+		replica := servertest.Start(t, args...)
+		time.Sleep(1500 * time.Millisecond)
+		if st := info(t, replica.Addr, "master_link_status"); st != "down" {
+			t.Fatalf("master_link_status %s with an untrusted master", st)
+		}
+		if n := do(t, replica.Addr, "DBSIZE").(int64); n != 0 {
+			t.Fatalf("the replica got %d keys from an untrusted master", n)
+		}
+	})
+	t.Run("no-certificates", func(t *testing.T) {
+		// tls-replication needs a certificate and CAs to start, as in
+		// Redis.
+		if err := servertest.StartErr(t, "--tls-replication", "yes"); err == nil {
+			t.Fatal("started with tls-replication and no certificate")
+		}
+		if err := servertest.StartErr(t, "--tls-replication", "yes", "--tls-cert-file", pki.nodeCert, "--tls-key-file", pki.nodeKey); err == nil {
+			t.Fatal("started with tls-replication and no CA")
+		}
+	})
 }

@@ -340,7 +340,7 @@ func checkHostname(v string, loading bool) error {
 }
 
 // checkTLS refuses turning TLS on at run time, as Redis does when it has
-// no usable certificates; respd has no TLS at all.
+// no usable certificates: respd sets its TLS up at start-up only.
 func checkTLS(v string, loading bool) error {
 	if !loading && v != "0" && v != "no" {
 		return msgError("Unable to update TLS configuration. Check server logs.")

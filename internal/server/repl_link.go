@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -237,6 +238,18 @@ func (s *Server) linkOnce(l *masterLink) (synced bool, err error) {
 	timeout := time.Duration(s.cfg.Int("repl-timeout")) * time.Second
 	auth, user := s.cfg.Get("masterauth"), s.cfg.Get("masteruser")
 	myPort := s.tcpPort()
+	var tlsConf *tls.Config
+	if s.cfg.Bool("tls-replication") {
+		// Over TLS: we announce our TLS port, where our own replicas
+		// would be found.
+		if p := s.cfg.Int("tls-port"); p != 0 {
+			myPort = int(p)
+		}
+		if tlsConf, err = s.tlsClientConfig(); err != nil {
+			s.mu.Unlock()
+			return false, err
+		}
+	}
 	if p := s.cfg.Int("replica-announce-port"); p != 0 {
 		myPort = int(p)
 	}
@@ -263,6 +276,16 @@ func (s *Server) linkOnce(l *masterLink) (synced bool, err error) {
 		<-ctx.Done()
 		conn.Close()
 	}()
+	if tlsConf != nil {
+		tc := tls.Client(conn, tlsConf)
+		hctx, hcancel := context.WithTimeout(ctx, timeout)
+		err := tc.HandshakeContext(hctx)
+		hcancel()
+		if err != nil {
+			return false, fmt.Errorf("TLS handshake with master: %w", err)
+		}
+		conn = tc
+	}
 	lc := &linkConn{conn: conn, r: bufio.NewReaderSize(conn, 64<<10), l: l}
 	conn.SetReadDeadline(time.Now().Add(timeout))
 	if rep, err := lc.call("PING"); err != nil {
