@@ -282,3 +282,24 @@ func TestNormalOutputLimitTLS(t *testing.T) {
 		})
 	}
 }
+
+// TestNormalOutputSoftLimit: under normal 0 1mb 1 the flood is allowed
+// past 1 MB for a while, then disconnected once it stayed over it for
+// more than a second, as in Redis.
+func TestNormalOutputSoftLimit(t *testing.T) {
+	for name, addr := range limitTargets(t, "--client-output-buffer-limit", "normal 0 1mb 1") {
+		t.Run(name, func(t *testing.T) {
+			lc := dialLazy(t, addr, "flood")
+			start := time.Now()
+			lc.send(servertest.Encode("GET", "big"), 2000, 5*time.Millisecond)
+			most := watchUntilGone(t, addr, "flood", 30*time.Second)
+			t.Logf("disconnected after %v, largest omem seen %d", time.Since(start), most)
+			if most <= 1<<20 {
+				t.Fatalf("omem reached only %d: the soft limit allows more for a second", most)
+			}
+			if !lc.closedByServer(10 * time.Second) {
+				t.Fatal("the flooding client's connection was not closed")
+			}
+		})
+	}
+}
