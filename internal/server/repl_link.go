@@ -272,10 +272,11 @@ func (s *Server) linkOnce(l *masterLink) (synced bool, err error) {
 	if err != nil {
 		return false, err
 	}
-	go func() {
+	go func(raw net.Conn) {
+		// The socket itself, under any TLS: no close_notify to wait on.
 		<-ctx.Done()
-		conn.Close()
-	}()
+		raw.Close()
+	}(conn)
 	if tlsConf != nil {
 		tc := tls.Client(conn, tlsConf)
 		hctx, hcancel := context.WithTimeout(ctx, timeout)
