@@ -213,6 +213,33 @@ func TestTLSReplication(t *testing.T) {
 			"--replicaof", "127.0.0.1", fmt.Sprint(mport))
 		check(t, master.Addr, func() string { return servertest.RedisServer(t, args...) }, mport)
 	})
+	t.Run("enabled-at-run-time", func(t *testing.T) {
+		mport := oracle.FreePort(t)
+		master := servertest.Start(t, pki.tlsArgs(mport, pki.nodeCert, pki.nodeKey)...)
+		replica := servertest.Start(t, pki.tlsArgs(oracle.FreePort(t), pki.nodeCert, pki.nodeKey)...)
+		do(t, replica.Addr, "CONFIG", "SET", "tls-replication", "yes")
+		check(t, master.Addr, func() string {
+			do(t, replica.Addr, "REPLICAOF", "127.0.0.1", fmt.Sprint(mport))
+			return replica.Addr
+		}, mport)
+	})
+	t.Run("config-set-refusals", func(t *testing.T) {
+		// Without certificates, or with a bad value, CONFIG SET is
+		// refused with Redis's words.
+		a, b := servertest.Start(t).Raw(t), servertest.Dial(t, servertest.RedisServer(t))
+		for _, cmd := range [][]string{
+			{"CONFIG", "SET", "tls-replication", "yes"}, {"CONFIG", "SET", "tls-replication", "maybe"},
+			{"CONFIG", "SET", "tls-replication", "no"}, {"CONFIG", "GET", "tls-replication"},
+			{"CONFIG", "SET", "tls-cert-file", pki.nodeCert, "tls-key-file", pki.nodeKey},
+			{"CONFIG", "SET", "tls-replication", "yes"},
+			{"CONFIG", "SET", "tls-ca-cert-file", pki.ca},
+			{"CONFIG", "SET", "tls-replication", "YES"}, {"CONFIG", "GET", "tls-replication"},
+		} {
+			if got, want := a.Do(cmd...), b.Do(cmd...); got != want {
+				t.Errorf("%v: respd %q, redis %q", cmd, got, want)
+			}
+		}
+	})
 	t.Run("untrusted-master", func(t *testing.T) {
 		// The replica trusts another CA: it must not sync, though the
 		// master would take it (tls-auth-clients no).

@@ -340,12 +340,30 @@ func checkHostname(v string, loading bool) error {
 }
 
 // checkTLS refuses turning TLS on at run time, as Redis does when it has
-// no usable certificates: respd sets its TLS up at start-up only.
+// no usable certificates: respd sets its listeners' TLS up at start-up
+// only.
 func checkTLS(v string, loading bool) error {
 	if !loading && v != "0" && v != "no" {
 		return msgError("Unable to update TLS configuration. Check server logs.")
 	}
 	return nil
+}
+
+// parseTLSReplication is a yes/no that CONFIG SET turns on only when a
+// certificate, its key and CAs are configured, as Redis requires them to
+// reload its TLS setup; the master link picks it up when it next
+// connects. At start-up the server checks the files themselves.
+func parseTLSReplication(p *parseCtx, args []string) (string, error) {
+	v := strings.ToLower(args[0])
+	if v != "yes" && v != "no" {
+		return "", msgError("argument must be 'yes' or 'no'")
+	}
+	c := p.c
+	if v == "yes" && !p.loading && (c.Get("tls-cert-file") == "" || c.Get("tls-key-file") == "" ||
+		c.Get("tls-ca-cert-file") == "" && c.Get("tls-ca-cert-dir") == "") {
+		return "", msgError("Unable to update TLS configuration. Check server logs.")
+	}
+	return v, nil
 }
 
 // parseProcTitle checks a proc-title-template: {name} variables must be

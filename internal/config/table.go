@@ -180,7 +180,7 @@ var Table = []Directive{
 	{Name: "tls-port", Kind: Int, Default: "0", Min: 0, Max: 65535, Check: checkTLS},
 	{Name: "tls-prefer-server-ciphers", Kind: Bool, Default: "no"},
 	{Name: "tls-protocols", Kind: String, Default: ""},
-	{Name: "tls-replication", Kind: Bool, Default: "no", Check: checkTLS},
+	{Name: "tls-replication", Kind: Special, Default: "no", Parse: parseTLSReplication},
 	{Name: "tls-session-cache-size", Kind: Int, Default: "20480", Min: 0, Max: math.MaxInt32},
 	{Name: "tls-session-cache-timeout", Kind: Int, Default: "300", Min: 0, Max: math.MaxInt32},
 	{Name: "tls-session-caching", Kind: Bool, Default: "yes"},
