@@ -749,3 +749,87 @@ func TestRestartPartialResync(t *testing.T) {
 		t.Fatalf("master restart: sync_full %d sync_partial_ok %d", f, p)
 	}
 }
+
+// replicaStates returns the state= of each slaveN line of the master's
+// INFO replication, in order.
+func replicaStates(t *testing.T, addr string) []string {
+	t.Helper()
+	var states []string
+	for i := 0; ; i++ {
+		line := info(t, addr, fmt.Sprint("slave", i))
+		if line == "" {
+			return states
+		}
+		_, rest, _ := strings.Cut(line, "state=")
+		st, _, _ := strings.Cut(rest, ",")
+		states = append(states, st)
+	}
+}
+
+// waitStates polls the master until its replicas' states are want.
+func waitStates(t *testing.T, addr string, within time.Duration, want ...string) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		got := replicaStates(t, addr)
+		if fmt.Sprint(got) == fmt.Sprint(want) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("replica states %v, want %v", got, want)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// TestDisklessSyncDelayShares: with repl-diskless-sync-delay, replicas
+// asking for a full sync within the delay wait (wait_bgsave) and then
+// share one snapshot: both are in send_bulk at once, which only a shared
+// snapshot allows (there is one at a time). A replica arriving once the
+// transfer started waits for the next one.
+func TestDisklessSyncDelayShares(t *testing.T) {
+	m := servertest.Start(t, "--repl-diskless-sync-delay", "2", "--rdb-key-save-delay", "300")
+	bulkKeys(t, m.Addr, 3000)
+	replicaOf := strings.Replace(m.Addr, ":", " ", 1)
+	start := time.Now()
+	r1 := servertest.Start(t, "--replicaof", replicaOf)
+	r2 := servertest.Start(t, "--replicaof", replicaOf)
+	waitStates(t, m.Addr, 10*time.Second, "wait_bgsave", "wait_bgsave")
+	if time.Since(start) > 1500*time.Millisecond {
+		t.Skipf("machine too slow: the replicas took %v to attach", time.Since(start))
+	}
+	waitStates(t, m.Addr, 20*time.Second, "send_bulk", "send_bulk")
+	if d := time.Since(start); d < 1900*time.Millisecond {
+		t.Fatalf("the sync started %v after the first replica asked, before the delay", d)
+	}
+	do(t, m.Addr, "SET", "during-transfer", "1")
+	r3 := servertest.Start(t, "--replicaof", replicaOf)
+	waitStates(t, m.Addr, 10*time.Second, "send_bulk", "send_bulk", "wait_bgsave")
+	do(t, m.Addr, "CONFIG", "SET", "rdb-key-save-delay", "0")
+	waitSynced(t, 30*time.Second, m.Addr, r1.Addr, r2.Addr, r3.Addr)
+	for _, r := range []string{r1.Addr, r2.Addr, r3.Addr} {
+		sameData(t, m.Addr, r)
+	}
+	if n := infoInt(t, m.Addr, "sync_full"); n != 3 {
+		t.Fatalf("sync_full %d", n)
+	}
+}
+
+// TestDisklessSyncMaxReplicas: repl-diskless-sync-max-replicas starts
+// the shared sync as soon as that many replicas wait, without waiting
+// for the rest of the delay.
+func TestDisklessSyncMaxReplicas(t *testing.T) {
+	m := servertest.Start(t, "--repl-diskless-sync-delay", "60", "--repl-diskless-sync-max-replicas", "2")
+	populate(t, m.Addr)
+	replicaOf := strings.Replace(m.Addr, ":", " ", 1)
+	r1 := servertest.Start(t, "--replicaof", replicaOf)
+	waitStates(t, m.Addr, 10*time.Second, "wait_bgsave")
+	time.Sleep(300 * time.Millisecond)
+	if got := replicaStates(t, m.Addr); fmt.Sprint(got) != "[wait_bgsave]" {
+		t.Fatalf("one replica of two did not wait: %v", got)
+	}
+	r2 := servertest.Start(t, "--replicaof", replicaOf)
+	waitSynced(t, 30*time.Second, m.Addr, r1.Addr, r2.Addr)
+	sameData(t, m.Addr, r1.Addr)
+	sameData(t, m.Addr, r2.Addr)
+}
