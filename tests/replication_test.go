@@ -833,3 +833,90 @@ func TestDisklessSyncMaxReplicas(t *testing.T) {
 	sameData(t, m.Addr, r1.Addr)
 	sameData(t, m.Addr, r2.Addr)
 }
+
+// TestReplicaLoadingReplies: while a replica loads its master's RDB,
+// commands without the loading flag get -LOADING, those with it (INFO,
+// ECHO, SELECT, ...) run, INFO persistence shows the load's progress,
+// and GET then serves the data. respd and redis-server, each a replica
+// of a respd master, answer the same commands alike during their load.
+func TestReplicaLoadingReplies(t *testing.T) {
+	m := servertest.Start(t)
+	bulkKeys(t, m.Addr, 2000)
+	h, p := hostPort(t, m.Addr)
+	const loadingErr = "-LOADING Redis is loading the dataset in memory\r\n"
+	probe := [][]string{
+		{"PING"}, {"ECHO", "x"}, {"DBSIZE"}, {"SELECT", "0"}, {"SET", "k", "v"},
+		{"MULTI"}, {"GET", "bulk:1"}, {"EXEC"}, {"CONFIG", "GET", "key-load-delay"},
+	}
+	replies := map[string][]string{}
+	for _, name := range []string{"respd", "redis"} {
+		t.Run(name, func(t *testing.T) {
+			var addr string
+			if name == "respd" {
+				addr = servertest.Start(t, "--key-load-delay", "1000").Addr
+			} else {
+				// redis-server serves clients during a load once per
+				// loading-process-events-interval-bytes.
+				addr = servertest.RedisServer(t, "--key-load-delay", "1000", "--loading-process-events-interval-bytes", "1024")
+			}
+			c := servertest.Dial(t, addr)
+			if got := c.Do("REPLICAOF", h, p); got != "+OK\r\n" {
+				t.Fatal(got)
+			}
+			deadline := time.Now().Add(30 * time.Second)
+			for {
+				got := c.Do("GET", "bulk:1")
+				if got == loadingErr {
+					break
+				}
+				if got != "$-1\r\n" {
+					t.Fatalf("GET before the load: %q", got)
+				}
+				if time.Now().After(deadline) {
+					t.Fatal("never saw -LOADING")
+				}
+				time.Sleep(2 * time.Millisecond)
+			}
+			if info(t, addr, "loading") != "1" || infoInt(t, addr, "loading_total_bytes") <= 0 || info(t, addr, "loading_loaded_perc") == "" {
+				t.Fatalf("INFO during the load: loading %s loading_total_bytes %s loading_loaded_perc %s",
+					info(t, addr, "loading"), info(t, addr, "loading_total_bytes"), info(t, addr, "loading_loaded_perc"))
+			}
+			var got []string
+			for _, cmd := range probe {
+				got = append(got, c.Do(cmd...))
+			}
+			if info(t, addr, "loading") != "1" {
+				t.Skip("the load ended during the probe: machine too slow")
+			}
+			replies[name] = got
+			t.Logf("during the load: %q", got)
+			for {
+				got := c.Do("GET", "bulk:1")
+				if got == "$1\r\n1\r\n" {
+					break
+				}
+				if got != loadingErr {
+					t.Fatalf("GET during the load: %q", got)
+				}
+				if time.Now().After(deadline) {
+					t.Fatal("the load did not end")
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+			waitSynced(t, 30*time.Second, m.Addr, addr)
+			sameData(t, m.Addr, addr)
+			if info(t, addr, "loading") != "0" || info(t, addr, "loading_total_bytes") != "" {
+				t.Fatal("INFO still shows the load")
+			}
+		})
+	}
+	if r, ok := replies["respd"]; ok && replies["redis"] != nil {
+		for i, cmd := range probe {
+			if r[i] != replies["redis"][i] {
+				t.Errorf("%v during the load: respd %q, redis %q", cmd, r[i], replies["redis"][i])
+			}
+		}
+	} else if !ok {
+		t.Fatal("respd's replies were not recorded")
+	}
+}

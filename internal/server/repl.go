@@ -96,6 +96,9 @@ type replState struct {
 	stats         struct{ full, partialOK, partialErr int64 }
 	// link is the connection to our master, nil on a master.
 	link *masterLink
+	// load is the RDB load from our master in progress, nil otherwise
+	// (repl_loading.go).
+	load *loadState
 	// streamDB is the master stream's selected db, kept across
 	// reconnections as Redis keeps its cached master.
 	streamDB int
