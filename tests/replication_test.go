@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -918,5 +920,61 @@ func TestReplicaLoadingReplies(t *testing.T) {
 		}
 	} else if !ok {
 		t.Fatal("respd's replies were not recorded")
+	}
+}
+
+// TestSharedSyncReplicaLeaves: a replica dropping out of a shared full
+// sync does not disturb the others sharing it.
+func TestSharedSyncReplicaLeaves(t *testing.T) {
+	m := servertest.Start(t, "--repl-diskless-sync-delay", "1", "--rdb-key-save-delay", "300")
+	bulkKeys(t, m.Addr, 2000)
+	r1 := servertest.Start(t, "--replicaof", strings.Replace(m.Addr, ":", " ", 1))
+	rr := dialRawReplica(t, m.Addr)
+	rr.send("REPLCONF", "capa", "eof", "capa", "psync2")
+	rr.exactly("+OK\r\n")
+	rr.send("PSYNC", "?", "-1")
+	waitStates(t, m.Addr, 20*time.Second, "send_bulk", "send_bulk")
+	line := rr.line()
+	for strings.TrimSpace(line) == "" { // newlines kept the link alive while waiting
+		line = rr.line()
+	}
+	if f := strings.Fields(line); len(f) != 3 || f[0] != "+FULLRESYNC" {
+		t.Fatalf("PSYNC: %q", line)
+	}
+	rr.conn.Close()
+	waitStates(t, m.Addr, 10*time.Second, "send_bulk")
+	do(t, m.Addr, "CONFIG", "SET", "rdb-key-save-delay", "0")
+	waitSynced(t, 30*time.Second, m.Addr, r1.Addr)
+	sameData(t, m.Addr, r1.Addr)
+}
+
+// TestShutdownWhileLoading: SHUTDOWN SAVE during a replica's load stops
+// the server without saving the half-loaded dataset, as in Redis.
+func TestShutdownWhileLoading(t *testing.T) {
+	m := servertest.Start(t)
+	bulkKeys(t, m.Addr, 2000)
+	dir := t.TempDir()
+	r := servertest.Start(t, "--dir", dir, "--key-load-delay", "1000")
+	c := servertest.Dial(t, r.Addr)
+	h, p := hostPort(t, m.Addr)
+	c.Do("REPLICAOF", h, p)
+	deadline := time.Now().Add(20 * time.Second)
+	for c.Do("GET", "bulk:1") != "-LOADING Redis is loading the dataset in memory\r\n" {
+		if time.Now().After(deadline) {
+			t.Fatal("never saw -LOADING")
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	c.Write(servertest.Encode("SHUTDOWN", "SAVE"))
+	if got, err := c.ReadErr(10 * time.Second); err == nil {
+		t.Fatalf("SHUTDOWN replied %q", got)
+	}
+	select {
+	case <-r.Srv.Done():
+	case <-time.After(10 * time.Second):
+		t.Fatal("the server did not stop")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "dump.rdb")); !os.IsNotExist(err) {
+		t.Fatalf("dump.rdb after SHUTDOWN during the load: %v", err)
 	}
 }
