@@ -363,7 +363,7 @@ func (s *Server) loadFromMaster(data []byte, replid string, off int64) error {
 	s.ks.FlushAll()
 	rd := bytes.NewReader(data)
 	h := &rdbLoader{s: s}
-	ld := &loadState{rdbLoader: h, start: start, total: int64(len(data)), rd: rd, lastYield: start}
+	ld := &loadState{rdbLoader: h, start: start, total: int64(len(data)), rd: rd, lastYield: start, delay: s.cfg.Int("key-load-delay")}
 	s.repl.load = ld
 	defer func() { s.repl.load = nil }()
 	_, err := rdb.Load(rd, rdb.Options{Limits: rdb.ConfigLimits(s.cfg), DBs: len(s.ks.DBs), Warn: func(m string) { s.logf("%s", m) }}, ld)

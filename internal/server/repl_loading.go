@@ -37,6 +37,7 @@ type loadState struct {
 	rd        *bytes.Reader
 	usedMem   int64 // the used-mem aux field
 	lastYield time.Time
+	delay     int64 // key-load-delay, read once
 }
 
 // Key loads one key, then lets other goroutines have the engine lock if
@@ -47,7 +48,7 @@ func (l *loadState) Key(db int, key []byte, o *keyspace.Object, at int64) error 
 		return err
 	}
 	s := l.s
-	delay := s.cfg.Int("key-load-delay")
+	delay := l.delay
 	if delay < 0 {
 		if rand.Int64N(-delay) == 0 {
 			delay = 1
