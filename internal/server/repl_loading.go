@@ -59,6 +59,8 @@ func (l *loadState) Key(db int, key []byte, o *keyspace.Object, at int64) error 
 	if delay == 0 && time.Since(l.lastYield) < loadYieldEvery {
 		return nil
 	}
+	// INFO shows the counts of the load in progress, as Redis does.
+	s.persist.loadedKeys, s.persist.loadedExpired = l.keys, l.expired
 	s.mu.Unlock()
 	if delay > 0 {
 		time.Sleep(time.Duration(delay) * time.Microsecond)
@@ -100,5 +102,9 @@ func (s *Server) infoLoading(b *strings.Builder) {
 	field(b, "loading_rdb_used_mem", l.usedMem)
 	field(b, "loading_loaded_bytes", loaded)
 	field(b, "loading_loaded_perc", fmt.Sprintf("%.2f", float64(loaded)/float64(l.total+1)*100))
-	field(b, "loading_eta_seconds", elapsed*(l.total-loaded)/(loaded+1))
+	eta := int64(1) // Redis's stand-in until a second has passed
+	if elapsed > 0 {
+		eta = elapsed * (l.total - loaded) / (loaded + 1)
+	}
+	field(b, "loading_eta_seconds", eta)
 }
