@@ -7,11 +7,15 @@ import (
 	"github.com/respd/respd/internal/servertest"
 )
 
+// redisDefaults puts back the Redis defaults that servertest.Start
+// changes for speed, so that CONFIG GET compares alike.
+var redisDefaults = []string{"--repl-diskless-sync-delay", "5"}
+
 // TestDifferential runs every script in testdata/diff against respd and
 // the real redis-server and compares the replies byte for byte.
 func TestDifferential(t *testing.T) {
 	oracle := servertest.RedisServer(t)
-	in := servertest.Start(t)
+	in := servertest.Start(t, redisDefaults...)
 	servertest.Diff(t, in.Addr, oracle, "testdata/diff/*.txt")
 }
 
@@ -21,7 +25,7 @@ func TestDifferential(t *testing.T) {
 // tests RESP2 subscribed mode and switches protocols itself.
 func TestDifferentialRESP3(t *testing.T) {
 	oracle := servertest.RedisServer(t)
-	in := servertest.Start(t)
+	in := servertest.Start(t, redisDefaults...)
 	files, err := filepath.Glob("testdata/diff/*.txt")
 	if err != nil || len(files) == 0 {
 		t.Fatal("no differential scripts")

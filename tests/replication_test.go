@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -747,5 +749,232 @@ func TestRestartPartialResync(t *testing.T) {
 	sameData(t, m2.Addr, r.Addr)
 	if f, p := infoInt(t, m2.Addr, "sync_full"), infoInt(t, m2.Addr, "sync_partial_ok"); f != 0 || p != 1 {
 		t.Fatalf("master restart: sync_full %d sync_partial_ok %d", f, p)
+	}
+}
+
+// replicaStates returns the state= of each slaveN line of the master's
+// INFO replication, in order.
+func replicaStates(t *testing.T, addr string) []string {
+	t.Helper()
+	var states []string
+	for i := 0; ; i++ {
+		line := info(t, addr, fmt.Sprint("slave", i))
+		if line == "" {
+			return states
+		}
+		_, rest, _ := strings.Cut(line, "state=")
+		st, _, _ := strings.Cut(rest, ",")
+		states = append(states, st)
+	}
+}
+
+// waitStates polls the master until its replicas' states are want.
+func waitStates(t *testing.T, addr string, within time.Duration, want ...string) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		got := replicaStates(t, addr)
+		if fmt.Sprint(got) == fmt.Sprint(want) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("replica states %v, want %v", got, want)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// TestDisklessSyncDelayShares: with repl-diskless-sync-delay, replicas
+// asking for a full sync within the delay wait (wait_bgsave) and then
+// share one snapshot: both are in send_bulk at once, which only a shared
+// snapshot allows (there is one at a time). A replica arriving once the
+// transfer started waits for the next one.
+func TestDisklessSyncDelayShares(t *testing.T) {
+	m := servertest.Start(t, "--repl-diskless-sync-delay", "2", "--rdb-key-save-delay", "300")
+	bulkKeys(t, m.Addr, 3000)
+	replicaOf := strings.Replace(m.Addr, ":", " ", 1)
+	start := time.Now()
+	r1 := servertest.Start(t, "--replicaof", replicaOf)
+	r2 := servertest.Start(t, "--replicaof", replicaOf)
+	waitStates(t, m.Addr, 10*time.Second, "wait_bgsave", "wait_bgsave")
+	if time.Since(start) > 1500*time.Millisecond {
+		t.Skipf("machine too slow: the replicas took %v to attach", time.Since(start))
+	}
+	waitStates(t, m.Addr, 20*time.Second, "send_bulk", "send_bulk")
+	if d := time.Since(start); d < 1900*time.Millisecond {
+		t.Fatalf("the sync started %v after the first replica asked, before the delay", d)
+	}
+	do(t, m.Addr, "SET", "during-transfer", "1")
+	r3 := servertest.Start(t, "--replicaof", replicaOf)
+	waitStates(t, m.Addr, 10*time.Second, "send_bulk", "send_bulk", "wait_bgsave")
+	do(t, m.Addr, "CONFIG", "SET", "rdb-key-save-delay", "0")
+	waitSynced(t, 30*time.Second, m.Addr, r1.Addr, r2.Addr, r3.Addr)
+	for _, r := range []string{r1.Addr, r2.Addr, r3.Addr} {
+		sameData(t, m.Addr, r)
+	}
+	if n := infoInt(t, m.Addr, "sync_full"); n != 3 {
+		t.Fatalf("sync_full %d", n)
+	}
+}
+
+// TestDisklessSyncMaxReplicas: repl-diskless-sync-max-replicas starts
+// the shared sync as soon as that many replicas wait, without waiting
+// for the rest of the delay.
+func TestDisklessSyncMaxReplicas(t *testing.T) {
+	m := servertest.Start(t, "--repl-diskless-sync-delay", "60", "--repl-diskless-sync-max-replicas", "2")
+	populate(t, m.Addr)
+	replicaOf := strings.Replace(m.Addr, ":", " ", 1)
+	r1 := servertest.Start(t, "--replicaof", replicaOf)
+	waitStates(t, m.Addr, 10*time.Second, "wait_bgsave")
+	time.Sleep(300 * time.Millisecond)
+	if got := replicaStates(t, m.Addr); fmt.Sprint(got) != "[wait_bgsave]" {
+		t.Fatalf("one replica of two did not wait: %v", got)
+	}
+	r2 := servertest.Start(t, "--replicaof", replicaOf)
+	waitSynced(t, 30*time.Second, m.Addr, r1.Addr, r2.Addr)
+	sameData(t, m.Addr, r1.Addr)
+	sameData(t, m.Addr, r2.Addr)
+}
+
+// TestReplicaLoadingReplies: while a replica loads its master's RDB,
+// commands without the loading flag get -LOADING, those with it (INFO,
+// ECHO, SELECT, ...) run, INFO persistence shows the load's progress,
+// and GET then serves the data. respd and redis-server, each a replica
+// of a respd master, answer the same commands alike during their load.
+func TestReplicaLoadingReplies(t *testing.T) {
+	m := servertest.Start(t)
+	bulkKeys(t, m.Addr, 2000)
+	h, p := hostPort(t, m.Addr)
+	const loadingErr = "-LOADING Redis is loading the dataset in memory\r\n"
+	probe := [][]string{
+		{"PING"}, {"ECHO", "x"}, {"DBSIZE"}, {"SELECT", "0"}, {"SET", "k", "v"},
+		{"MULTI"}, {"GET", "bulk:1"}, {"EXEC"}, {"CONFIG", "GET", "key-load-delay"},
+	}
+	replies := map[string][]string{}
+	for _, name := range []string{"respd", "redis"} {
+		t.Run(name, func(t *testing.T) {
+			var addr string
+			if name == "respd" {
+				addr = servertest.Start(t, "--key-load-delay", "1000").Addr
+			} else {
+				// redis-server serves clients during a load once per
+				// loading-process-events-interval-bytes.
+				addr = servertest.RedisServer(t, "--key-load-delay", "1000", "--loading-process-events-interval-bytes", "1024")
+			}
+			c := servertest.Dial(t, addr)
+			if got := c.Do("REPLICAOF", h, p); got != "+OK\r\n" {
+				t.Fatal(got)
+			}
+			deadline := time.Now().Add(30 * time.Second)
+			for {
+				got := c.Do("GET", "bulk:1")
+				if got == loadingErr {
+					break
+				}
+				if got != "$-1\r\n" {
+					t.Fatalf("GET before the load: %q", got)
+				}
+				if time.Now().After(deadline) {
+					t.Fatal("never saw -LOADING")
+				}
+				time.Sleep(2 * time.Millisecond)
+			}
+			if info(t, addr, "loading") != "1" || infoInt(t, addr, "loading_total_bytes") <= 0 || info(t, addr, "loading_loaded_perc") == "" {
+				t.Fatalf("INFO during the load: loading %s loading_total_bytes %s loading_loaded_perc %s",
+					info(t, addr, "loading"), info(t, addr, "loading_total_bytes"), info(t, addr, "loading_loaded_perc"))
+			}
+			var got []string
+			for _, cmd := range probe {
+				got = append(got, c.Do(cmd...))
+			}
+			if info(t, addr, "loading") != "1" {
+				t.Skip("the load ended during the probe: machine too slow")
+			}
+			replies[name] = got
+			t.Logf("during the load: %q", got)
+			for {
+				got := c.Do("GET", "bulk:1")
+				if got == "$1\r\n1\r\n" {
+					break
+				}
+				if got != loadingErr {
+					t.Fatalf("GET during the load: %q", got)
+				}
+				if time.Now().After(deadline) {
+					t.Fatal("the load did not end")
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+			waitSynced(t, 30*time.Second, m.Addr, addr)
+			sameData(t, m.Addr, addr)
+			if info(t, addr, "loading") != "0" || info(t, addr, "loading_total_bytes") != "" {
+				t.Fatal("INFO still shows the load")
+			}
+		})
+	}
+	if r, ok := replies["respd"]; ok && replies["redis"] != nil {
+		for i, cmd := range probe {
+			if r[i] != replies["redis"][i] {
+				t.Errorf("%v during the load: respd %q, redis %q", cmd, r[i], replies["redis"][i])
+			}
+		}
+	} else if !ok {
+		t.Fatal("respd's replies were not recorded")
+	}
+}
+
+// TestSharedSyncReplicaLeaves: a replica dropping out of a shared full
+// sync does not disturb the others sharing it.
+func TestSharedSyncReplicaLeaves(t *testing.T) {
+	m := servertest.Start(t, "--repl-diskless-sync-delay", "1", "--rdb-key-save-delay", "300")
+	bulkKeys(t, m.Addr, 2000)
+	r1 := servertest.Start(t, "--replicaof", strings.Replace(m.Addr, ":", " ", 1))
+	rr := dialRawReplica(t, m.Addr)
+	rr.send("REPLCONF", "capa", "eof", "capa", "psync2")
+	rr.exactly("+OK\r\n")
+	rr.send("PSYNC", "?", "-1")
+	waitStates(t, m.Addr, 20*time.Second, "send_bulk", "send_bulk")
+	line := rr.line()
+	for strings.TrimSpace(line) == "" { // newlines kept the link alive while waiting
+		line = rr.line()
+	}
+	if f := strings.Fields(line); len(f) != 3 || f[0] != "+FULLRESYNC" {
+		t.Fatalf("PSYNC: %q", line)
+	}
+	rr.conn.Close()
+	waitStates(t, m.Addr, 10*time.Second, "send_bulk")
+	do(t, m.Addr, "CONFIG", "SET", "rdb-key-save-delay", "0")
+	waitSynced(t, 30*time.Second, m.Addr, r1.Addr)
+	sameData(t, m.Addr, r1.Addr)
+}
+
+// TestShutdownWhileLoading: SHUTDOWN SAVE during a replica's load stops
+// the server without saving the half-loaded dataset, as in Redis.
+func TestShutdownWhileLoading(t *testing.T) {
+	m := servertest.Start(t)
+	bulkKeys(t, m.Addr, 2000)
+	dir := t.TempDir()
+	r := servertest.Start(t, "--dir", dir, "--key-load-delay", "1000")
+	c := servertest.Dial(t, r.Addr)
+	h, p := hostPort(t, m.Addr)
+	c.Do("REPLICAOF", h, p)
+	deadline := time.Now().Add(20 * time.Second)
+	for c.Do("GET", "bulk:1") != "-LOADING Redis is loading the dataset in memory\r\n" {
+		if time.Now().After(deadline) {
+			t.Fatal("never saw -LOADING")
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	c.Write(servertest.Encode("SHUTDOWN", "SAVE"))
+	if got, err := c.ReadErr(10 * time.Second); err == nil {
+		t.Fatalf("SHUTDOWN replied %q", got)
+	}
+	select {
+	case <-r.Srv.Done():
+	case <-time.After(10 * time.Second):
+		t.Fatal("the server did not stop")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "dump.rdb")); !os.IsNotExist(err) {
+		t.Fatalf("dump.rdb after SHUTDOWN during the load: %v", err)
 	}
 }

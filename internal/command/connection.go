@@ -9,7 +9,7 @@ import (
 
 var connectionCommands = []*Command{
 	{Name: "ping", Fn: pingCommand, Arity: -1, Flags: Fast | Sentinel | Subscribed | DiskCheck, ACL: CatFast | CatConnection, Group: "connection", Since: "1.0.0", Summary: "Returns the server's liveliness response."},
-	{Name: "echo", Fn: echoCommand, Arity: 2, Flags: Fast, ACL: CatFast | CatConnection, Group: "connection", Since: "1.0.0", Summary: "Returns the given string."},
+	{Name: "echo", Fn: echoCommand, Arity: 2, Flags: Loading | Stale | Fast, ACL: CatFast | CatConnection, Group: "connection", Since: "1.0.0", Summary: "Returns the given string."},
 	{Name: "select", Fn: selectCommand, Arity: 2, Flags: Loading | Stale | Fast, ACL: CatFast | CatConnection, Group: "connection", Since: "1.0.0", Summary: "Changes the selected database."},
 	{Name: "quit", Fn: quitCommand, Arity: -1, Flags: AllowBusy | NoAuth | Loading | Stale | NoScript | Fast | Unqueued | Subscribed, ACL: CatFast | CatConnection, Group: "connection", Since: "1.0.0", Summary: "Closes the connection."},
 	{Name: "reset", Fn: resetCommand, Arity: 1, Flags: NoScript | Loading | Stale | NoAuth | Fast | AllowBusy | Unqueued | Subscribed, ACL: CatFast | CatConnection, Group: "connection", Since: "6.2.0", Summary: "Resets the connection."},

@@ -446,6 +446,10 @@ func (c *client) dispatch(args [][]byte) {
 		c.reject(cmd, errSubscribedMode(cmd))
 		return
 	}
+	if s.repl.load != nil && !cmd.Has(command.Loading) {
+		c.reject(cmd, string(errLoading)) // repl_loading.go
+		return
+	}
 	if c.multi != nil && cmd.Has(command.NoMulti) {
 		c.reject(cmd, string(errNotInMulti))
 		return

@@ -31,6 +31,11 @@ func (s *Server) Housekeep() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.ks.Tick()
+	if s.repl.load != nil {
+		// The dataset is half loaded (repl_loading.go): no saving,
+		// eviction or anything else that would act on it.
+		return
+	}
 	if !s.ks.Replica && !s.intro.noActiveExpire {
 		s.ks.ActiveExpire(200)
 	}

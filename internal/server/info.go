@@ -194,7 +194,7 @@ func (s *Server) tcpPort() int {
 
 func (s *Server) infoPersistence(b *strings.Builder) {
 	p := &s.persist
-	field(b, "loading", 0)
+	field(b, "loading", boolInt(s.repl.load != nil))
 	field(b, "async_loading", 0)
 	field(b, "current_cow_peak", 0)
 	field(b, "current_cow_size", 0)
@@ -223,6 +223,7 @@ func (s *Server) infoPersistence(b *strings.Builder) {
 	s.infoAOF(b)
 	field(b, "module_fork_in_progress", 0)
 	field(b, "module_fork_last_cow_size", 0)
+	s.infoLoading(b)
 }
 
 // infoAOF renders the aof_* fields of INFO persistence.

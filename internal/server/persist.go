@@ -541,6 +541,10 @@ func (s *Server) Shutdown(o command.ShutdownOptions) error {
 		return errNoShutdown
 	}
 	s.cancelBgsave()
+	if s.repl.load != nil {
+		// Half a dataset is not saved, as in Redis (repl_loading.go).
+		o.Save, o.NoSave = false, true
+	}
 	if o.Save || len(s.persist.savePoints) > 0 && !o.NoSave {
 		s.logf("Saving the final RDB snapshot before exiting.")
 		if err := s.Save(); err != nil && !o.Force {

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/respd/respd/internal/command"
-	"github.com/respd/respd/internal/keyspace"
 	"github.com/respd/respd/internal/rdb"
 	"github.com/respd/respd/internal/repl"
 	"github.com/respd/respd/internal/resp"
@@ -49,7 +48,13 @@ type replicaConn struct {
 	ackOff     int64
 	ackMs      int64 // wall clock of the last ACK
 	pending    []byte
-	job        *fullSync
+	// waitSince is when it began waiting for a snapshot (unix ms), for
+	// repl-diskless-sync-delay.
+	waitSince int64
+	// task is its part of a full sync, until its goroutine takes it;
+	// reader stays for dropReplica to leave the feed.
+	task   *syncTask
+	reader *syncReader
 	// waitAck holds the stream back after a diskless payload until the
 	// replica's first ACK: it finds the payload's end by the mark being
 	// the last bytes it read, so nothing may follow before it is done.
@@ -61,10 +66,12 @@ type replicaConn struct {
 	softSince int64
 }
 
-// fullSync is a snapshot to stream to one replica.
-type fullSync struct {
-	snap *keyspace.Snapshot
-	enc  *rdb.Encoder
+// syncTask is one replica's part of a shared full sync: the feed to
+// read the payload from and the framing it wants (diskless EOF mark, or
+// a length prefix).
+type syncTask struct {
+	feed *syncFeed
+	r    *syncReader
 	eof  bool
 }
 
@@ -89,6 +96,9 @@ type replState struct {
 	stats         struct{ full, partialOK, partialErr int64 }
 	// link is the connection to our master, nil on a master.
 	link *masterLink
+	// load is the RDB load from our master in progress, nil otherwise
+	// (repl_loading.go).
+	load *loadState
 	// streamDB is the master stream's selected db, kept across
 	// reconnections as Redis keeps its cached master.
 	streamDB int
@@ -324,11 +334,19 @@ func (s *Server) PSync(ctx *command.Ctx) {
 	s.ensureBacklog(len(s.repl.replicas) == 0 && s.masterHost == "")
 	rc.state = replWaitBgsave
 	rc.ackMs = time.Now().UnixMilli()
+	rc.waitSince = rc.ackMs
 	s.repl.replicas = append(s.repl.replicas, rc)
 	s.logf("Replica %s asks for synchronization", c.sess.Addr)
-	if !s.ks.Snapshotting() {
-		s.startFullSync(rc)
+	if s.ks.Snapshotting() {
+		return // the cron starts it once the snapshot in use ends
 	}
+	if s.cfg.Bool("repl-diskless-sync") && rc.capaEOF && !rc.oldSync && s.cfg.Int("repl-diskless-sync-delay") > 0 {
+		// Others may arrive meanwhile and share the transfer.
+		s.logf("Delay next BGSAVE for diskless SYNC")
+		s.startPendingSyncs(false)
+		return
+	}
+	s.startPendingSyncs(true)
 }
 
 // tryPartial answers a PSYNC with +CONTINUE and the missing bytes when
@@ -368,25 +386,73 @@ func (s *Server) tryPartial(ctx *command.Ctx, rc *replicaConn) bool {
 	return true
 }
 
-// startFullSync begins rc's snapshot now: +FULLRESYNC goes into its
-// output, and its goroutine streams the RDB once poked. Engine lock held,
-// no snapshot running.
-func (s *Server) startFullSync(rc *replicaConn) {
+// startPendingSyncs starts one snapshot for every replica waiting for
+// one, as Redis starts one BGSAVE for all of them: at once when due
+// (force, or without repl-diskless-sync), else once the longest waiting
+// has waited repl-diskless-sync-delay seconds or
+// repl-diskless-sync-max-replicas are waiting. Engine lock held.
+func (s *Server) startPendingSyncs(force bool) {
+	if s.ks.Snapshotting() {
+		return
+	}
+	var waiting []*replicaConn
+	oldest := int64(-1)
+	for _, rc := range s.repl.replicas {
+		if rc.state == replWaitBgsave {
+			waiting = append(waiting, rc)
+			if oldest < 0 || rc.waitSince < oldest {
+				oldest = rc.waitSince
+			}
+		}
+	}
+	if len(waiting) == 0 {
+		return
+	}
+	if !force && s.cfg.Bool("repl-diskless-sync") {
+		maxReplicas := s.cfg.Int("repl-diskless-sync-max-replicas")
+		idle := time.Now().UnixMilli() - oldest
+		if !(maxReplicas > 0 && int64(len(waiting)) >= maxReplicas) && idle < s.cfg.Int("repl-diskless-sync-delay")*1000 {
+			return
+		}
+	}
+	s.startFullSync(waiting)
+}
+
+// startFullSync begins one snapshot for the replicas given: +FULLRESYNC
+// goes into each one's output, a producer goroutine encodes the snapshot
+// into a feed, and each replica's goroutine, once poked, streams the
+// feed to its connection. Engine lock held, no snapshot running.
+func (s *Server) startFullSync(members []*replicaConn) {
 	s.flushPropagation() // what came before belongs to the snapshot
 	enc := rdb.NewEncoder(nil, s.cfg.Bool("rdbcompression"))
 	enc.Header(s.replAux())
-	job := &fullSync{snap: s.snapshotInto(enc), enc: enc, eof: rc.capaEOF && !rc.oldSync && s.cfg.Bool("repl-diskless-sync")}
+	snap := s.snapshotInto(enc)
 	s.ResetPropagationDB()
-	rc.state, rc.pending, rc.job = replSendBulk, nil, job
-	if !rc.oldSync {
-		b := rc.c.ctx.Writer.B
-		b = append(b, "+FULLRESYNC "...)
-		b = append(b, s.replid...)
-		b = append(b, ' ')
-		b = strconv.AppendInt(b, s.replOffset(), 10)
-		rc.c.ctx.Writer.B = append(b, "\r\n"...)
+	feed := newSyncFeed()
+	diskless := s.cfg.Bool("repl-diskless-sync")
+	sockets := false
+	for _, rc := range members {
+		r := feed.join()
+		eof := rc.capaEOF && !rc.oldSync && diskless
+		sockets = sockets || eof
+		rc.state, rc.pending = replSendBulk, nil
+		rc.task, rc.reader = &syncTask{feed: feed, r: r, eof: eof}, r
+		if !rc.oldSync {
+			b := rc.c.ctx.Writer.B
+			b = append(b, "+FULLRESYNC "...)
+			b = append(b, s.replid...)
+			b = append(b, ' ')
+			b = strconv.AppendInt(b, s.replOffset(), 10)
+			rc.c.ctx.Writer.B = append(b, "\r\n"...)
+		}
+		rc.c.poke()
 	}
-	rc.c.poke()
+	s.logf("Starting BGSAVE for SYNC with target: %s (%d replicas)", map[bool]string{true: "replicas sockets", false: "disk"}[sockets], len(members))
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		feed.finish(s.streamSnapshot(snap, enc, feed, nil))
+	}()
 }
 
 // replAux are the aux fields of a sync's RDB (with the replication
@@ -439,42 +505,27 @@ func (s *Server) restoreReplInfo() {
 
 // takeSyncJob hands a full sync queued for c to its goroutine. Engine
 // lock held.
-func (c *client) takeSyncJob() *fullSync {
+func (c *client) takeSyncJob() *syncTask {
 	if c.repl == nil {
 		return nil
 	}
-	job := c.repl.job
-	c.repl.job = nil
-	return job
+	task := c.repl.task
+	c.repl.task = nil
+	return task
 }
 
-// runSyncJob streams a full sync to c, on c's goroutine, after its
-// +FULLRESYNC was written. It returns false when the connection must
+// runSyncJob streams a full sync's payload to c, on c's goroutine, after
+// its +FULLRESYNC was written. It returns false when the connection must
 // close.
-func (c *client) runSyncJob(job *fullSync) bool {
-	if job == nil {
+func (c *client) runSyncJob(task *syncTask) bool {
+	if task == nil {
 		return true
 	}
 	s := c.s
 	rc := c.repl
 	start := time.Now()
-	var err error
-	if job.eof {
-		mark := []byte(randomHex(repl.EOFMarkLen))
-		_, err = c.conn.Write(append(append([]byte("$EOF:"), mark...), "\r\n"...))
-		if err == nil {
-			err = s.streamSnapshot(job.snap, job.enc, c.conn, nil)
-		}
-		if err == nil {
-			_, err = c.conn.Write(mark)
-		}
-	} else {
-		buf := keepaliveBuffer{conn: c.conn, last: time.Now()}
-		err = s.streamSnapshot(job.snap, job.enc, &buf, nil)
-		if err == nil {
-			_, err = c.conn.Write(append([]byte("$"+strconv.Itoa(buf.Len())+"\r\n"), buf.Bytes()...))
-		}
-	}
+	err := c.sendPayload(task)
+	task.feed.leave(task.r)
 	if err != nil {
 		s.logf("Full sync to %s failed: %v", c.sess.Addr, err)
 		return false
@@ -486,7 +537,8 @@ func (c *client) runSyncJob(job *fullSync) bool {
 	}
 	rc.state = replOnline
 	rc.ackMs = time.Now().UnixMilli()
-	if job.eof {
+	rc.reader = nil
+	if task.eof {
 		rc.waitAck = true // see waitAck
 	} else {
 		c.ctx.Writer.B = append(c.ctx.Writer.B, rc.pending...)
@@ -498,15 +550,59 @@ func (c *client) runSyncJob(job *fullSync) bool {
 	return true
 }
 
+// sendPayload copies the feed to c's connection in the replica's
+// framing: after "$EOF:<mark>" and ended by the mark, or, for the disk
+// form, whole after its length (newlines meanwhile keep the replica from
+// timing out).
+func (c *client) sendPayload(task *syncTask) error {
+	if task.eof {
+		mark := []byte(randomHex(repl.EOFMarkLen))
+		if _, err := c.conn.Write(append(append([]byte("$EOF:"), mark...), "\r\n"...)); err != nil {
+			return err
+		}
+		for {
+			b, err := task.feed.read(task.r)
+			if err != nil {
+				return err
+			}
+			if b == nil {
+				break
+			}
+			if _, err := c.conn.Write(b); err != nil {
+				return err
+			}
+			c.s.stats.netOut.Add(int64(len(b)))
+		}
+		_, err := c.conn.Write(mark)
+		return err
+	}
+	buf := keepaliveBuffer{conn: c.conn, last: time.Now()}
+	for {
+		b, err := task.feed.read(task.r)
+		if err != nil {
+			return err
+		}
+		if b == nil {
+			break
+		}
+		if _, err := buf.Write(b); err != nil {
+			return err
+		}
+	}
+	_, err := c.conn.Write(append([]byte("$"+strconv.Itoa(buf.Len())+"\r\n"), buf.Bytes()...))
+	return err
+}
+
 // dropReplica forgets a disconnected replica. Engine lock held.
 func (s *Server) dropReplica(c *client) {
 	r := &s.repl
 	for i, rc := range r.replicas {
 		if rc.c == c {
 			r.replicas = append(r.replicas[:i:i], r.replicas[i+1:]...)
-			if rc.job != nil {
-				rc.job.snap.Abort()
-				rc.job = nil
+			if rc.reader != nil {
+				// The producer stops when its last reader leaves.
+				rc.reader.feed.leave(rc.reader)
+				rc.task, rc.reader = nil, nil
 			}
 			break
 		}
@@ -539,14 +635,7 @@ func (s *Server) countGoodReplicas() {
 // snapshot start, replicas are pinged, lag is re-evaluated.
 func (s *Server) replCron() {
 	r := &s.repl
-	if !s.ks.Snapshotting() {
-		for _, rc := range r.replicas {
-			if rc.state == replWaitBgsave {
-				s.startFullSync(rc)
-				break
-			}
-		}
-	}
+	s.startPendingSyncs(false)
 	if now := time.Now(); now.Sub(r.lastKeepalive) >= time.Second {
 		// Replicas waiting for a snapshot get newlines, so they do not
 		// time out (they skip them).

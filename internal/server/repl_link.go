@@ -374,19 +374,31 @@ func (s *Server) linkOnce(l *masterLink) (synced bool, err error) {
 	return true, s.streamFromMaster(lc, timeout, strings.HasPrefix(rep, "+FULLRESYNC"))
 }
 
-// loadFromMaster replaces the dataset with a full sync's RDB. The lock is
-// held throughout: clients see the old dataset, then the new one.
+// loadFromMaster replaces the dataset with a full sync's RDB. The engine
+// lock is held, but let go every loadYieldEvery (and around each
+// key-load-delay pause): meanwhile clients are served, and every command
+// not allowed while loading gets -LOADING (see loadState), as Redis
+// serves events between chunks of its load.
 func (s *Server) loadFromMaster(data []byte, replid string, off int64) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	start := time.Now()
 	s.disconnectReplicas()
 	s.ks.FlushAll()
+	rd := bytes.NewReader(data)
 	h := &rdbLoader{s: s}
-	_, err := rdb.Load(bytes.NewReader(data), rdb.Options{Limits: rdb.ConfigLimits(s.cfg), DBs: len(s.ks.DBs), Warn: func(m string) { s.logf("%s", m) }}, h)
+	ld := &loadState{rdbLoader: h, start: start, total: int64(len(data)), rd: rd, lastYield: start, delay: s.cfg.Int("key-load-delay")}
+	s.repl.load = ld
+	defer func() { s.repl.load = nil }()
+	_, err := rdb.Load(rd, rdb.Options{Limits: rdb.ConfigLimits(s.cfg), DBs: len(s.ks.DBs), Warn: func(m string) { s.logf("%s", m) }}, ld)
+	s.persist.loadedKeys, s.persist.loadedExpired = h.keys, h.expired
 	if err != nil {
 		s.ks.FlushAll()
 		return fmt.Errorf("failed to load the RDB from master: %w", err)
+	}
+	if s.repl.link == nil || s.repl.link.c != nil || s.repl.link.state != linkSync {
+		// The link was stopped while the lock was let go.
+		return errors.New("master link closed during the load")
 	}
 	s.ks.Dirty++ // the dataset changed
 	s.replid = replid

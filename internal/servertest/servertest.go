@@ -60,6 +60,11 @@ func startServer(t testing.TB, fake *clock.Fake, args []string) (*server.Server,
 		// Persistence files go to the test's own directory.
 		args = append([]string{"--dir", t.TempDir()}, args...)
 	}
+	if !slices.Contains(args, "--repl-diskless-sync-delay") {
+		// Full syncs start at once instead of after Redis's default 5
+		// seconds of waiting for more replicas to share them.
+		args = append([]string{"--repl-diskless-sync-delay", "0"}, args...)
+	}
 	_, lines, err := config.ParseArgs(args)
 	if err != nil {
 		t.Fatal(err)
