@@ -346,7 +346,7 @@ func TestEvictionHitRatio(t *testing.T) {
 	// eviction, and with Redis only as a lower bound.
 	for _, policy := range policies {
 		r := results[policy]
-		if policy != "noeviction" && (r.respd.keys < hitCapacity*85/100 || r.respd.keys > hitCapacity*115/100) {
+		if policy != "noeviction" && (r.respd.keys < hitCapacity*75/100 || r.respd.keys > hitCapacity*125/100) {
 			t.Errorf("%s: respd holds %d keys, not about %d: the comparison is void", policy, r.respd.keys, hitCapacity)
 		}
 		random := results["allkeys-random"].respd.ratio
@@ -360,18 +360,24 @@ func TestEvictionHitRatio(t *testing.T) {
 			if r.respd.ratio < random+0.05 {
 				t.Errorf("%s: hit ratio %.3f is not clearly above random eviction's %.3f", policy, r.respd.ratio, random)
 			}
-			if r.respd.ratio < r.redis.ratio-0.03 {
+			// LFU keeps the whole hot set in both servers (any miss there
+			// is a hot key lost); LRU loses some, Redis's more.
+			slack := 0.03
+			if strings.HasSuffix(policy, "-lfu") {
+				slack = 0.01
+				if r.respd.hot < hitHot*99/100 {
+					t.Errorf("%s kept %d of the %d hot keys", policy, r.respd.hot, hitHot)
+				}
+			}
+			if r.respd.ratio < r.redis.ratio-slack {
 				t.Errorf("%s: hit ratio %.3f is below Redis's %.3f", policy, r.respd.ratio, r.redis.ratio)
 			}
-		}
-		if strings.HasSuffix(policy, "-lfu") && r.respd.hot < hitHot*95/100 {
-			t.Errorf("%s kept %d of the %d hot keys", policy, r.respd.hot, hitHot)
 		}
 	}
 	if r := results["allkeys-lru"].respd; r.pinned > hitPinned/10 {
 		t.Errorf("allkeys-lru kept %d of %d keys never used again", r.pinned, hitPinned)
 	}
-	if r := results["volatile-ttl"].respd; r.longTTL < 0.8 {
+	if r := results["volatile-ttl"].respd; r.longTTL < 0.75 {
 		t.Errorf("volatile-ttl: only %.2f of the keys left have a TTL in the upper half", r.longTTL)
 	}
 	if r := results["noeviction"].respd; r.oom == 0 {

@@ -11,8 +11,9 @@ import (
 
 // maxmemory: before each command, when used memory is over the limit,
 // keys are evicted by maxmemory-policy, sampling maxmemory-samples keys
-// per victim as Redis does; with noeviction, or when nothing can be
-// evicted, commands flagged denyoom get the OOM error.
+// of each database per victim into an eviction pool as Redis does; with
+// noeviction, or when nothing can be evicted, commands flagged denyoom
+// get the OOM error.
 //
 // Used memory is estimated as the Go heap's live bytes at the last
 // garbage collection (runtime/metrics; reading it costs about half a
