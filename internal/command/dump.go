@@ -116,9 +116,7 @@ func restoreCommand(c *Ctx) {
 			c.Rewrite(append(args, []byte("ABSTTL"))...)
 		}
 	}
-	if idle >= 0 {
-		o.Access = now - idle*1000
-	}
+	c.KS.SetAccessHints(o, freq, idle)
 	c.Notify(NotifyGeneric, "restore", key)
 	if ttl > 0 {
 		c.Notify(NotifyGeneric, "expire", key)

@@ -28,8 +28,6 @@ const (
 	// objects: string values 0..9999 stored with the int encoding point
 	// at them.
 	sharedIntegers = 10000
-	// lfuInitVal is the counter a fresh key starts with under LFU.
-	lfuInitVal = 5
 )
 
 // objectKey looks up OBJECT's key, replying nil when it is missing. The
@@ -89,11 +87,12 @@ func objectIdletime(c *Ctx) {
 		c.Error(ErrIsLFU)
 		return
 	}
-	c.Int(max(c.DB.Now()/1000-o.Access/1000, 0))
+	c.Int(c.KS.IdleSeconds(o))
 }
 
-// objectFreq needs an LFU policy. respd keeps no access-frequency
-// counters, so under one it reports the counter a new key starts with.
+// objectFreq needs an LFU policy: it reports the key's access counter
+// with the decay due since its last access, which the lookup does not
+// store.
 func objectFreq(c *Ctx) {
 	o := objectKey(c)
 	if o == nil {
@@ -103,7 +102,7 @@ func objectFreq(c *Ctx) {
 		c.Error(ErrNoLFU)
 		return
 	}
-	c.Int(lfuInitVal)
+	c.Int(c.KS.LFUCounter(o))
 }
 
 func objectHelp(c *Ctx) {

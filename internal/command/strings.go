@@ -214,8 +214,13 @@ func setGeneric(c *Ctx, opts setOpt, key, val, expire []byte, cmd string, intRep
 		return
 	}
 	if opts&(optNX|optXX) != 0 {
-		found := c.DB.LookupWrite(key) != nil
+		// One access per SET, as in Redis: the overwrite below counts it
+		// (LFU), so only a refused SET counts its lookup.
+		found := c.DB.Exists(key)
 		if (opts&optNX != 0 && found) || (opts&optXX != 0 && !found) {
+			if found {
+				c.DB.LookupWrite(key)
+			}
 			if opts&optGet == 0 {
 				if intReply {
 					c.Int(0)

@@ -53,6 +53,8 @@ type Keyspace struct {
 	// one does not decrement it), so Touch looks for the flag to clear
 	// only after a COPY made one.
 	unshared int
+	// access says what Object.Access holds (access.go).
+	access AccessPolicy
 }
 
 // New returns a keyspace of n empty databases.
@@ -171,7 +173,7 @@ func (d *DB) Lookup(key []byte) *Object {
 		return nil
 	}
 	d.ks.Stats.Hits++
-	o.Access = d.ks.now
+	d.ks.touch(o)
 	return o
 }
 
@@ -196,7 +198,7 @@ func (d *DB) LookupNoTouch(key []byte) *Object {
 func (d *DB) LookupWrite(key []byte) *Object {
 	o := d.Peek(key)
 	if o != nil {
-		o.Access = d.ks.now
+		d.ks.touch(o)
 	}
 	return o
 }
@@ -218,7 +220,7 @@ func (d *DB) Exists(key []byte) bool { return d.Peek(key) != nil }
 
 // Set stores o under key, clearing any TTL unless keepTTL.
 func (d *DB) Set(key []byte, o *Object, keepTTL bool) {
-	o.Access = d.ks.now
+	d.stampStored(key, o)
 	if d.ks.snap != nil {
 		d.preserve(key)
 		d.ks.stamp(o)
@@ -246,7 +248,7 @@ func (d *DB) SetString(key, val []byte, keepTTL bool) {
 		o.Str = append(o.Str[:0], val...)
 		o.Enc = StringEncoding(val)
 		d.share(o)
-		o.Access = d.ks.now
+		d.ks.touch(o)
 		if !keepTTL && d.expires.Len() > 0 {
 			d.expires.Delete(key)
 		}
@@ -254,6 +256,31 @@ func (d *DB) SetString(key, val []byte, keepTTL bool) {
 		return
 	}
 	d.Set(key, &Object{Type: TypeString, Enc: StringEncoding(val), Str: append([]byte(nil), val...)}, keepTTL)
+}
+
+// stampStored sets the access field of o, about to be stored under key.
+// Outside LFU that is now. Under LFU, a new object starts with the
+// initial counter, or takes over the counter of the live value it
+// replaces, counting the write as an access (Redis looks the key up for
+// writing, then keeps the old counter when it overwrites); an object that
+// already has one (moved by RENAME or MOVE) keeps it.
+func (d *DB) stampStored(key []byte, o *Object) {
+	if !d.ks.access.LFU {
+		o.Access = d.ks.now
+		return
+	}
+	if o.Access != 0 {
+		return
+	}
+	old, ok := d.keys.Get(key)
+	if ok && old != o && old.Access != 0 {
+		if at, has := d.expires.Get(key); !has || at > d.ks.now {
+			o.Access = old.Access
+			d.ks.touch(o)
+			return
+		}
+	}
+	d.ks.initAccess(o)
 }
 
 // Touch signals that key's value was changed in place.

@@ -59,7 +59,9 @@ type Object struct {
 	Str []byte
 	// Val is the value of any other type.
 	Val any
-	// Access is the last access time in ms, for OBJECT IDLETIME.
+	// Access is the last access time in ms (OBJECT IDLETIME, LRU), or
+	// under an LFU policy the access counter and its minutes clock: see
+	// access.go.
 	Access int64
 }
 
@@ -91,7 +93,9 @@ type Cloner interface {
 // change independently). A Val that is not a Cloner is a programming
 // error, and panics rather than be shared silently.
 func (o *Object) Copy() *Object {
-	c := &Object{Type: o.Type, Enc: o.Enc, Str: bytes.Clone(o.Str), Access: o.Access}
+	// The copy is a new value: storing it stamps its access field afresh
+	// (a new access time, or the initial LFU counter).
+	c := &Object{Type: o.Type, Enc: o.Enc, Str: bytes.Clone(o.Str)}
 	c.Unshared = o.Type == TypeString && o.Enc == EncInt
 	if o.Val != nil {
 		cl, ok := o.Val.(Cloner)

@@ -29,3 +29,17 @@ func (d *DB) Sample(n int, volatile bool, fn func(key string, o *Object, expireA
 		fn(k, o, at)
 	}
 }
+
+// Candidate returns key's stored value if it is still there (and, with
+// volatile, still has a TTL), or nil: eviction checks that a key sampled
+// earlier can still be evicted. Like Sample, it neither expires nor
+// touches anything.
+func (d *DB) Candidate(key []byte, volatile bool) *Object {
+	if volatile {
+		if _, ok := d.expires.Get(key); !ok {
+			return nil
+		}
+	}
+	o, _ := d.keys.Get(key)
+	return o
+}

@@ -54,11 +54,12 @@ type Handler interface {
 	Function(code []byte) error
 }
 
-// IdleHandler is implemented by Handlers that keep access times: it gets
-// the LRU idle time, in seconds, an IDLE record gave the key just passed
-// to Key.
-type IdleHandler interface {
-	KeyIdle(db int, key []byte, idleSeconds int64)
+// AccessHandler is implemented by Handlers that keep access data: it gets
+// what the IDLE and FREQ records before the key just passed to Key said,
+// the LRU idle time in seconds and the LFU counter, each -1 when absent.
+// It is called only when there was at least one.
+type AccessHandler interface {
+	KeyAccess(db int, key []byte, freq, idleSeconds int64)
 }
 
 // Options configure Load.
@@ -98,8 +99,8 @@ func Load(r io.Reader, opt Options, h Handler) (Info, error) {
 	info.Version = v
 	l := &loader{r: rd, opt: opt, version: v}
 	db := 0
-	expireAt, idle := int64(-1), int64(-1)
-	ih, _ := h.(IdleHandler)
+	expireAt, idle, freq := int64(-1), int64(-1), int64(-1)
+	ah, _ := h.(AccessHandler)
 	for {
 		t, err := rd.byte()
 		if err != nil {
@@ -121,9 +122,11 @@ func Load(r io.Reader, opt Options, h Handler) (Info, error) {
 			expireAt = int64(ms)
 			continue
 		case opFreq:
-			if _, err := rd.byte(); err != nil {
+			b, err := rd.byte()
+			if err != nil {
 				return info, err
 			}
+			freq = int64(b)
 			continue
 		case opIdle:
 			n, err := rd.length()
@@ -190,8 +193,8 @@ func Load(r io.Reader, opt Options, h Handler) (Info, error) {
 		if err != nil {
 			return info, fmt.Errorf("key %q: %w", key, err)
 		}
-		at, idleSecs := expireAt, idle
-		expireAt, idle = -1, -1
+		at, idleSecs, counter := expireAt, idle, freq
+		expireAt, idle, freq = -1, -1, -1
 		if o == nil {
 			l.warn(fmt.Sprintf("RDB has an empty key %q: skipped", key))
 			continue
@@ -199,8 +202,8 @@ func Load(r io.Reader, opt Options, h Handler) (Info, error) {
 		if err := h.Key(db, key, o, at); err != nil {
 			return info, err
 		}
-		if idleSecs >= 0 && ih != nil {
-			ih.KeyIdle(db, key, idleSecs)
+		if (idleSecs >= 0 || counter >= 0) && ah != nil {
+			ah.KeyAccess(db, key, counter, idleSecs)
 		}
 		info.Keys++
 	}

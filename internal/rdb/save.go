@@ -21,6 +21,11 @@ type Encoder struct {
 	// nodeBytes bounds the listpack of one quicklist node, as
 	// list-max-listpack-size -2 does in Redis.
 	nodeBytes int
+	// Access, when set, gives what Key records of each key's use: its
+	// LRU idle time in seconds (IDLE) and its LFU counter (FREQ), each
+	// written when >= 0. Redis 7.0 writes IDLE under an LRU policy and
+	// FREQ under an LFU one; DUMP payloads have neither.
+	Access func(o *keyspace.Object) (idleSeconds, freq int64)
 }
 
 // NewEncoder returns an encoder writing to dst, or only buffering when dst
@@ -67,6 +72,17 @@ func (e *Encoder) Key(key string, o *keyspace.Object, expireAt int64) {
 	if expireAt >= 0 {
 		e.w.byte(opExpireTimeMs)
 		e.w.uint64LE(uint64(expireAt))
+	}
+	if e.Access != nil {
+		idle, freq := e.Access(o)
+		if idle >= 0 {
+			e.w.byte(opIdle)
+			e.w.length(uint64(idle))
+		}
+		if freq >= 0 {
+			e.w.byte(opFreq)
+			e.w.byte(byte(freq))
+		}
 	}
 	e.w.byte(valueType(o))
 	e.w.strString(key)

@@ -120,6 +120,11 @@ func (s *Server) auxFields(aofBase bool) [][2]string {
 // snapshotInto starts a snapshot whose keys enc receives, each database's
 // records preceded by SELECTDB. Engine lock held.
 func (s *Server) snapshotInto(enc snapshotEncoder) *keyspace.Snapshot {
+	if e, ok := enc.(*rdb.Encoder); ok {
+		// IDLE or FREQ records by the policy in force as each key is
+		// written.
+		e.Access = s.ks.AccessRecords
+	}
 	cur := -1
 	var snap *keyspace.Snapshot
 	snap = s.ks.BeginSnapshot(func(db int, key string, o *keyspace.Object, at int64) {
@@ -497,11 +502,11 @@ func (h *rdbLoader) Key(db int, key []byte, o *keyspace.Object, at int64) error 
 	return nil
 }
 
-// KeyIdle implements rdb.IdleHandler: the key keeps the idle time it was
-// saved with (OBJECT IDLETIME, LRU eviction).
-func (h *rdbLoader) KeyIdle(db int, key []byte, idleSeconds int64) {
+// KeyAccess implements rdb.AccessHandler: the key keeps the idle time
+// (LRU policies) or the access counter (LFU policies) it was saved with.
+func (h *rdbLoader) KeyAccess(db int, key []byte, freq, idleSeconds int64) {
 	if o := h.s.ks.DBs[db].Peek(key); o != nil {
-		o.Access = h.s.ks.Now() - idleSeconds*1000
+		h.s.ks.SetAccessHints(o, freq, idleSeconds)
 	}
 }
 
