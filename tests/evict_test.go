@@ -400,6 +400,9 @@ func TestLFUCounter(t *testing.T) {
 				t.Fatalf("OBJECT FREQ k = %d, %v; want %d", got, err, want)
 			}
 		}
+		// The decay counts minute boundaries crossed, so start the fake
+		// clock just after one: 3m1s later is then exactly 3 minutes on.
+		in.Clock.Advance(time.Duration(60_000-in.Clock.NowMs()%60_000+500) * time.Millisecond)
 		c.Set(ctx, "k", "v", 0)
 		freq(5)
 		for range 10 {
