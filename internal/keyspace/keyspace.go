@@ -311,7 +311,7 @@ func (d *DB) Relocate(src []byte, to *DB, dst []byte) {
 		d.ks.OnNew(to.ID, dst)
 	}
 	if hasTTL {
-		to.expires.Set(dst, at)
+		to.setExpire(dst, at)
 	} else if to.expires.Len() > 0 {
 		to.expires.Delete(dst)
 	}
@@ -332,8 +332,18 @@ func (d *DB) SetExpire(key []byte, atMs int64) {
 	if d.ks.snap != nil {
 		d.preserve(key)
 	}
-	d.expires.Set(key, atMs)
+	d.setExpire(key, atMs)
 	d.ks.changed(d.ID, key)
+}
+
+// setExpire records key's expiry time under the key table's copy of the
+// name, so a TTL costs no second copy of the key.
+func (d *DB) setExpire(key []byte, atMs int64) {
+	if k, ok := d.keys.Key(key); ok {
+		d.expires.SetString(k, atMs)
+		return
+	}
+	d.expires.Set(key, atMs)
 }
 
 // Persist removes key's TTL and reports whether it had one.
