@@ -2,6 +2,7 @@ package keyspace
 
 import (
 	"math/rand/v2"
+	"unsafe"
 
 	"github.com/respd/respd/internal/clock"
 	"github.com/respd/respd/internal/ds/dict"
@@ -217,7 +218,11 @@ func (d *DB) Peek(key []byte) *Object {
 func (d *DB) Exists(key []byte) bool { return d.Peek(key) != nil }
 
 // Set stores o under key, clearing any TTL unless keepTTL.
-func (d *DB) Set(key []byte, o *Object, keepTTL bool) {
+func (d *DB) Set(key []byte, o *Object, keepTTL bool) { d.set(key, "", o, keepTTL) }
+
+// set is Set; name, when not empty, is key as a string the table may keep
+// instead of copying key.
+func (d *DB) set(key []byte, name string, o *Object, keepTTL bool) {
 	o.Access = d.ks.now
 	if d.ks.snap != nil {
 		d.preserve(key)
@@ -226,7 +231,13 @@ func (d *DB) Set(key []byte, o *Object, keepTTL bool) {
 	if o.Unshared {
 		d.ks.unshared++
 	}
-	if d.keys.Set(key, o) && d.ks.OnNew != nil {
+	var isNew bool
+	if name != "" {
+		isNew = d.keys.SetString(name, o)
+	} else {
+		isNew = d.keys.Set(key, o)
+	}
+	if isNew && d.ks.OnNew != nil {
 		d.ks.OnNew(d.ID, key)
 	}
 	if !keepTTL && d.expires.Len() > 0 {
@@ -253,8 +264,25 @@ func (d *DB) SetString(key, val []byte, keepTTL bool) {
 		d.ks.changed(d.ID, key)
 		return
 	}
-	d.Set(key, &Object{Type: TypeString, Enc: StringEncoding(val), Str: append([]byte(nil), val...)}, keepTTL)
+	if len(val) > sharedBufMax {
+		d.Set(key, &Object{Type: TypeString, Enc: StringEncoding(val), Str: append([]byte(nil), val...)}, keepTTL)
+		return
+	}
+	// A new small string: the name and the value share one allocation,
+	// the name first. The value's slice starts after the name, so writing
+	// into it (or appending within its capacity) never touches the name.
+	buf := make([]byte, len(key)+len(val))
+	copy(buf, key)
+	copy(buf[len(key):], val)
+	name := unsafe.String(unsafe.SliceData(buf), len(key))
+	d.set(key, name, &Object{Type: TypeString, Enc: StringEncoding(val), Str: buf[len(key):]}, keepTTL)
 }
+
+// sharedBufMax is the longest string value stored in one allocation with
+// its key's name. The name keeps the buffer alive as long as the key
+// exists, even after the value moves out (grows, or the key gets another
+// object), so only small values share: the waste stays bounded.
+const sharedBufMax = 64
 
 // Touch signals that key's value was changed in place.
 func (d *DB) Touch(key []byte) {
