@@ -12,23 +12,40 @@
 // elements, so the layout is dense. Elements live in a slab of fixed-size
 // chunks (an element never moves while the table grows, and growing never
 // copies the elements), chains link them by 32-bit slab index, and a
-// bucket is one 32-bit chain head. An element costs its key, its value and
-// a 4-byte link, plus 4 to 8 bytes of bucket, instead of a slice header
+// bucket is one 32-bit chain head. An element costs its key bytes, its
+// value, a pointer and a word holding the key's length and the link, plus
+// 4 to 8 bytes of bucket, instead of a slice header
 // per bucket and an array per chain. Freed slots are reused first; the
 // slab is compacted when the table shrinks or when most of it is free.
 package dict
 
 import (
 	"hash/maphash"
+	"math"
 	"math/bits"
+	"unsafe"
 )
 
+// entry holds its key as a pointer and a 32-bit length rather than a
+// string header, so the length and the chain link share one word: 8 bytes
+// less per element than a string and a link. Keys and fields are far below
+// 4 GB (proto-max-bulk-len caps what a client can send).
 type entry[V any] struct {
-	key string
-	val V
+	kptr *byte
+	klen uint32
 	// next is the slab index+1 of the next element of the chain (0 ends
 	// it); on a free slot, of the next free slot.
 	next uint32
+	val  V
+}
+
+func (e *entry[V]) key() string { return unsafe.String(e.kptr, e.klen) }
+
+func (e *entry[V]) setKey(k string) {
+	if uint64(len(k)) > math.MaxUint32 {
+		panic("dict: key longer than 4 GB")
+	}
+	e.kptr, e.klen = unsafe.StringData(k), uint32(len(k))
 }
 
 // chunkBits sizes the slab's chunks: 1024 elements. The first chunk
@@ -79,7 +96,7 @@ func (d *Dict[V]) at(ref uint32) *entry[V] {
 func (d *Dict[V]) find(h uint64, k string) *entry[V] {
 	for ref := d.heads[h&d.mask]; ref != 0; {
 		e := d.at(ref)
-		if e.key == k {
+		if e.klen == uint32(len(k)) && e.key() == k {
 			return e
 		}
 		ref = e.next
@@ -109,7 +126,7 @@ func (d *Dict[V]) GetString(k string) (V, bool) {
 // instead of copying k again.
 func (d *Dict[V]) Key(k []byte) (string, bool) {
 	if e := d.find(d.hashBytes(k), unsafeString(k)); e != nil {
-		return e.key, true
+		return e.key(), true
 	}
 	return "", false
 }
@@ -150,7 +167,8 @@ func (d *Dict[V]) insert(h uint64, k string, v V) {
 	ref := d.alloc()
 	e := d.at(ref)
 	b := h & d.mask
-	e.key, e.val, e.next = k, v, d.heads[b]
+	e.setKey(k)
+	e.val, e.next = v, d.heads[b]
 	d.heads[b] = ref
 	d.n++
 	if uint64(d.n) > d.mask+1 {
@@ -193,7 +211,7 @@ func (d *Dict[V]) DeleteString(k string) bool {
 	p := &d.heads[b]
 	for ref := *p; ref != 0; ref = *p {
 		e := d.at(ref)
-		if e.key != k {
+		if e.klen != uint32(len(k)) || e.key() != k {
 			p = &e.next
 			continue
 		}
@@ -223,7 +241,7 @@ func (d *Dict[V]) rehash(size int, compact bool) {
 			for ref != 0 {
 				e := d.at(ref)
 				next := e.next
-				b := d.hashString(e.key) & mask
+				b := d.hashString(e.key()) & mask
 				e.next = heads[b]
 				heads[b] = ref
 				ref = next
@@ -242,8 +260,8 @@ func (d *Dict[V]) rehash(size int, compact bool) {
 			e := &oldChunks[i>>chunkBits][i&chunkMask]
 			nr := d.alloc()
 			ne := d.at(nr)
-			b := d.hashString(e.key) & mask
-			ne.key, ne.val, ne.next = e.key, e.val, heads[b]
+			b := d.hashString(e.key()) & mask
+			ne.kptr, ne.klen, ne.val, ne.next = e.kptr, e.klen, e.val, heads[b]
 			heads[b] = nr
 			ref = e.next
 		}
@@ -264,7 +282,7 @@ func (d *Dict[V]) Range(fn func(k string, v V) bool) {
 	for _, ref := range d.heads {
 		for ref != 0 {
 			e := d.at(ref)
-			if !fn(e.key, e.val) {
+			if !fn(e.key(), e.val) {
 				return
 			}
 			ref = e.next
@@ -280,7 +298,7 @@ func (d *Dict[V]) Scan(cursor uint64, fn func(k string, v V)) uint64 {
 	m := d.mask
 	for ref := d.heads[cursor&m]; ref != 0; {
 		e := d.at(ref)
-		fn(e.key, e.val)
+		fn(e.key(), e.val)
 		ref = e.next
 	}
 	// Set the unmasked bits so the reversed increment carries into the
@@ -313,6 +331,6 @@ func (d *Dict[V]) Random(r func() uint64) (string, V, bool) {
 			ref = d.at(ref).next
 		}
 		e := d.at(ref)
-		return e.key, e.val, true
+		return e.key(), e.val, true
 	}
 }
