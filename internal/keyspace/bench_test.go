@@ -2,6 +2,7 @@ package keyspace
 
 import (
 	"fmt"
+	"runtime"
 	"testing"
 )
 
@@ -51,4 +52,17 @@ func BenchmarkInsert(b *testing.B) {
 		key = fmt.Appendf(key[:0], "key:%012d", i)
 		d.SetString(key, val, false)
 	}
+}
+
+// BenchmarkGC times a full collection with 1M string keys live: the
+// collector's mark work grows with the keyspace's objects and pointers.
+func BenchmarkGC(b *testing.B) {
+	d, _ := benchKeys(b, 1<<20)
+	runtime.GC()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		runtime.GC()
+	}
+	b.StopTimer()
+	runtime.KeepAlive(d)
 }

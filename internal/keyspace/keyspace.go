@@ -2,7 +2,6 @@ package keyspace
 
 import (
 	"math/rand/v2"
-	"unsafe"
 
 	"github.com/respd/respd/internal/clock"
 	"github.com/respd/respd/internal/ds/dict"
@@ -264,25 +263,9 @@ func (d *DB) SetString(key, val []byte, keepTTL bool) {
 		d.ks.changed(d.ID, key)
 		return
 	}
-	if len(val) > sharedBufMax {
-		d.Set(key, &Object{Type: TypeString, Enc: StringEncoding(val), Str: append([]byte(nil), val...)}, keepTTL)
-		return
-	}
-	// A new small string: the name and the value share one allocation,
-	// the name first. The value's slice starts after the name, so writing
-	// into it (or appending within its capacity) never touches the name.
-	buf := make([]byte, len(key)+len(val))
-	copy(buf, key)
-	copy(buf[len(key):], val)
-	name := unsafe.String(unsafe.SliceData(buf), len(key))
-	d.set(key, name, &Object{Type: TypeString, Enc: StringEncoding(val), Str: buf[len(key):]}, keepTTL)
+	o, name := newString(key, val)
+	d.set(key, name, o, keepTTL)
 }
-
-// sharedBufMax is the longest string value stored in one allocation with
-// its key's name. The name keeps the buffer alive as long as the key
-// exists, even after the value moves out (grows, or the key gets another
-// object), so only small values share: the waste stays bounded.
-const sharedBufMax = 64
 
 // Touch signals that key's value was changed in place.
 func (d *DB) Touch(key []byte) {
