@@ -219,7 +219,11 @@ func (d *DB) Peek(key []byte) *Object {
 func (d *DB) Exists(key []byte) bool { return d.Peek(key) != nil }
 
 // Set stores o under key, clearing any TTL unless keepTTL.
-func (d *DB) Set(key []byte, o *Object, keepTTL bool) {
+func (d *DB) Set(key []byte, o *Object, keepTTL bool) { d.set(key, "", o, keepTTL) }
+
+// set is Set; name, when not empty, is key as a string the table may keep
+// instead of copying key.
+func (d *DB) set(key []byte, name string, o *Object, keepTTL bool) {
 	d.stampStored(key, o)
 	if d.ks.snap != nil {
 		d.preserve(key)
@@ -228,7 +232,13 @@ func (d *DB) Set(key []byte, o *Object, keepTTL bool) {
 	if o.Unshared {
 		d.ks.unshared++
 	}
-	if d.keys.Set(key, o) && d.ks.OnNew != nil {
+	var isNew bool
+	if name != "" {
+		isNew = d.keys.SetString(name, o)
+	} else {
+		isNew = d.keys.Set(key, o)
+	}
+	if isNew && d.ks.OnNew != nil {
 		d.ks.OnNew(d.ID, key)
 	}
 	if !keepTTL && d.expires.Len() > 0 {
@@ -255,7 +265,8 @@ func (d *DB) SetString(key, val []byte, keepTTL bool) {
 		d.ks.changed(d.ID, key)
 		return
 	}
-	d.Set(key, &Object{Type: TypeString, Enc: StringEncoding(val), Str: append([]byte(nil), val...)}, keepTTL)
+	o, name := newString(key, val)
+	d.set(key, name, o, keepTTL)
 }
 
 // stampStored sets the access field of o, about to be stored under key.
@@ -338,7 +349,7 @@ func (d *DB) Relocate(src []byte, to *DB, dst []byte) {
 		d.ks.OnNew(to.ID, dst)
 	}
 	if hasTTL {
-		to.expires.Set(dst, at)
+		to.setExpire(dst, at)
 	} else if to.expires.Len() > 0 {
 		to.expires.Delete(dst)
 	}
@@ -359,8 +370,18 @@ func (d *DB) SetExpire(key []byte, atMs int64) {
 	if d.ks.snap != nil {
 		d.preserve(key)
 	}
-	d.expires.Set(key, atMs)
+	d.setExpire(key, atMs)
 	d.ks.changed(d.ID, key)
+}
+
+// setExpire records key's expiry time under the key table's copy of the
+// name, so a TTL costs no second copy of the key.
+func (d *DB) setExpire(key []byte, atMs int64) {
+	if k, ok := d.keys.Key(key); ok {
+		d.expires.SetString(k, atMs)
+		return
+	}
+	d.expires.Set(key, atMs)
 }
 
 // Persist removes key's TTL and reports whether it had one.

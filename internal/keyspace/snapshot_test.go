@@ -102,3 +102,48 @@ func mutate(r *rand.Rand, ks *Keyspace) {
 		}
 	}
 }
+
+// TestSnapshotAcrossCompaction runs a snapshot while mass deletions make
+// the key table shrink and compact its slab and insertions make it grow
+// again: every key present at Begin is still saved exactly once, with its
+// value at Begin.
+func TestSnapshotAcrossCompaction(t *testing.T) {
+	ks := New(1, clock.NewFake(1000))
+	d := ks.DBs[0]
+	want := map[string]string{}
+	for i := 0; i < 6000; i++ {
+		k, v := fmt.Sprint("key", i), fmt.Sprint("v", i)
+		d.SetString([]byte(k), []byte(v), false)
+		want[k] = v
+	}
+	got := map[string]string{}
+	s := ks.BeginSnapshot(func(_ int, key string, o *Object, _ int64) {
+		if _, dup := got[key]; dup {
+			t.Fatalf("%s saved twice", key)
+		}
+		got[key] = string(o.Str)
+	})
+	next := 0
+	for step := 0; s.Step(5); step++ {
+		switch {
+		case step%60 < 45:
+			// Delete a stretch of keys, saved or not.
+			for j := 0; j < 150; j++ {
+				d.Delete([]byte(fmt.Sprint("key", next%6000)))
+				next++
+			}
+		default:
+			for j := 0; j < 100; j++ {
+				d.SetString([]byte(fmt.Sprint("new", step, "/", j)), []byte("x"), false)
+			}
+		}
+	}
+	if len(got) != len(want) {
+		t.Fatalf("saved %d keys, want %d", len(got), len(want))
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Fatalf("%s saved as %q, want %q", k, got[k], v)
+		}
+	}
+}

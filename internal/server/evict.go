@@ -1,6 +1,9 @@
 package server
 
 import (
+	"math"
+	"os"
+	"runtime/debug"
 	"runtime/metrics"
 	"strings"
 	"time"
@@ -46,7 +49,10 @@ const writeOverhead = 64
 var errOOM = "OOM command not allowed when used memory > 'maxmemory'."
 
 func (s *Server) initMemory() {
-	s.cfg.OnChange("maxmemory", func(string) { s.mem.limit = s.cfg.Int("maxmemory") })
+	s.cfg.OnChange("maxmemory", func(string) {
+		s.mem.limit = s.cfg.Int("maxmemory")
+		setGoMemoryLimit(s.mem.limit)
+	})
 	// The keyspace keeps access times or LFU counters by the policy.
 	access := func(string) {
 		policy := s.cfg.Get("maxmemory-policy")
@@ -62,6 +68,28 @@ func (s *Server) initMemory() {
 	}
 	s.mem.samples = []metrics.Sample{{Name: "/gc/heap/live:bytes"}, {Name: "/gc/cycles/total:gc-cycles"}}
 	s.readMemory()
+}
+
+// operatorMemLimit is set when GOMEMLIMIT was given in the environment:
+// the operator's choice then stands.
+var operatorMemLimit = os.Getenv("GOMEMLIMIT") != ""
+
+// setGoMemoryLimit gives the Go collector a soft memory limit derived from
+// maxmemory. With the default GOGC the heap may grow to twice the live
+// data before a collection, so a server holding maxmemory of live data
+// could use twice that; the limit makes the collector run sooner instead,
+// keeping the process near maxmemory plus headroom for garbage, at some
+// CPU cost only when the data is near the limit. The runtime limit is
+// process-wide: the last server configured sets it.
+func setGoMemoryLimit(maxmemory int64) {
+	if operatorMemLimit {
+		return
+	}
+	if maxmemory <= 0 {
+		debug.SetMemoryLimit(math.MaxInt64)
+		return
+	}
+	debug.SetMemoryLimit(maxmemory + max(maxmemory/4, 32<<20))
 }
 
 // readMemory refreshes the heap figure.

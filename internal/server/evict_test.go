@@ -2,6 +2,8 @@ package server
 
 import (
 	"fmt"
+	"math"
+	"runtime/debug"
 	"testing"
 )
 
@@ -40,6 +42,26 @@ func TestEvictPool(t *testing.T) {
 	for i := range evictPoolSize - 1 {
 		if e := p.pop(); string(e.key) != fmt.Sprint("e", i) {
 			t.Fatalf("pop = %q, want e%d", e.key, i)
+		}
+	}
+}
+
+// TestGoMemoryLimitFollowsMaxmemory: a maxmemory gives the collector a
+// soft limit with headroom (a quarter, at least 32 MB), and no maxmemory
+// lifts it, unless the operator set GOMEMLIMIT.
+func TestGoMemoryLimitFollowsMaxmemory(t *testing.T) {
+	if operatorMemLimit {
+		t.Skip("GOMEMLIMIT is set in the environment")
+	}
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(-1))
+	for _, c := range []struct{ maxmemory, want int64 }{
+		{1 << 30, 1<<30 + 1<<28},
+		{10 << 20, 10<<20 + 32<<20},
+		{0, math.MaxInt64},
+	} {
+		setGoMemoryLimit(c.maxmemory)
+		if got := debug.SetMemoryLimit(-1); got != c.want {
+			t.Errorf("maxmemory %d: Go memory limit %d, want %d", c.maxmemory, got, c.want)
 		}
 	}
 }

@@ -1,0 +1,147 @@
+package dict
+
+import (
+	"math/rand/v2"
+	"strconv"
+	"testing"
+)
+
+func key(i int) []byte { return []byte("k" + strconv.Itoa(i)) }
+
+// TestModel checks every operation against a Go map through a random mix
+// of inserts, overwrites and deletes that grows, shrinks and compacts the
+// table many times.
+func TestModel(t *testing.T) {
+	d := New[int]()
+	m := map[string]int{}
+	r := rand.New(rand.NewPCG(1, 2))
+	for step := 0; step < 200000; step++ {
+		// Phases of mostly inserting and mostly deleting.
+		grow := (step/20000)%2 == 0
+		k := r.IntN(30000)
+		if (grow && r.IntN(4) != 0) || (!grow && r.IntN(4) == 0) {
+			_, had := m[strconv.Itoa(k)]
+			if isNew := d.Set([]byte(strconv.Itoa(k)), step); isNew == had {
+				t.Fatalf("step %d: Set(%d) new=%v, map had=%v", step, k, isNew, had)
+			}
+			m[strconv.Itoa(k)] = step
+		} else {
+			_, had := m[strconv.Itoa(k)]
+			if got := d.DeleteString(strconv.Itoa(k)); got != had {
+				t.Fatalf("step %d: Delete(%d)=%v, map had=%v", step, k, got, had)
+			}
+			delete(m, strconv.Itoa(k))
+		}
+		if d.Len() != len(m) {
+			t.Fatalf("step %d: Len %d, want %d", step, d.Len(), len(m))
+		}
+	}
+	seen := 0
+	d.Range(func(k string, v int) bool {
+		if m[k] != v {
+			t.Fatalf("Range: %s=%d, want %d", k, v, m[k])
+		}
+		seen++
+		return true
+	})
+	if seen != len(m) {
+		t.Fatalf("Range saw %d elements, want %d", seen, len(m))
+	}
+	for k, v := range m {
+		if got, ok := d.GetString(k); !ok || got != v {
+			t.Fatalf("GetString(%s)=%d,%v want %d", k, got, ok, v)
+		}
+		if p := d.Ptr([]byte(k)); p == nil || *p != v {
+			t.Fatalf("Ptr(%s) wrong", k)
+		}
+		if s, ok := d.Key([]byte(k)); !ok || s != k {
+			t.Fatalf("Key(%s)=%q,%v", k, s, ok)
+		}
+	}
+	if _, ok := d.Get([]byte("absent")); ok {
+		t.Fatal("Get found an absent key")
+	}
+}
+
+// TestScanAcrossResize checks SCAN's promise: an element present for the
+// whole iteration is returned, while the table grows and shrinks between
+// steps.
+func TestScanAcrossResize(t *testing.T) {
+	for _, mode := range []string{"grow", "shrink"} {
+		d := New[int]()
+		stable := map[string]bool{}
+		for i := 0; i < 500; i++ {
+			d.Set(key(i), i)
+			stable[string(key(i))] = true
+		}
+		if mode == "shrink" {
+			for i := 500; i < 20000; i++ {
+				d.Set(key(i), i)
+			}
+		}
+		seen := map[string]bool{}
+		cursor, steps := uint64(0), 0
+		for {
+			cursor = d.Scan(cursor, func(k string, _ int) { seen[k] = true })
+			steps++
+			if mode == "grow" && steps < 200 {
+				for j := 0; j < 100; j++ {
+					d.Set(key(100000+steps*100+j), 0)
+				}
+			}
+			if mode == "shrink" {
+				for j := 0; j < 200; j++ {
+					d.Delete(key(500 + (steps*200+j)%19500))
+				}
+			}
+			if cursor == 0 {
+				break
+			}
+		}
+		for k := range stable {
+			if !seen[k] {
+				t.Fatalf("%s: scan missed %s", mode, k)
+			}
+		}
+	}
+}
+
+// TestRandom checks that Random reaches every element and reports an
+// empty dict.
+func TestRandom(t *testing.T) {
+	d := New[int]()
+	if _, _, ok := d.Random(rand.Uint64); ok {
+		t.Fatal("Random on an empty dict returned an element")
+	}
+	for i := 0; i < 50; i++ {
+		d.Set(key(i), i)
+	}
+	seen := map[string]bool{}
+	for i := 0; i < 20000; i++ {
+		k, v, ok := d.Random(rand.Uint64)
+		if !ok || k != string(key(v)) {
+			t.Fatalf("Random returned %q=%d,%v", k, v, ok)
+		}
+		seen[k] = true
+	}
+	if len(seen) != 50 {
+		t.Fatalf("Random reached %d of 50 elements", len(seen))
+	}
+}
+
+// TestSetAllocs checks that overwriting and reading do not allocate: the
+// keyspace's hot paths depend on it.
+func TestSetAllocs(t *testing.T) {
+	d := New[int]()
+	for i := 0; i < 5000; i++ {
+		d.Set(key(i), i)
+	}
+	k := key(77)
+	if n := testing.AllocsPerRun(100, func() {
+		d.Set(k, 1)
+		d.Get(k)
+		d.Ptr(k)
+	}); n != 0 {
+		t.Fatalf("%v allocations per overwrite+read", n)
+	}
+}
