@@ -231,7 +231,7 @@ func (c *client) poked(buf *[]byte, n *int) bool {
 		// Early by the wall clock, or a reply queued while parked.
 		c.conn.SetReadDeadline(s.realDeadline(c.blocked.req.DeadlineMs))
 	case c.paused:
-		c.conn.SetReadDeadline(s.realDeadline(s.pause.endMs))
+		c.conn.SetReadDeadline(s.pauseDeadline())
 	default:
 		c.conn.SetReadDeadline(time.Time{})
 	}
@@ -329,7 +329,7 @@ func (c *client) process(buf []byte) (int, bool, []byte) {
 			}
 			return pos, true, c.takeOutput()
 		}
-		if len(args) > 0 && s.pause.on && c.holdsBack(args) {
+		if len(args) > 0 && (s.pause.on || s.pause.failover) && c.holdsBack(args) {
 			// Not consumed: it is parsed again when the pause ends.
 			break
 		}

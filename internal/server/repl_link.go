@@ -300,10 +300,18 @@ func (s *Server) linkOnce(l *masterLink) (synced bool, err error) {
 	if s.repl.backlog != nil {
 		id, off = s.replid, s.repl.backlog.Offset()+1
 	}
+	psync := []string{"PSYNC", id, strconv.FormatInt(off, 10)}
+	failover := s.failoverInProgress()
+	if failover {
+		psync = append(psync, "FAILOVER")
+	}
 	s.mu.Unlock()
-	rep, err := lc.call("PSYNC", id, strconv.FormatInt(off, 10))
+	rep, err := lc.call(psync...)
 	if err != nil {
 		return false, err
+	}
+	if failover && !s.failoverPSyncReply(l, rep) {
+		return false, fmt.Errorf("failover target refused PSYNC: %s", rep)
 	}
 	switch {
 	case strings.HasPrefix(rep, "+FULLRESYNC"):
