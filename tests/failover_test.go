@@ -462,3 +462,41 @@ func do2(addr string, args ...any) any {
 	}
 	return v
 }
+
+// TestPauseOnReadOnlyReplica: a write held by a pause on a read-only
+// replica is refused with READONLY at once instead of waiting, as in
+// Redis, where the READONLY check comes before the pause (which is what
+// a failover's old master, a replica still under the failover's pause,
+// answers).
+func TestPauseOnReadOnlyReplica(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, deadPort := hostPort(t, ln.Addr().String())
+	ln.Close() // nothing listens there now
+	targets := map[string]string{
+		"respd": servertest.Start(t, "--replicaof", "127.0.0.1 "+deadPort).Addr,
+		"redis": servertest.RedisServer(t, "--replicaof", "127.0.0.1", deadPort),
+	}
+	var replies [2][]string
+	for i, name := range []string{"respd", "redis"} {
+		c := servertest.Dial(t, targets[name])
+		for _, cmd := range [][]string{{"CLIENT", "PAUSE", "3000", "WRITE"}, {"SET", "k", "v"}, {"GET", "k"}, {"CLIENT", "UNPAUSE"}} {
+			start := time.Now()
+			r := c.Do(cmd...)
+			if time.Since(start) > 2*time.Second {
+				t.Fatalf("%s: %v waited for the pause", name, cmd)
+			}
+			replies[i] = append(replies[i], r)
+		}
+	}
+	for i := range replies[0] {
+		if replies[0][i] != replies[1][i] {
+			t.Errorf("reply %d: respd %q, redis %q", i, replies[0][i], replies[1][i])
+		}
+	}
+	if replies[0][1] != "-READONLY You can't write against a read only replica.\r\n" {
+		t.Fatalf("SET under the pause: %q", replies[0][1])
+	}
+}
