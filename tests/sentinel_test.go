@@ -188,7 +188,8 @@ func waitFor(t *testing.T, within time.Duration, what func() string, cond func()
 // other replica to it. A client that asks sentinel for the master finds
 // the new one, can write to it, and finds every key written before the
 // crash. The old master, restarted empty, is turned into a replica of
-// the new one by sentinel and gets the data back.
+// the new one by sentinel and gets the data back; SENTINEL FAILOVER then
+// gives it the master role back.
 func TestSentinelFailover(t *testing.T) {
 	sbin := sentinelBin(t)
 	bin := buildRespd(t)
@@ -322,6 +323,30 @@ func TestSentinelFailover(t *testing.T) {
 	})
 	waitSynced(t, 20*time.Second, promoted.addr, master.addr)
 	sameData(t, promoted.addr, master.addr)
+
+	// SENTINEL FAILOVER moves the master role back while everything is
+	// up: the old master (the only other replica sentinel may promote)
+	// becomes the master, the current one is demoted by REPLICAOF.
+	start := time.Now()
+	if v := sentinels[0].ask("FAILOVER", "mymaster"); v != "OK" {
+		t.Fatalf("SENTINEL FAILOVER: %v", v)
+	}
+	for _, s := range sentinels {
+		waitFor(t, 60*time.Second, func() string { return fmt.Sprintf("sentinel %s reports %s", s.addr, s.masterAddr()) },
+			func() bool { return s.masterAddr() == master.addr })
+	}
+	for _, r := range replicas {
+		waitFor(t, 60*time.Second, func() string {
+			return fmt.Sprintf("%s: role %s master_port %s link %s", r.addr, info(t, r.addr, "role"), info(t, r.addr, "master_port"), info(t, r.addr, "master_link_status"))
+		}, func() bool {
+			return info(t, r.addr, "master_port") == strconv.Itoa(master.port) && info(t, r.addr, "master_link_status") == "up"
+		})
+	}
+	t.Logf("SENTINEL FAILOVER -> every sentinel and replica on %s: %v", master.addr, time.Since(start).Round(time.Millisecond))
+	do(t, master.addr, "SET", "after:sentinel-failover", "1")
+	waitSynced(t, 20*time.Second, master.addr, replicas[0].addr, replicas[1].addr)
+	sameData(t, master.addr, replicas[0].addr)
+	sameData(t, master.addr, replicas[1].addr)
 
 	// Nothing in the sentinels' logs says respd answered them wrong.
 	for _, s := range sentinels {
