@@ -237,6 +237,25 @@ func failoverScenario(t *testing.T, addr string) []string {
 	rr.conn.Close()
 	waitInfo(t, addr, "connected_slaves", "0", 10*time.Second)
 
+	// ABORT while in progress (the target never answers): back to a
+	// master with a new replid.
+	rr = fakeReplica(t, addr, fp)
+	replid = info(t, addr, "master_replid")
+	rec("FAILOVER TO a silent target", cl.Do(append([]string{"FAILOVER"}, target...)...))
+	ft = acceptTarget(t, ln)
+	rec("first command", strings.Join(ft.command(), " "))
+	rec("state with a silent target", info(t, addr, "master_failover_state"))
+	rec("FAILOVER ABORT in progress", cl.Do("FAILOVER", "ABORT"))
+	rec("role after ABORT", info(t, addr, "role"))
+	rec("state after ABORT in progress", info(t, addr, "master_failover_state"))
+	rec("new replid after ABORT", strconv.FormatBool(info(t, addr, "master_replid") != replid))
+	rec("replid2 after ABORT", strconv.FormatBool(info(t, addr, "master_replid2") == replid))
+	ft.conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	_, err = io.ReadAll(ft.r)
+	rec("link to the target closed", fmt.Sprint(err))
+	rr.conn.Close()
+	waitInfo(t, addr, "connected_slaves", "0", 10*time.Second)
+
 	// A replica that caught up is switched to at once; the target
 	// accepts and the old master follows its stream.
 	rr = fakeReplica(t, addr, fp)
@@ -498,5 +517,39 @@ func TestPauseOnReadOnlyReplica(t *testing.T) {
 	}
 	if replies[0][1] != "-READONLY You can't write against a read only replica.\r\n" {
 		t.Fatalf("SET under the pause: %q", replies[0][1])
+	}
+}
+
+// TestPSyncFailoverOnReplica: what a replica answers to PSYNC ...
+// FAILOVER that does not come from its master's replication history, as
+// in Redis: the replid must be its own; a refused request leaves it a
+// replica.
+func TestPSyncFailoverOnReplica(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, deadPort := hostPort(t, ln.Addr().String())
+	ln.Close() // nothing listens there now
+	for name, addr := range map[string]string{
+		"respd": servertest.Start(t, "--replicaof", "127.0.0.1 "+deadPort).Addr,
+		"redis": servertest.RedisServer(t, "--replicaof", "127.0.0.1", deadPort),
+	} {
+		c := servertest.Dial(t, addr)
+		for _, tc := range [][2]string{
+			{"PSYNC 0123456789012345678901234567890123456789 1 FAILOVER", "-ERR PSYNC FAILOVER replid must match my replid.\r\n"},
+			{"PSYNC ? -1 FAILOVER", "-ERR PSYNC FAILOVER replid must match my replid.\r\n"},
+			{"PSYNC ? -1", "-NOMASTERLINK Can't SYNC while not connected with my master\r\n"},
+			{"FAILOVER", "-ERR FAILOVER is not valid when server is a replica.\r\n"},
+			{"FAILOVER TO h 1 TIMEOUT 5 FORCE", "-ERR FAILOVER is not valid when server is a replica.\r\n"},
+			{"FAILOVER ABORT", "-ERR No failover in progress.\r\n"},
+		} {
+			if got := c.Do(strings.Fields(tc[0])...); got != tc[1] {
+				t.Errorf("%s: %s: %q, want %q", name, tc[0], got, tc[1])
+			}
+		}
+		if role := info(t, addr, "role"); role != "slave" {
+			t.Errorf("%s: role %s after refused requests", name, role)
+		}
 	}
 }
