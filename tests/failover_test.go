@@ -553,3 +553,37 @@ func TestPSyncFailoverOnReplica(t *testing.T) {
 		}
 	}
 }
+
+// TestRoleChangeUnblocks: a master turning into a replica (REPLICAOF, or
+// the switch of a FAILOVER) ends its blocked commands with UNBLOCKED and
+// closes their connections, as Redis does; BLPOP and WAIT alike.
+func TestRoleChangeUnblocks(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, deadPort := hostPort(t, ln.Addr().String())
+	ln.Close() // nothing listens there now
+	for name, addr := range map[string]string{
+		"respd": servertest.Start(t).Addr,
+		"redis": servertest.RedisServer(t),
+	} {
+		blpop, wait := servertest.Dial(t, addr), servertest.Dial(t, addr)
+		blpop.Write(servertest.Encode("BLPOP", "q", "0"))
+		wait.Write(servertest.Encode("WAIT", "1", "0"))
+		admin := servertest.Dial(t, addr)
+		admin.WaitBlocked(2)
+		if got := admin.Do("REPLICAOF", "127.0.0.1", deadPort); got != "+OK\r\n" {
+			t.Fatalf("%s: REPLICAOF: %q", name, got)
+		}
+		for _, c := range []*servertest.Conn{blpop, wait} {
+			want := "-UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)\r\n"
+			if got := c.Read(); got != want {
+				t.Errorf("%s: %q, want %q", name, got, want)
+			}
+			if got, err := c.ReadErr(5 * time.Second); err != io.EOF {
+				t.Errorf("%s: connection not closed after UNBLOCKED: %q %v", name, got, err)
+			}
+		}
+	}
+}

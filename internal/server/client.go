@@ -237,8 +237,11 @@ func (c *client) poked(buf *[]byte, n *int) bool {
 	}
 	out := c.takeOutput()
 	job := c.takeSyncJob()
+	// A blocked command ended by a change of role closes the connection
+	// after its error (unblockOnRoleChange).
+	closeNow := !parked && c.sess.CloseAfterReply
 	s.mu.Unlock()
-	if !c.write(out) || !c.runSyncJob(job) {
+	if !c.write(out) || !c.runSyncJob(job) || closeNow {
 		return false
 	}
 	if !parked && *n > 0 && c.parser.Need() <= *n {

@@ -249,5 +249,34 @@ func (s *Server) psyncFailover(ctx *command.Ctx) bool {
 	return true
 }
 
+// errRoleChanged ends the blocking commands of a server turning into a
+// replica.
+const errRoleChanged = "UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)"
+
+// unblockOnRoleChange answers every client parked by a blocking command
+// (BLPOP, WAIT, ...) with UNBLOCKED and closes its connection after it,
+// as Redis does whenever it becomes a replica (by REPLICAOF or a
+// failover), so that such clients go and find the master. Clients held
+// by a pause are not blocked in that sense: they run their command once
+// it ends. Engine lock held.
+func (s *Server) unblockOnRoleChange() {
+	if s.block.count == 0 && len(s.repl.waiters) == 0 {
+		return
+	}
+	s.cmu.Lock()
+	var parked []*client
+	for _, c := range s.clients {
+		if c.blocked != nil && !c.killed {
+			parked = append(parked, c)
+		}
+	}
+	s.cmu.Unlock()
+	for _, c := range parked {
+		c.ctx.Errorf(errRoleChanged)
+		c.sess.CloseAfterReply = true
+		s.wake(c)
+	}
+}
+
 // failoverStateName is INFO's master_failover_state.
 func (s *Server) failoverStateName() string { return foStateNames[s.repl.failover.state] }

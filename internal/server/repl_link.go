@@ -90,8 +90,10 @@ func (s *Server) ReplicaOf(ctx *command.Ctx, host string, port int) {
 // setMaster makes this server a replica of host:port, dropping the link
 // to any previous master. Our replicas are disconnected so they follow
 // the change; we keep our replid and offset to try a partial sync (the
-// master may be our former replica). Engine lock held.
+// master may be our former replica). Clients blocked on the old role's
+// data are let go. Engine lock held.
 func (s *Server) setMaster(host, port string) {
+	s.unblockOnRoleChange()
 	s.stopLink()
 	s.disconnectReplicas()
 	s.masterHost, s.masterPort = host, port
