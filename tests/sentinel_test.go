@@ -44,6 +44,11 @@ type sentinel struct {
 // directory of its own.
 func startSentinel(t *testing.T, bin string, mport int) *sentinel {
 	t.Helper()
+	return startSentinelQuorum(t, bin, mport, 2)
+}
+
+func startSentinelQuorum(t *testing.T, bin string, mport, quorum int) *sentinel {
+	t.Helper()
 	dir := t.TempDir()
 	port := oracle.FreePort(t)
 	s := &sentinel{addr: "127.0.0.1:" + strconv.Itoa(port), log: filepath.Join(dir, "sentinel.log")}
@@ -52,11 +57,11 @@ func startSentinel(t *testing.T, bin string, mport int) *sentinel {
 bind 127.0.0.1
 dir %s
 logfile %s
-sentinel monitor mymaster 127.0.0.1 %d 2
+sentinel monitor mymaster 127.0.0.1 %d %d
 sentinel down-after-milliseconds mymaster 1000
 sentinel failover-timeout mymaster 5000
 sentinel parallel-syncs mymaster 1
-`, port, dir, s.log, mport)
+`, port, dir, s.log, mport, quorum)
 	if err := os.WriteFile(conf, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -363,5 +368,29 @@ func TestSentinelFailover(t *testing.T) {
 				t.Errorf("sentinel %s: %s", s.addr, line)
 			}
 		}
+	}
+}
+
+// TestSentinelScriptKill: a master stuck in a script answers BUSY to
+// sentinel's PINGs; once it counts as down, sentinel sends SCRIPT KILL,
+// which respd honours, and the script's caller gets the error.
+func TestSentinelScriptKill(t *testing.T) {
+	sbin := sentinelBin(t)
+	m := servertest.Start(t, "--busy-reply-threshold", "100")
+	_, p := hostPort(t, m.Addr)
+	port, _ := strconv.Atoi(p)
+	s := startSentinelQuorum(t, sbin, port, 1)
+	waitFor(t, 30*time.Second, func() string { return "sentinel does not see the master: " + s.masterField("flags") },
+		func() bool { return s.masterField("flags") == "master" && s.masterField("role-reported") == "master" })
+	c := servertest.Dial(t, m.Addr)
+	start := time.Now()
+	c.Write(servertest.Encode("EVAL", "while true do end", "0"))
+	got, err := c.ReadErr(30 * time.Second)
+	if err != nil || !strings.HasPrefix(got, "-ERR Script killed by user with SCRIPT KILL...") {
+		t.Fatalf("busy script: %q %v", got, err)
+	}
+	t.Logf("script killed by sentinel after %v", time.Since(start).Round(time.Millisecond))
+	if got := c.Do("PING"); got != "+PONG\r\n" {
+		t.Fatalf("PING after the kill: %q", got)
 	}
 }
