@@ -88,14 +88,15 @@ func (s *Server) ReplicaOf(ctx *command.Ctx, host string, port int) {
 }
 
 // setMaster makes this server a replica of host:port, dropping the link
-// to any previous master. Our replicas are disconnected so they follow
-// the change; we keep our replid and offset to try a partial sync (the
-// master may be our former replica). Clients blocked on the old role's
-// data are let go. Engine lock held.
+// to any previous master. We keep our replid and offset to try a partial
+// sync (the master may be our former replica), and, as Redis 7.0 does,
+// our replicas: they are disconnected only once the new master turns out
+// to have another history (a new replid with +CONTINUE, or a full sync),
+// so after a FAILOVER they keep following through us. Clients blocked on
+// the old role's data are let go. Engine lock held.
 func (s *Server) setMaster(host, port string) {
 	s.unblockOnRoleChange()
 	s.stopLink()
-	s.disconnectReplicas()
 	s.masterHost, s.masterPort = host, port
 	s.ks.Replica = true
 	s.startLink()
