@@ -587,3 +587,43 @@ func TestRoleChangeUnblocks(t *testing.T) {
 		}
 	}
 }
+
+// TestPauseFreezesExpiry: while writes are paused (CLIENT PAUSE, or a
+// failover waiting for its replica) expired keys read as missing but are
+// not deleted, by reads or by the cron, so the replication stream stands
+// still; they go once the pause ends. Compared with Redis.
+func TestPauseFreezesExpiry(t *testing.T) {
+	for name, addr := range map[string]string{
+		"respd": servertest.Start(t).Addr,
+		"redis": servertest.RedisServer(t),
+	} {
+		c := servertest.Dial(t, addr)
+		for i := 0; i < 20; i++ {
+			c.Do("SET", fmt.Sprint("k", i), "v", "PX", "100")
+		}
+		c.Do("SET", "keep", "v")
+		if got := c.Do("CLIENT", "PAUSE", "1500", "WRITE"); got != "+OK\r\n" {
+			t.Fatal(got)
+		}
+		time.Sleep(400 * time.Millisecond)
+		for _, tc := range [][2]string{
+			{"GET k1", "$-1\r\n"}, {"EXISTS k2", ":0\r\n"}, {"DBSIZE", ":21\r\n"}, {"RANDOMKEY", ""}, {"DBSIZE", ":21\r\n"},
+		} {
+			got := c.Do(strings.Fields(tc[0])...)
+			if tc[1] != "" && got != tc[1] {
+				t.Errorf("%s during the pause: %s: %q, want %q", name, tc[0], got, tc[1])
+			}
+		}
+		if exp := infoInt(t, addr, "expired_keys"); exp != 0 {
+			t.Errorf("%s: expired_keys %d during the pause", name, exp)
+		}
+		c.Do("CLIENT", "UNPAUSE")
+		deadline := time.Now().Add(10 * time.Second)
+		for c.Do("DBSIZE") != ":1\r\n" {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: expired keys not reclaimed after the pause: DBSIZE %q", name, c.Do("DBSIZE"))
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+}

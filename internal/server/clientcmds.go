@@ -256,11 +256,13 @@ func (s *Server) PauseClients(ms int64, all bool) {
 		return
 	}
 	p.on, p.all, p.endMs = true, all, end
+	s.freezeDataset()
 }
 
 // UnpauseClients implements command.Host.
 func (s *Server) UnpauseClients() {
 	s.pause.on = false
+	s.freezeDataset()
 	s.wakePaused()
 }
 
@@ -273,6 +275,15 @@ func (s *Server) wakePaused() {
 		c.poke()
 	}
 	p.waiters = p.waiters[:0]
+}
+
+// freezeDataset keeps the dataset still while a pause is in force, as
+// Redis does: expired keys read as missing but are not deleted (nor
+// actively expired), and nothing is evicted, exactly as on a replica, so
+// no DEL enters the stream; a failover's replica can then catch up, and
+// a new master sends the deletions instead.
+func (s *Server) freezeDataset() {
+	s.ks.Replica = s.masterHost != "" || s.pause.on || s.pause.failover
 }
 
 // pauseDeadline is when a held client looks at the pause again: at the

@@ -97,6 +97,7 @@ func (s *Server) Failover(ctx *command.Ctx, req command.FailoverRequest) {
 	fo.force = req.Force
 	fo.state = foWaitSync
 	s.pause.failover = true
+	s.freezeDataset()
 	ctx.OK()
 }
 
@@ -197,6 +198,7 @@ func (s *Server) abortFailover(reason string) {
 func (s *Server) clearFailover() {
 	s.repl.failover = failoverState{}
 	s.pause.failover = false
+	s.freezeDataset()
 	s.wakePaused()
 }
 

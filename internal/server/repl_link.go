@@ -107,7 +107,7 @@ func (s *Server) setMaster(host, port string) {
 func (s *Server) promote() {
 	s.stopLink()
 	s.masterHost, s.masterPort = "", ""
-	s.ks.Replica = false
+	s.freezeDataset()
 	r := &s.repl
 	r.replid2, r.secondOffset = s.replid, s.replOffset()+1
 	s.replid = randomHex(40)
