@@ -114,6 +114,29 @@ func (s *sentinel) masterField(name string) string {
 	return ""
 }
 
+// replicaField is one field of addr's entry in SENTINEL REPLICAS
+// mymaster ("" when it is not listed).
+func (s *sentinel) replicaField(addr, name string) string {
+	v, ok := s.ask("REPLICAS", "mymaster").([]any)
+	if !ok {
+		return ""
+	}
+	for _, r := range v {
+		f, ok := r.([]any)
+		if !ok {
+			continue
+		}
+		m := map[string]string{}
+		for i := 0; i+1 < len(f); i += 2 {
+			m[fmt.Sprint(f[i])] = fmt.Sprint(f[i+1])
+		}
+		if m["name"] == addr {
+			return m[name]
+		}
+	}
+	return ""
+}
+
 // masterAddr is what SENTINEL GET-MASTER-ADDR-BY-NAME answers, as host:port.
 func (s *sentinel) masterAddr() string {
 	v, ok := s.ask("GET-MASTER-ADDR-BY-NAME", "mymaster").([]any)
@@ -172,6 +195,25 @@ func (n *respdNode) kill() {
 func isTimeoutErr(err error) bool {
 	var ne net.Error
 	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// waitSettled waits until every sentinel has reported addr as an
+// unflagged master for three seconds in a row.
+func waitSettled(t *testing.T, sentinels []*sentinel, addr string) {
+	t.Helper()
+	var since time.Time
+	waitFor(t, 60*time.Second, func() string { return "the sentinels did not settle on " + addr }, func() bool {
+		for _, s := range sentinels {
+			if s.masterAddr() != addr || s.masterField("flags") != "master" {
+				since = time.Time{}
+				return false
+			}
+		}
+		if since.IsZero() {
+			since = time.Now()
+		}
+		return time.Since(since) >= 3*time.Second
+	})
 }
 
 // waitFor polls cond until it holds, failing with what() after within.
@@ -319,7 +361,12 @@ func TestSentinelFailover(t *testing.T) {
 	}
 
 	// The old master comes back (empty: no persistence) believing it is
-	// a master; sentinel turns it into a replica of the new one.
+	// a master; sentinel turns it into a replica of the new one. Not
+	// before the sentinels are settled: with down-after-milliseconds as
+	// short as 1000, a sentinel may flag the new master down for a moment
+	// right after switching to it (seen with redis-server as well), and a
+	// failover then would promote the empty old master.
+	waitSettled(t, sentinels, newAddr)
 	master.restart(t, bin)
 	waitFor(t, 60*time.Second, func() string {
 		return fmt.Sprintf("old master: role %s master_port %s link %s", info(t, master.addr, "role"), info(t, master.addr, "master_port"), info(t, master.addr, "master_link_status"))
@@ -331,7 +378,18 @@ func TestSentinelFailover(t *testing.T) {
 
 	// SENTINEL FAILOVER moves the master role back while everything is
 	// up: the old master (the only other replica sentinel may promote)
-	// becomes the master, the current one is demoted by REPLICAOF.
+	// becomes the master, the current one is demoted by REPLICAOF. Only
+	// once every sentinel has seen the old master as a replica: one that
+	// still remembers it reporting the master role would turn it back
+	// into a replica in the middle of the failover.
+	for _, s := range sentinels {
+		waitFor(t, 60*time.Second, func() string {
+			return fmt.Sprintf("sentinel %s sees %s as %s (%s)", s.addr, master.addr, s.replicaField(master.addr, "role-reported"), s.replicaField(master.addr, "flags"))
+		}, func() bool {
+			return s.replicaField(master.addr, "role-reported") == "slave" && s.replicaField(master.addr, "flags") == "slave" &&
+				s.replicaField(master.addr, "master-link-status") == "ok"
+		})
+	}
 	start := time.Now()
 	if v := sentinels[0].ask("FAILOVER", "mymaster"); v != "OK" {
 		t.Fatalf("SENTINEL FAILOVER: %v", v)
@@ -353,7 +411,10 @@ func TestSentinelFailover(t *testing.T) {
 	sameData(t, master.addr, replicas[0].addr)
 	sameData(t, master.addr, replicas[1].addr)
 
-	// Nothing in the sentinels' logs says respd answered them wrong.
+	// Nothing in the sentinels' logs says respd answered them wrong. A
+	// failover that sentinel gives up for want of a leader or of a
+	// promotable replica (after a momentary down flag, see waitSettled)
+	// is sentinel's own business.
 	for _, s := range sentinels {
 		b, err := os.ReadFile(s.log)
 		if err != nil {
@@ -363,7 +424,7 @@ func TestSentinelFailover(t *testing.T) {
 			t.Errorf("sentinel %s logged no +switch-master:\n%s", s.addr, b)
 		}
 		for _, line := range strings.Split(string(b), "\n") {
-			if strings.Contains(line, "-failover-abort") && !strings.Contains(line, "not-elected") ||
+			if strings.Contains(line, "-failover-abort") && !strings.Contains(line, "not-elected") && !strings.Contains(line, "no-good-slave") ||
 				strings.Contains(line, "ERR") || strings.Contains(line, "WARNING") {
 				t.Errorf("sentinel %s: %s", s.addr, line)
 			}
