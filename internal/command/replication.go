@@ -9,6 +9,7 @@ var replicationCommands = []*Command{
 	{Name: "wait", Fn: waitCommand, Arity: 3, Flags: NoScript, ACL: CatSlow | CatConnection, Group: "generic", Since: "3.0.0", Summary: "Blocks until the asynchronous replication of all preceding write commands sent by the connection is completed."},
 	{Name: "psync", Fn: psyncCommand, Arity: -3, Flags: Admin | NoScript | NoAsyncLoading | NoMulti, ACL: CatAdmin | CatSlow | CatDangerous, Group: "server", Since: "2.8.0", Summary: "An internal command used in replication."},
 	{Name: "sync", Fn: psyncCommand, Arity: 1, Flags: Admin | NoScript | NoAsyncLoading | NoMulti, ACL: CatAdmin | CatSlow | CatDangerous, Group: "server", Since: "1.0.0", Summary: "An internal command used in replication."},
+	{Name: "failover", Fn: failoverCommand, Arity: -1, Flags: Admin | NoScript | Stale, ACL: CatAdmin | CatSlow | CatDangerous, Group: "server", Since: "6.2.0", Summary: "Start a coordinated failover between this server and one of its replicas."},
 	{Name: "replconf", Fn: replconfCommand, Arity: -1, Flags: Admin | NoScript | Loading | Stale | AllowBusy, ACL: CatAdmin | CatSlow | CatDangerous, Group: "server", Since: "3.0.0", Summary: "An internal command for configuring the replication stream."},
 }
 
@@ -35,6 +36,11 @@ var (
 
 func replicaofCommand(c *Ctx) {
 	h := c.Host.(ReplicationHost)
+	// Checked before the arguments, as in Redis.
+	if fh, ok := c.Host.(FailoverHost); ok && fh.FailingOver() {
+		c.Error(errReplicaOfFailover)
+		return
+	}
 	if c.ArgIs(1, "no") && c.ArgIs(2, "one") {
 		h.ReplicaOf(c, "", 0)
 		return

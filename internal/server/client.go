@@ -244,14 +244,17 @@ func (c *client) poked(buf *[]byte, n *int) bool {
 		// Early by the wall clock, or a reply queued while parked.
 		c.conn.SetReadDeadline(s.realDeadline(c.blocked.req.DeadlineMs))
 	case c.paused:
-		c.conn.SetReadDeadline(s.realDeadline(s.pause.endMs))
+		c.conn.SetReadDeadline(s.pauseDeadline())
 	default:
 		c.conn.SetReadDeadline(time.Time{})
 	}
 	out := c.takeOutput()
 	job := c.takeSyncJob()
+	// A blocked command ended by a change of role closes the connection
+	// after its error (unblockOnRoleChange).
+	closeNow := !parked && c.sess.CloseAfterReply
 	s.mu.Unlock()
-	if !c.write(out) || !c.runSyncJob(job) {
+	if !c.write(out) || !c.runSyncJob(job) || closeNow {
 		return false
 	}
 	if !parked && *n > 0 && c.parser.Need() <= *n {
@@ -348,7 +351,7 @@ func (c *client) process(buf []byte) (int, bool, []byte) {
 			}
 			return pos, true, c.takeOutput()
 		}
-		if len(args) > 0 && s.pause.on && c.holdsBack(args) {
+		if len(args) > 0 && (s.pause.on || s.pause.failover) && c.holdsBack(args) {
 			// Not consumed: it is parsed again when the pause ends.
 			break
 		}

@@ -29,6 +29,9 @@ type pauseState struct {
 	on    bool
 	all   bool  // ALL; otherwise WRITE
 	endMs int64 // keyspace clock
+	// failover is FAILOVER's own pause of writes (failover.go), with
+	// no end time; CLIENT UNPAUSE leaves it in force.
+	failover bool
 	// waiters are the clients holding a command back.
 	waiters []*client
 }
@@ -260,17 +263,43 @@ func (s *Server) PauseClients(ms int64, all bool) {
 		return
 	}
 	p.on, p.all, p.endMs = true, all, end
+	s.freezeDataset()
 }
 
 // UnpauseClients implements command.Host.
 func (s *Server) UnpauseClients() {
+	s.pause.on = false
+	s.freezeDataset()
+	s.wakePaused()
+}
+
+// wakePaused lets every held client run its command again, after a
+// pause ended: one that the other pause still holds parks again.
+func (s *Server) wakePaused() {
 	p := &s.pause
-	p.on = false
 	for _, c := range p.waiters {
 		c.paused = false
 		c.poke()
 	}
 	p.waiters = p.waiters[:0]
+}
+
+// freezeDataset keeps the dataset still while a pause is in force, as
+// Redis does: expired keys read as missing but are not deleted (nor
+// actively expired), and nothing is evicted, exactly as on a replica, so
+// no DEL enters the stream; a failover's replica can then catch up, and
+// a new master sends the deletions instead.
+func (s *Server) freezeDataset() {
+	s.ks.Replica = s.masterHost != "" || s.pause.on || s.pause.failover
+}
+
+// pauseDeadline is when a held client looks at the pause again: at the
+// CLIENT PAUSE's end, or never for FAILOVER's alone.
+func (s *Server) pauseDeadline() time.Time {
+	if !s.pause.on {
+		return time.Time{}
+	}
+	return s.realDeadline(s.pause.endMs)
 }
 
 // checkPause ends a pause whose time is up; the cron and paused clients'
@@ -286,14 +315,19 @@ func (s *Server) checkPause() {
 func (c *client) holdsBack(args [][]byte) bool {
 	s := c.s
 	s.checkPause()
-	if !s.pause.on {
+	if !s.pause.on && !s.pause.failover {
 		return false
 	}
 	cmd, errText := command.Lookup(args)
 	if errText != "" {
 		return false
 	}
-	if !s.pause.all && !c.isWrite(cmd) {
+	if !(s.pause.on && s.pause.all) && !c.isWrite(cmd) {
+		return false
+	}
+	if s.masterHost != "" && s.repl.readOnly && cmd.Has(command.Write) {
+		// READONLY comes first in Redis (a failover's old master is a
+		// replica while the pause lasts).
 		return false
 	}
 	// Like Redis, CLIENT LIST shows the held command as the last one,
@@ -301,7 +335,7 @@ func (c *client) holdsBack(args [][]byte) bool {
 	c.lastCmd = cmd.FullName()
 	c.paused = true
 	s.pause.waiters = append(s.pause.waiters, c)
-	c.conn.SetReadDeadline(s.realDeadline(s.pause.endMs))
+	c.conn.SetReadDeadline(s.pauseDeadline())
 	return true
 }
 

@@ -102,6 +102,8 @@ type replState struct {
 	// streamDB is the master stream's selected db, kept across
 	// reconnections as Redis keeps its cached master.
 	streamDB int
+	// failover is a FAILOVER under way (failover.go).
+	failover failoverState
 }
 
 var (
@@ -311,6 +313,9 @@ func (s *Server) PSync(ctx *command.Ctx) {
 	c := ctx.Conn.(*client)
 	if c.isReplica() {
 		return // already one: ignored, as in Redis
+	}
+	if !s.psyncFailover(ctx) {
+		return
 	}
 	if s.masterHost != "" && (s.repl.link == nil || s.repl.link.state != linkConnected) {
 		ctx.Error(errNoMasterLink)
@@ -661,8 +666,11 @@ func (s *Server) replCron() {
 		}
 		s.countGoodReplicas()
 	}
+	s.updateFailover()
+	// No PING while a failover waits for a replica to catch up: the
+	// stream stands still.
 	period := time.Duration(s.cfg.Int("repl-ping-replica-period")) * time.Second
-	if s.masterHost == "" && len(r.replicas) > 0 && time.Since(r.lastPing) >= period {
+	if s.masterHost == "" && len(r.replicas) > 0 && time.Since(r.lastPing) >= period && r.failover.state == foNone {
 		r.lastPing = time.Now()
 		s.flushPropagation()
 		s.replFeed(pingCmd)
@@ -845,7 +853,7 @@ func (s *Server) infoReplication(b *strings.Builder) {
 		lag := (now.UnixMilli() - rc.ackMs) / 1000
 		fmt.Fprintf(b, "slave%d:ip=%s,port=%d,state=%s,offset=%d,lag=%d\r\n", i, rc.addrIP(), rc.port, replStateNames[rc.state], rc.ackOff, lag)
 	}
-	field(b, "master_failover_state", "no-failover")
+	field(b, "master_failover_state", s.failoverStateName())
 	field(b, "master_replid", s.replid)
 	field(b, "master_replid2", r.replid2)
 	field(b, "master_repl_offset", s.replOffset())

@@ -89,12 +89,15 @@ func (s *Server) ReplicaOf(ctx *command.Ctx, host string, port int) {
 }
 
 // setMaster makes this server a replica of host:port, dropping the link
-// to any previous master. Our replicas are disconnected so they follow
-// the change; we keep our replid and offset to try a partial sync (the
-// master may be our former replica). Engine lock held.
+// to any previous master. We keep our replid and offset to try a partial
+// sync (the master may be our former replica), and, as Redis 7.0 does,
+// our replicas: they are disconnected only once the new master turns out
+// to have another history (a new replid with +CONTINUE, or a full sync),
+// so after a FAILOVER they keep following through us. Clients blocked on
+// the old role's data are let go. Engine lock held.
 func (s *Server) setMaster(host, port string) {
+	s.unblockOnRoleChange()
 	s.stopLink()
-	s.disconnectReplicas()
 	s.masterHost, s.masterPort = host, port
 	s.ks.Replica = true
 	s.startLink()
@@ -105,7 +108,7 @@ func (s *Server) setMaster(host, port string) {
 func (s *Server) promote() {
 	s.stopLink()
 	s.masterHost, s.masterPort = "", ""
-	s.ks.Replica = false
+	s.freezeDataset()
 	r := &s.repl
 	r.replid2, r.secondOffset = s.replid, s.replOffset()+1
 	s.replid = randomHex(40)
@@ -324,10 +327,18 @@ func (s *Server) linkOnce(l *masterLink) (synced bool, err error) {
 	if s.repl.backlog != nil {
 		id, off = s.replid, s.repl.backlog.Offset()+1
 	}
+	psync := []string{"PSYNC", id, strconv.FormatInt(off, 10)}
+	failover := s.failoverInProgress()
+	if failover {
+		psync = append(psync, "FAILOVER")
+	}
 	s.mu.Unlock()
-	rep, err := lc.call("PSYNC", id, strconv.FormatInt(off, 10))
+	rep, err := lc.call(psync...)
 	if err != nil {
 		return false, err
+	}
+	if failover && !s.failoverPSyncReply(l, rep) {
+		return false, fmt.Errorf("failover target refused PSYNC: %s", rep)
 	}
 	switch {
 	case strings.HasPrefix(rep, "+FULLRESYNC"):
