@@ -196,13 +196,24 @@ func memPerKey(p pair, n int, gen func([]byte, int) []byte) (perKey, keys [2]flo
 	return perKey, keys, nil
 }
 
+// keysLabel writes a key count short: 3M, 200k.
+func keysLabel(n int) string {
+	switch {
+	case n >= 1e6 && n%1e6 == 0:
+		return fmt.Sprintf("%dM", n/1e6)
+	case n >= 1e3 && n%1e3 == 0:
+		return fmt.Sprintf("%dk", n/1e3)
+	}
+	return strconv.Itoa(n)
+}
+
 func bigSection(cfg *config, t *table) error {
 	p, err := startPair(cfg, "big")
 	if err != nil {
 		return err
 	}
 	defer p.stop()
-	label := fmt.Sprintf("%dk keys", cfg.keys/1000)
+	label := keysLabel(cfg.keys) + " keys"
 	per, keys, err := memPerKey(p, cfg.keys, setGen(false))
 	if err != nil {
 		return err
@@ -252,7 +263,7 @@ func ttlSection(cfg *config, t *table) error {
 	if err != nil {
 		return err
 	}
-	t.ratio(fmt.Sprintf("%dk keys, TTL on half: RSS per key", cfg.keys/1000), "B/key", per[0], per[1], "≤", 0.70)
+	t.ratio(keysLabel(cfg.keys)+" keys, TTL on half: RSS per key", "B/key", per[0], per[1], "≤", 0.70)
 	return nil
 }
 
@@ -261,21 +272,21 @@ var smallGens = []struct {
 	name string
 	gen  func(b []byte, i int) []byte
 }{
-	{"hash", func(b []byte, i int) []byte {
+	{"hashes", func(b []byte, i int) []byte {
 		args := []string{"HSET", fmt.Sprintf("hash:%08d", i)}
 		for f := range 10 {
 			args = append(args, fmt.Sprintf("field:%d", f), fmt.Sprintf("value:%08d", i+f))
 		}
 		return appendCommand(b, args...)
 	}},
-	{"set", func(b []byte, i int) []byte {
+	{"sets", func(b []byte, i int) []byte {
 		args := []string{"SADD", fmt.Sprintf("set:%08d", i)}
 		for f := range 10 {
 			args = append(args, fmt.Sprintf("member:%08d", i+f))
 		}
 		return appendCommand(b, args...)
 	}},
-	{"zset", func(b []byte, i int) []byte {
+	{"zsets", func(b []byte, i int) []byte {
 		args := []string{"ZADD", fmt.Sprintf("zset:%08d", i)}
 		for f := range 10 {
 			args = append(args, strconv.Itoa(i+f), fmt.Sprintf("member:%08d", i+f))
@@ -295,7 +306,7 @@ func smallSection(cfg *config, t *table) error {
 		if err != nil {
 			return err
 		}
-		t.ratio(fmt.Sprintf("%dk %ss of 10 fields: RSS per key", cfg.small/1000, sg.name), "B/key", per[0], per[1], "≤", 0.80)
+		t.ratio(fmt.Sprintf("%s %s of 10 fields: RSS per key", keysLabel(cfg.small), sg.name), "B/key", per[0], per[1], "≤", 0.80)
 	}
 	return nil
 }
