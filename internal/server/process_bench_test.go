@@ -25,8 +25,9 @@ func benchClient(b testing.TB) *client {
 }
 
 // benchPipeline runs a pipeline of 16 copies of req through the parse,
-// dispatch and reply path, as one read batch of a connection does.
-func benchPipeline(b *testing.B, setup, req string) {
+// dispatch and reply path, as one read batch of a connection does, and
+// checks that the reply to one request starts with want.
+func benchPipeline(b *testing.B, setup, req, want string) {
 	c := benchClient(b)
 	if setup != "" {
 		_, _, out := c.process([]byte(setup))
@@ -41,16 +42,39 @@ func benchPipeline(b *testing.B, setup, req string) {
 			b.Fatalf("consumed %d of %d", n, len(buf))
 		}
 		c.spare = out[:0] // as write does after sending
-
 	}
+	b.StopTimer()
+	_, _, out := c.process([]byte(req))
+	if !strings.HasPrefix(string(out), want) {
+		b.Fatalf("reply %q, want it to start with %q", out, want)
+	}
+	c.spare = out[:0]
 }
 
 func BenchmarkProcessGet16(b *testing.B) {
-	benchPipeline(b, "*3\r\n$3\r\nSET\r\n$3\r\nkey\r\n$16\r\n0123456789abcdef\r\n", "*2\r\n$3\r\nGET\r\n$3\r\nkey\r\n")
+	benchPipeline(b, "*3\r\n$3\r\nSET\r\n$3\r\nkey\r\n$16\r\n0123456789abcdef\r\n", "*2\r\n$3\r\nGET\r\n$3\r\nkey\r\n", "$16\r\n0123456789abcdef\r\n")
 }
 
 func BenchmarkProcessSet16(b *testing.B) {
-	benchPipeline(b, "", "*3\r\n$3\r\nSET\r\n$3\r\nkey\r\n$16\r\n0123456789abcdef\r\n")
+	benchPipeline(b, "", "*3\r\n$3\r\nSET\r\n$3\r\nkey\r\n$16\r\n0123456789abcdef\r\n", "+OK\r\n")
+}
+
+func BenchmarkProcessIncr16(b *testing.B) {
+	benchPipeline(b, "", "*2\r\n$4\r\nINCR\r\n$7\r\ncounter\r\n", ":")
+}
+
+// BenchmarkProcessMget16 is MGET of 10 keys, one of them missing.
+func BenchmarkProcessMget16(b *testing.B) {
+	setup := ""
+	req := "*11\r\n$4\r\nMGET\r\n"
+	for i := range 10 {
+		k := "key:00000000000" + string(rune('0'+i))
+		if i != 3 {
+			setup += "*3\r\n$3\r\nSET\r\n$16\r\n" + k + "\r\n$16\r\n0123456789abcdef\r\n"
+		}
+		req += "$16\r\n" + k + "\r\n"
+	}
+	benchPipeline(b, setup, req, "*10\r\n$16\r\n0123456789abcdef\r\n$16\r\n0123456789abcdef\r\n$16\r\n0123456789abcdef\r\n$-1\r\n")
 }
 
 // TestProcessAllocs pins the hot path at zero allocations per request.
