@@ -156,8 +156,22 @@ func TestWaitAOFReplicas(t *testing.T) {
 		t.Fatalf("WAITAOF 0 1 after the replica's AOF is back: %q after %v", got, d)
 	}
 
-	// A real Redis 7.0 replica, AOF on, acknowledges without FACK.
+	// A master turned replica ends its blocked WAITAOFs.
 	h, p := hostPort(t, m.Addr)
+	other := aofNode(t)
+	oc := other.Raw(t)
+	oc.Do("SET", "x", "1")
+	oc.Write(servertest.Encode("WAITAOF", "0", "1", "0"))
+	admin := other.Raw(t)
+	admin.WaitBlocked(1)
+	if got := admin.Do("REPLICAOF", h, p); got != "+OK\r\n" {
+		t.Fatal(got)
+	}
+	if got := oc.Read(); !strings.HasPrefix(got, "-UNBLOCKED force unblock from blocking operation,") {
+		t.Fatalf("blocked WAITAOF on a demoted master: %q", got)
+	}
+
+	// A real Redis 7.0 replica, AOF on, acknowledges without FACK.
 	redisRep := servertest.RedisServer(t, "--appendonly", "yes", "--appendfsync", "always", "--replicaof", h, p)
 	waitSynced(t, 20*time.Second, m.Addr, rep.Addr, redisRep)
 	c.Do("SET", "k", "5")

@@ -78,9 +78,7 @@ func (s *Server) WaitAOF(ctx *command.Ctx, numLocal, numReplicas, deadline int64
 	ctx.Blocked.State = st
 	s.repl.waiters = append(s.repl.waiters, c)
 	s.repl.aofWaiters++
-	if numReplicas > 0 {
-		s.repl.getack = true
-	}
+	s.repl.getack = true // even for numreplicas 0, as Redis does
 }
 
 // serveWaitAOF answers w's WAITAOF if it can be: done reports whether w
