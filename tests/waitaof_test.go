@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -181,4 +182,34 @@ func TestWaitAOFReplicas(t *testing.T) {
 	if got, d := timedDo(c, "WAITAOF", "1", "2", "500"); got != "*2\r\n:1\r\n:1\r\n" || d < 490*time.Millisecond {
 		t.Fatalf("WAITAOF 1 2 with a Redis 7.0 replica: %q after %v", got, d)
 	}
+}
+
+// TestWaitAOFAfterEnable: with the AOF turned on at run time, a write
+// counts as fsynced locally only once the first rewrite is done.
+func TestWaitAOFAfterEnable(t *testing.T) {
+	m := servertest.Start(t, "--dir", t.TempDir())
+	c := m.Raw(t)
+	for i := 0; i < 2000; i++ {
+		c.Write(servertest.Encode("SET", "k"+strconv.Itoa(i), "v"))
+	}
+	for i := 0; i < 2000; i++ {
+		c.Read()
+	}
+	c.Do("CONFIG", "SET", "rdb-key-save-delay", "200") // µs per key: a rewrite of about 0.4 s
+	if got := c.Do("CONFIG", "SET", "appendonly", "yes"); got != "+OK\r\n" {
+		t.Fatal(got)
+	}
+	c.Do("SET", "after", "1")
+	early := c.Do("WAITAOF", "1", "0", "50")
+	if info(t, m.Addr, "aof_rewrite_in_progress") == "1" && early != "*2\r\n:0\r\n:0\r\n" {
+		t.Fatalf("WAITAOF during the first rewrite: %q", early)
+	}
+	got, d := timedDo(c, "WAITAOF", "1", "0", "8000")
+	if got != "*2\r\n:1\r\n:0\r\n" {
+		t.Fatalf("WAITAOF after CONFIG SET appendonly yes: %q after %v", got, d)
+	}
+	if info(t, m.Addr, "aof_rewrite_in_progress") != "0" {
+		t.Fatal("WAITAOF answered before the first rewrite finished")
+	}
+	t.Logf("early %q; WAITAOF 1 0 after enabling answered in %v", early, d)
 }
