@@ -158,6 +158,12 @@ type AOF struct {
 	bio *bio
 	log func(LogLevel, string) // cfg.Log as given to New
 
+	// WAITAOF's bookkeeping (tag.go): the tag of everything appended,
+	// of everything written, and what is fsynced.
+	tag, written Tag
+	tags         tagState
+	hold         bool // nothing counts as fsynced until a rewrite succeeds
+
 	// Seams for tests.
 	now    func() time.Time
 	syncFn func(*os.File) error
@@ -290,6 +296,8 @@ func (a *AOF) Start(writeBase func(w io.Writer) error) error {
 	}
 	a.state = StateOn
 	a.lastFsync = a.now()
+	a.hold = false
+	a.tags.restart(a.tag)
 	a.startBio()
 	a.deleteHistoryLocked()
 	return nil
@@ -309,6 +317,10 @@ func (a *AOF) Enable(writeBase func(w io.Writer) error) error {
 		return nil
 	}
 	a.state = StateWaitRewrite
+	// The rewrite's base holds everything tagged so far: once it is
+	// done, that counts as fsynced (FsyncedTag says nothing before).
+	a.hold = false
+	a.tags.restart(a.tag)
 	a.startBio()
 	if writeBase == nil {
 		a.scheduled = true
@@ -351,6 +363,8 @@ func (a *AOF) Disable() error {
 		os.Remove(filepath.Join(a.aofDir(), tempIncrName(a.cfg.FileName)))
 	}
 	a.state = StateOff
+	a.hold = false
+	a.tags.restart(Tag{})
 	a.scheduled = false
 	a.lastIncrSize = 0
 	a.buf = a.buf[:0]
@@ -433,6 +447,12 @@ func (a *AOF) flushLocked() error {
 		if a.cfg.Fsync == FsyncEverysec && a.fsyncOffset != a.currentSize && a.secondPassed() && a.bio.pendingFsyncs() == 0 {
 			return a.fsyncLocked()
 		}
+		// Everything written is fsynced: what was tagged since (bytes
+		// that never reach the AOF) is as safe. Not with appendfsync
+		// no, where nothing ever counts as fsynced, as in Redis.
+		if a.cfg.Fsync != FsyncNo && a.writeErr == nil && a.fsyncOffset == a.currentSize && a.bio.pendingFsyncs() == 0 && a.bio.fsyncErr() == nil {
+			a.tags.fsynced(a.tags.epoch, a.tag)
+		}
 		return nil
 	}
 	if err := a.writeLocked(); err != nil {
@@ -459,6 +479,7 @@ func (a *AOF) writeLocked() error {
 		}
 		a.currentSize += int64(n)
 		a.lastIncrSize += int64(n)
+		a.written = a.tag
 		if cap(a.buf) > 1<<20 {
 			a.buf = nil
 		} else {
@@ -504,10 +525,11 @@ func (a *AOF) fsyncLocked() error {
 		}
 		a.fsyncOffset = a.currentSize
 		a.lastFsync = a.now()
+		a.tags.fsynced(a.tags.epoch, a.written)
 	case FsyncEverysec:
 		if a.secondPassed() {
 			if a.bio.pendingFsyncs() == 0 {
-				a.submit(job{f: a.f})
+				a.submit(job{f: a.f, tag: a.written, epoch: a.tags.epoch})
 				a.fsyncOffset = a.currentSize
 			}
 			a.lastFsync = a.now()

@@ -16,6 +16,9 @@ const bioTick = 100 * time.Millisecond
 type job struct {
 	f     *os.File
 	close bool
+	// tag is what the fsync makes safe, in the tags' epoch.
+	tag   Tag
+	epoch int64
 }
 
 // bio is the AOF's background goroutine, Redis's bio thread for the AOF:
@@ -30,6 +33,7 @@ type bio struct {
 
 	sync func(*os.File) error
 	log  func(LogLevel, string, ...any)
+	tags *tagState
 	tick func()
 	wake chan struct{}
 	done chan struct{}
@@ -41,7 +45,7 @@ func (a *AOF) startBio() {
 	if a.bio != nil {
 		return
 	}
-	b := &bio{sync: a.syncFn, log: a.logf, tick: a.tick,
+	b := &bio{sync: a.syncFn, log: a.logf, tick: a.tick, tags: &a.tags,
 		wake: make(chan struct{}, 1), done: make(chan struct{}), exit: make(chan struct{})}
 	a.bio = b
 	go b.run()
@@ -89,6 +93,9 @@ func (b *bio) do(j job) {
 	if j.close {
 		j.f.Close()
 	}
+	if !j.close && err == nil {
+		b.tags.fsynced(j.epoch, j.tag)
+	}
 	b.mu.Lock()
 	if !j.close {
 		b.pending--
@@ -108,6 +115,8 @@ func (a *AOF) submit(j job) {
 		err := a.syncFn(j.f)
 		if j.close {
 			j.f.Close()
+		} else if err == nil {
+			a.tags.fsynced(j.epoch, j.tag)
 		}
 		if err != nil && !errors.Is(err, syscall.EBADF) && !errors.Is(err, syscall.EINVAL) {
 			a.logf(LogWarning, "Fail to fsync the AOF file: %s", strerror(err))

@@ -222,6 +222,7 @@ func (a *AOF) finishRewrite(rw *rewrite, err error) {
 	a.deleteHistoryLocked()
 	a.rewriteErr = nil
 	a.failures = 0
+	a.hold = false
 	a.logf(LogNotice, "Background AOF rewrite finished successfully")
 	if a.state == StateWaitRewrite {
 		a.state = StateOn

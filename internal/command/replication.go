@@ -7,6 +7,7 @@ var replicationCommands = []*Command{
 	{Name: "slaveof", Fn: replicaofCommand, Arity: 3, Flags: Admin | NoScript | Stale | NoAsyncLoading, ACL: CatAdmin | CatSlow | CatDangerous, Group: "server", Since: "1.0.0", Summary: "Sets a Redis server as a replica of another, or promotes it to being a master."},
 	{Name: "role", Fn: roleCommand, Arity: 1, Flags: NoScript | Loading | Stale | Fast, ACL: CatAdmin | CatFast | CatDangerous, Group: "server", Since: "2.8.12", Summary: "Returns the replication role."},
 	{Name: "wait", Fn: waitCommand, Arity: 3, Flags: NoScript, ACL: CatSlow | CatConnection, Group: "generic", Since: "3.0.0", Summary: "Blocks until the asynchronous replication of all preceding write commands sent by the connection is completed."},
+	{Name: "waitaof", Fn: waitaofCommand, Arity: 4, Flags: NoScript, ACL: CatSlow | CatConnection, Group: "generic", Since: "7.2.0", Summary: "Blocks until all of the preceding write commands sent by the connection are written to the append-only file of the master and/or replicas."},
 	{Name: "psync", Fn: psyncCommand, Arity: -3, Flags: Admin | NoScript | NoAsyncLoading | NoMulti, ACL: CatAdmin | CatSlow | CatDangerous, Group: "server", Since: "2.8.0", Summary: "An internal command used in replication."},
 	{Name: "sync", Fn: psyncCommand, Arity: 1, Flags: Admin | NoScript | NoAsyncLoading | NoMulti, ACL: CatAdmin | CatSlow | CatDangerous, Group: "server", Since: "1.0.0", Summary: "An internal command used in replication."},
 	{Name: "failover", Fn: failoverCommand, Arity: -1, Flags: Admin | NoScript | Stale, ACL: CatAdmin | CatSlow | CatDangerous, Group: "server", Since: "6.2.0", Summary: "Start a coordinated failover between this server and one of its replicas."},
@@ -23,6 +24,9 @@ type ReplicationHost interface {
 	RoleReply(c *Ctx)
 	// Wait runs WAIT numreplicas with the timeout's deadline (0: none).
 	Wait(c *Ctx, numReplicas int64, deadlineMs int64)
+	// WaitAOF runs WAITAOF numlocal numreplicas with the timeout's
+	// deadline (0: none), its arguments checked.
+	WaitAOF(c *Ctx, numLocal, numReplicas, deadlineMs int64)
 	// PSync serves PSYNC and SYNC from a replica.
 	PSync(c *Ctx)
 	// ReplConf serves REPLCONF.
@@ -31,7 +35,12 @@ type ReplicationHost interface {
 
 var (
 	errInvalidMasterPort = resp.Error("ERR Invalid master port")
-	errWaitOnReplica     = resp.Error("ERR WAIT cannot be used with replica instances. Please also note that since Redis 4.0 if a replica is configured to be writable (which is not the default) writes to replicas are just local and are not propagated.")
+	errWaitAOFOnReplica  = resp.Error("ERR WAITAOF cannot be used with replica instances. Please also note that writes to replicas are just local and are not propagated.")
+	// ErrWaitAOFNoAOF is also the reply of a blocked WAITAOF whose
+	// appendonly was turned off meanwhile.
+	ErrWaitAOFNoAOF  = resp.Error("ERR WAITAOF cannot be used when numlocal is set but appendonly is disabled.")
+	errNumLocalRange = resp.Error("ERR value is out of range, value must between 0 and 1")
+	errWaitOnReplica = resp.Error("ERR WAIT cannot be used with replica instances. Please also note that since Redis 4.0 if a replica is configured to be writable (which is not the default) writes to replicas are just local and are not propagated.")
 )
 
 func replicaofCommand(c *Ctx) {
@@ -70,6 +79,40 @@ func waitCommand(c *Ctx) {
 		return
 	}
 	c.Host.(ReplicationHost).Wait(c, n, deadline)
+}
+
+// waitaofCommand is Redis 7.2's WAITAOF. Unlike WAIT, the arguments are
+// all checked before the role and the AOF, as Redis 7.2 orders it.
+func waitaofCommand(c *Ctx) {
+	local, ok := resp.ParseInt(c.Args[1])
+	if !ok {
+		c.Error(ErrNotInt)
+		return
+	}
+	if local < 0 || local > 1 {
+		c.Error(errNumLocalRange)
+		return
+	}
+	// Anything but a non-negative integer, unparsable included, is "must
+	// be positive" (getPositiveLongFromObjectOrReply).
+	replicas, ok := resp.ParseInt(c.Args[2])
+	if !ok || replicas < 0 {
+		c.Error(ErrNotPositive)
+		return
+	}
+	deadline, ok := c.ParseTimeout(c.Args[3], false)
+	if !ok {
+		return
+	}
+	if c.Host.Role() == "slave" {
+		c.Error(errWaitAOFOnReplica)
+		return
+	}
+	if local > 0 && !c.Host.Config().Bool("appendonly") {
+		c.Error(ErrWaitAOFNoAOF)
+		return
+	}
+	c.Host.(ReplicationHost).WaitAOF(c, local, replicas, deadline)
 }
 
 func psyncCommand(c *Ctx) { c.Host.(ReplicationHost).PSync(c) }

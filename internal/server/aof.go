@@ -108,6 +108,7 @@ func (s *Server) appendonlyChanged(v string) {
 		if err := s.aof.Disable(); err != nil {
 			s.logf("%v", err)
 		}
+		s.serveWaiters() // WAITAOFs for a local fsync fail now
 		return
 	}
 	if s.aof.State() != aof.StateOff {
@@ -118,6 +119,7 @@ func (s *Server) appendonlyChanged(v string) {
 	if !s.ks.Snapshotting() {
 		base = s.backgroundBase()
 	}
+	s.markAOF(0) // the first rewrite covers all up to here
 	if err := s.aof.Enable(base); err != nil {
 		s.logf("%v", err)
 		return

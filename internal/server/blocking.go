@@ -169,8 +169,11 @@ func (s *Server) serveReady() {
 			s.nesting--
 			if prop {
 				s.endCall(b.cmd, b.args, b.db, dirty)
-				if s.ks.Dirty != dirty && s.repl.backlog != nil {
-					w.woff = s.replOffset() + int64(len(s.prop.out)) // for WAIT
+				if s.ks.Dirty != dirty {
+					w.lseq = s.prop.seq + 1 // for WAITAOF
+					if s.repl.backlog != nil {
+						w.woff = s.replOffset() + int64(len(s.prop.out)) // for WAIT
+					}
 				}
 			}
 			ctx.Args, ctx.ReadyKey, ctx.Resumed = nil, nil, nil

@@ -70,11 +70,13 @@ type client struct {
 	// Replication (repl.go): repl is set once the client speaks as a
 	// replica (REPLCONF, PSYNC); isMaster marks the client our master's
 	// stream runs as; woff is the replication offset after the client's
-	// last write, for WAIT. Engine-owned, except that repl is only ever
+	// last write, for WAIT; lseq the propagation flush carrying that
+	// write, for WAITAOF. Engine-owned, except that repl is only ever
 	// set by the client's own goroutine.
 	repl     *replicaConn
 	isMaster bool
 	woff     int64
+	lseq     int64
 }
 
 func (s *Server) newClient(conn net.Conn) {
@@ -481,8 +483,11 @@ func (c *client) call(cmd *command.Command, args [][]byte) {
 	s.nesting--
 	if prop {
 		s.endCall(cmd, args, db, dirty)
-		if s.nesting == 0 && len(s.prop.out) > 0 && s.repl.backlog != nil {
-			c.woff = s.replOffset() + int64(len(s.prop.out))
+		if s.nesting == 0 && len(s.prop.out) > 0 {
+			c.lseq = s.prop.seq + 1 // for WAITAOF
+			if s.repl.backlog != nil {
+				c.woff = s.replOffset() + int64(len(s.prop.out))
+			}
 		}
 	}
 	if c.track != nil && cmd.Has(command.ReadOnly) {

@@ -44,6 +44,7 @@ func (s *Server) Housekeep() {
 	s.checkPause()
 	s.closeIdle()
 	s.replCron()
+	s.aofCron()
 	s.persistCron()
 	if s.mem.limit > 0 {
 		s.readMemory()

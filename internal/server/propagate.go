@@ -28,6 +28,9 @@ type propState struct {
 	unit command.Propagation
 	// out is the encoded stream not yet handed to fns.
 	out []byte
+	// seq counts the flushes of out: WAITAOF's local position (a
+	// client's lseq is the flush that carries its last write).
+	seq int64
 	// lastDB is the database of the last propagated command; -1 makes
 	// the next one start with SELECT.
 	lastDB int
@@ -148,6 +151,8 @@ func (s *Server) selectDB(db int) {
 func (s *Server) flushPropagation() {
 	p := &s.prop
 	if len(p.out) > 0 {
+		p.seq++
+		s.markAOF(int64(len(p.out)))
 		for _, fn := range p.fns {
 			fn(p.out)
 		}
@@ -155,5 +160,8 @@ func (s *Server) flushPropagation() {
 	}
 	if s.repl.getack {
 		s.replFlush()
+	}
+	if s.repl.aofWaiters > 0 {
+		s.serveWaiters()
 	}
 }

@@ -46,6 +46,7 @@ type replicaConn struct {
 	capaPSYNC2 bool
 	oldSync    bool // SYNC: no +FULLRESYNC line, disk form
 	ackOff     int64
+	aofOff     int64 // FACK: offset its AOF fsynced (WAITAOF)
 	ackMs      int64 // wall clock of the last ACK
 	pending    []byte
 	// waitSince is when it began waiting for a snapshot (unix ms), for
@@ -83,6 +84,7 @@ type replState struct {
 	fed          bool
 	replicas     []*replicaConn
 	waiters      []*client
+	aofWaiters   int // how many of waiters are WAITAOFs (waitaof.go)
 	getack       bool
 	lastPing     time.Time
 	// lastKeepalive is when waiting replicas last got a newline.
@@ -273,6 +275,13 @@ func (s *Server) ReplConf(ctx *command.Ctx) {
 		case ctx.ArgIs(i, "ack"):
 			if c.isReplica() {
 				if off, ok := resp.ParseInt(v); ok {
+					// REPLCONF ACK <off> FACK <aofoff>, from replicas
+					// with an AOF (Redis 7.2 and respd).
+					if len(ctx.Args) > i+3 && ctx.ArgIs(i+2, "fack") {
+						if f, ok := resp.ParseInt(ctx.Args[i+3]); ok && f > c.repl.aofOff {
+							c.repl.aofOff = f
+						}
+					}
 					s.replicaAcked(c.repl, off)
 				}
 			}
@@ -723,9 +732,17 @@ func (s *Server) Wait(ctx *command.Ctx, need, deadline int64) {
 func (s *Server) serveWaiters() {
 	r := &s.repl
 	keep := r.waiters[:0]
+	r.aofWaiters = 0
 	for _, w := range r.waiters {
 		b := w.blocked
 		if b == nil || w.killed {
+			continue
+		}
+		if st, ok := b.req.State.(*waitAOFState); ok {
+			if !s.serveWaitAOF(w, st) {
+				keep = append(keep, w)
+				r.aofWaiters++
+			}
 			continue
 		}
 		st, ok := b.req.State.(*waitState)

@@ -424,6 +424,7 @@ func (s *Server) loadFromMaster(data []byte, replid string, off int64) error {
 		if err := s.startRewrite(); err != nil {
 			s.logf("Background AOF rewrite after sync failed to start: %v", err)
 		}
+		s.rebaseAOF()
 	}
 	s.logf("MASTER <-> REPLICA sync: Finished with success (%d keys, %d bytes, %v)", h.keys, len(data), time.Since(start).Round(time.Millisecond))
 	return nil
@@ -466,30 +467,36 @@ func (s *Server) streamFromMaster(lc *linkConn, timeout time.Duration, afterRDB 
 
 	stopAck := make(chan struct{})
 	defer close(stopAck)
+	// Send an ACK at once, as Redis does after a sync.
+	s.mu.Lock()
+	ack, fack := s.ackArgs(s.replOffset())
+	s.mu.Unlock()
+	if err := lc.send(ack...); err != nil {
+		return err
+	}
 	go func() {
-		t := time.NewTicker(time.Second)
+		// An ACK every second; and sooner when the AOF fsynced more
+		// (FACK), so that the master's WAITAOF need not wait a second.
+		t := time.NewTicker(time.Second / 10)
 		defer t.Stop()
-		for {
+		for i := 1; ; i++ {
 			select {
 			case <-stopAck:
 				return
 			case <-t.C:
 				s.mu.Lock()
-				off := s.replOffset()
+				args, f := s.ackArgs(s.replOffset())
 				s.mu.Unlock()
-				if lc.send("REPLCONF", "ACK", strconv.FormatInt(off, 10)) != nil {
+				if i%10 != 0 && f == fack {
+					continue
+				}
+				fack = f
+				if lc.send(args...) != nil {
 					return
 				}
 			}
 		}
 	}()
-	// Send an ACK at once, as Redis does after a sync.
-	s.mu.Lock()
-	off := s.replOffset()
-	s.mu.Unlock()
-	if err := lc.send("REPLCONF", "ACK", strconv.FormatInt(off, 10)); err != nil {
-		return err
-	}
 
 	buf := make([]byte, 64<<10)
 	// Whatever the reader already buffered comes first.
@@ -518,7 +525,10 @@ func (s *Server) streamFromMaster(lc *linkConn, timeout time.Duration, afterRDB 
 				return fatal
 			}
 			if ackOff >= 0 {
-				if err := lc.send("REPLCONF", "ACK", strconv.FormatInt(ackOff, 10)); err != nil {
+				s.mu.Lock()
+				args, _ := s.ackArgs(ackOff)
+				s.mu.Unlock()
+				if err := lc.send(args...); err != nil {
 					return err
 				}
 			}
