@@ -58,11 +58,14 @@ func (z *zaddBatch) fill() {
 
 // bigZsetClient returns a bench client whose db 0 holds "myzset" with
 // bigZsetMembers members element:00000000 up, scored by rank.
-func bigZsetClient(b testing.TB) *client {
+func bigZsetClient(b testing.TB) *client { return zsetClient(b, bigZsetMembers) }
+
+// zsetClient is bigZsetClient with size members.
+func zsetClient(b testing.TB, size int) *client {
 	c := benchClient(b)
 	var sb strings.Builder
-	for i := 0; i < bigZsetMembers; i += 100 {
-		n := min(100, bigZsetMembers-i)
+	for i := 0; i < size; i += 100 {
+		n := min(100, size-i)
 		sb.Reset()
 		sb.WriteString("*" + strconv.Itoa(2+2*n) + "\r\n$4\r\nZADD\r\n$6\r\nmyzset\r\n")
 		for j := i; j < i+n; j++ {
@@ -175,4 +178,43 @@ func BenchmarkProcessZincrby16(b *testing.B) {
 		}
 		c.spare = out[:0]
 	}
+}
+
+// TestZaddUpdateAllocs pins ZADD and ZINCRBY of existing members of a
+// large (skiplist) set at no allocation: a score update moves the
+// member's node rather than building a new one.
+func TestZaddUpdateAllocs(t *testing.T) {
+	const size = 2000
+	c := zsetClient(t, size)
+	i := 0
+	z := newZaddBatch(func(int) (int, int) {
+		i++
+		return i * 7919 % size, i * 104729 % 1_000_000
+	})
+	const incr = "*4\r\n$7\r\nZINCRBY\r\n$6\r\nmyzset\r\n$1\r\n3\r\n$16\r\nelement:00000042\r\n"
+	incrBuf := []byte(strings.Repeat(incr, 16))
+	for _, tc := range []struct {
+		name string
+		run  func()
+	}{
+		{"ZADD", func() {
+			z.fill()
+			_, _, out := c.process(z.buf)
+			c.spare = out[:0]
+		}},
+		{"ZINCRBY", func() {
+			_, _, out := c.process(incrBuf)
+			c.spare = out[:0]
+		}},
+	} {
+		tc.run() // warm up buffers
+		if allocs := testing.AllocsPerRun(200, tc.run); allocs != 0 {
+			t.Errorf("%s: %v allocs per 16-request batch, want 0", tc.name, allocs)
+		}
+	}
+	_, _, out := c.process([]byte("*2\r\n$5\r\nZCARD\r\n$6\r\nmyzset\r\n"))
+	if want := ":" + strconv.Itoa(size) + "\r\n"; string(out) != want {
+		t.Errorf("ZCARD = %q, want %q: an update added members", out, want)
+	}
+	c.spare = out[:0]
 }
