@@ -230,7 +230,7 @@ loop:
 		lim := zsetLimits(c)
 		for j, s := range scores {
 			m := pairs[2*j+1]
-			cur, exists := z.Score(m)
+			ref, cur, exists := z.Find(m)
 			switch {
 			case exists && nx, !exists && xx:
 				continue
@@ -246,7 +246,7 @@ loop:
 					continue
 				}
 				if s != cur {
-					z.Add(m, s, lim)
+					z.SetScore(ref, s)
 					updated++
 				}
 			default:

@@ -19,8 +19,51 @@ type link struct {
 type node struct {
 	member string
 	score  float64
-	prev   *node // nil for the first entry
-	links  []link
+	prev   *node  // nil for the first entry
+	links  []link // in the same allocation as the node (see newNode)
+}
+
+// Nodes of the common heights carry their links inline: a search reads a
+// node's score and then its links, and keeping both in one allocation
+// (usually one cache line) halves the cache misses of a walk through a
+// large set, which is what ZADD, ZRANK and ZREM spend their time on.
+type (
+	node1 struct {
+		node
+		l [1]link
+	}
+	node2 struct {
+		node
+		l [2]link
+	}
+	node4 struct {
+		node
+		l [4]link
+	}
+)
+
+// newNode returns a node with lvl links. Three in four nodes have one
+// link and one in 256 more than four.
+func newNode(member string, score float64, lvl int) *node {
+	var x *node
+	switch {
+	case lvl == 1:
+		n := &node1{}
+		n.links = n.l[:]
+		x = &n.node
+	case lvl == 2:
+		n := &node2{}
+		n.links = n.l[:]
+		x = &n.node
+	case lvl <= 4:
+		n := &node4{}
+		n.links = n.l[:lvl]
+		x = &n.node
+	default:
+		x = &node{links: make([]link, lvl)}
+	}
+	x.member, x.score = member, score
+	return x
 }
 
 type skiplist struct {
@@ -69,10 +112,17 @@ func (s *skiplist) path(score float64, member string, update *[maxLevel]*node, r
 
 // insert adds an entry that must not be present and returns its node.
 func (s *skiplist) insert(score float64, member string) *node {
+	x := newNode(member, score, randomLevel())
+	s.insertNode(x)
+	return x
+}
+
+// insertNode links in x, whose entry must not be present, at its height.
+func (s *skiplist) insertNode(x *node) {
 	var update [maxLevel]*node
 	var rank [maxLevel]int
-	s.path(score, member, &update, &rank)
-	lvl := randomLevel()
+	s.path(x.score, x.member, &update, &rank)
+	lvl := len(x.links)
 	if lvl > s.level {
 		for i := s.level; i < lvl; i++ {
 			update[i] = s.head
@@ -81,7 +131,6 @@ func (s *skiplist) insert(score float64, member string) *node {
 		}
 		s.level = lvl
 	}
-	x := &node{member: member, score: score, links: make([]link, lvl)}
 	for i := 0; i < lvl; i++ {
 		u := update[i]
 		x.links[i].next = u.links[i].next
@@ -94,6 +143,7 @@ func (s *skiplist) insert(score float64, member string) *node {
 	for i := lvl; i < s.level; i++ {
 		update[i].links[i].span++
 	}
+	x.prev = nil
 	if update[0] != s.head {
 		x.prev = update[0]
 	}
@@ -103,7 +153,23 @@ func (s *skiplist) insert(score float64, member string) *node {
 		s.tail = x
 	}
 	s.n++
-	return x
+}
+
+// setScore gives the present node x a new score. When x keeps its place
+// in the order only the score changes; otherwise x moves, keeping its
+// height, so an update neither allocates nor touches the member index.
+func (s *skiplist) setScore(x *node, score float64) {
+	next := x.links[0].next
+	if (x.prev == nil || precedes(x.prev, score, x.member)) &&
+		(next == nil || !precedes(next, score, x.member)) {
+		x.score = score
+		return
+	}
+	var update [maxLevel]*node
+	s.path(x.score, x.member, &update, nil)
+	s.unlink(x, &update)
+	x.score = score
+	s.insertNode(x)
 }
 
 // unlink removes x given the nodes before it on every level.

@@ -123,32 +123,63 @@ func (z *ZSet) Score(m []byte) (float64, bool) {
 	return 0, false
 }
 
+// Ref is where a member sits in a set, from Find; it is valid until the
+// set next changes.
+type Ref struct {
+	i int   // index in the small form
+	x *node // node in the large form
+}
+
+// Find returns m's place and score, so that a caller deciding on the
+// score (ZADD's NX, XX, GT, LT, INCR) can then SetScore without looking
+// m up again.
+func (z *ZSet) Find(m []byte) (Ref, float64, bool) {
+	if z.idx == nil {
+		if i := z.lpFind(m); i >= 0 {
+			return Ref{i: i}, z.lp[i].Score, true
+		}
+		return Ref{}, 0, false
+	}
+	if x, ok := z.idx.Get(m); ok {
+		return Ref{x: x}, x.score, true
+	}
+	return Ref{}, 0, false
+}
+
+// SetScore changes the score of the member at r, from a Find since the
+// set last changed. A score equal to the current one (0 and -0 are
+// equal) changes nothing. It does not allocate.
+func (z *ZSet) SetScore(r Ref, score float64) {
+	if z.idx == nil {
+		e := &z.lp[r.i]
+		if e.Score == score {
+			return
+		}
+		member := e.Member
+		z.lpRemoveAt(r.i)
+		z.lpInsert(member, score)
+		return
+	}
+	if r.x.score != score {
+		z.list.setScore(r.x, score)
+	}
+}
+
 // Add sets m's score, adding m (copied) when absent, and reports whether
 // it was added. A new member that would take a small set past lim
 // converts it first. A score equal to the current one (0 and -0 are
 // equal) changes nothing.
 func (z *ZSet) Add(m []byte, score float64, lim Limits) bool {
+	if r, _, ok := z.Find(m); ok {
+		z.SetScore(r, score)
+		return false
+	}
 	if z.idx == nil {
-		if i := z.lpFind(m); i >= 0 {
-			if z.lp[i].Score != score {
-				member := z.lp[i].Member
-				z.lpRemoveAt(i)
-				z.lpInsert(member, score)
-			}
-			return false
-		}
 		if int64(len(z.lp))+1 <= lim.MaxEntries && int64(len(m)) <= lim.MaxValue {
 			z.lpInsert(string(m), score)
 			return true
 		}
 		z.toSkiplist()
-	}
-	if x, ok := z.idx.Get(m); ok {
-		if x.score != score {
-			z.list.remove(x.score, x.member)
-			z.idx.SetString(x.member, z.list.insert(score, x.member))
-		}
-		return false
 	}
 	member := string(m)
 	z.idx.SetString(member, z.list.insert(score, member))

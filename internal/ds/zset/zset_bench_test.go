@@ -1,6 +1,7 @@
 package zset
 
 import (
+	"math/rand/v2"
 	"strconv"
 	"testing"
 )
@@ -49,5 +50,26 @@ func BenchmarkScoreSmall(b *testing.B) {
 		if _, ok := z.Score(members[i%100]); !ok {
 			b.Fatal("missing")
 		}
+	}
+}
+
+// BenchmarkSetScoreLarge gives random members of a 100k-member set
+// random new scores, as redis-benchmark's ZADD test does once the set
+// is full: a walk of the skiplist to unlink and one to relink, bound by
+// cache misses.
+func BenchmarkSetScoreLarge(b *testing.B) {
+	const n = 100_000
+	z := New()
+	members := make([][]byte, n)
+	for i := range members {
+		members[i] = []byte("element:" + strconv.Itoa(i))
+		z.Add(members[i], float64(i), benchLimits)
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		ref, _, _ := z.Find(members[r.IntN(n)])
+		z.SetScore(ref, float64(r.IntN(1_000_000)))
 	}
 }

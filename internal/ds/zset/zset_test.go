@@ -280,3 +280,59 @@ func TestScan(t *testing.T) {
 		t.Fatalf("small scan returned cursor %d after %d entries", c, n)
 	}
 }
+
+// TestSetScore moves members of a large set by small steps (often
+// keeping their place, where only the score changes) and by large ones,
+// with ties broken by member, and checks the set against the model.
+func TestSetScore(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 7))
+	lim := Limits{MaxEntries: 128, MaxValue: 64}
+	z := New()
+	var m model
+	for i := 0; i < 500; i++ {
+		member := fmt.Sprintf("m%03d", i)
+		z.Add([]byte(member), float64(i), lim)
+		m = append(m, Entry{member, float64(i)})
+	}
+	for step := 0; step < 3000; step++ {
+		i := r.IntN(len(m))
+		ref, cur, ok := z.Find([]byte(m[i].Member))
+		if !ok || cur != m[i].Score {
+			t.Fatalf("Find(%q) = %v %v, want %v", m[i].Member, cur, ok, m[i].Score)
+		}
+		var s float64
+		switch r.IntN(3) {
+		case 0:
+			s = cur + (r.Float64()-0.5)/1000 // usually stays in place
+		case 1:
+			s = float64(r.IntN(500)) // ties with another member's score
+		default:
+			s = r.Float64()*1000 - 250
+		}
+		z.SetScore(ref, s)
+		m[i].Score = s
+		if step%500 == 0 {
+			check(t, z, m, false)
+		}
+	}
+	check(t, z, m, false)
+}
+
+// TestSetScoreAllocs pins score updates of a large set at no allocation.
+func TestSetScoreAllocs(t *testing.T) {
+	z := New()
+	members := make([][]byte, 1000)
+	for i := range members {
+		members[i] = []byte(fmt.Sprintf("member:%d", i))
+		z.Add(members[i], float64(i), Limits{MaxEntries: 128, MaxValue: 64})
+	}
+	i := 0
+	allocs := testing.AllocsPerRun(1000, func() {
+		i++
+		ref, _, _ := z.Find(members[i*7919%len(members)])
+		z.SetScore(ref, float64(i*104729%100000))
+	})
+	if allocs != 0 {
+		t.Errorf("%v allocations per score update, want 0", allocs)
+	}
+}
