@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/respd/respd/internal/acl"
@@ -43,6 +44,12 @@ type client struct {
 	// decided under the engine lock in takeOutput and used by write.
 	sock  *sockConn
 	async bool
+	// Going to sleep when idle (sleep.go): reads counts the reads with
+	// data, sleepReads is its value when the sleep deadline was armed,
+	// sleepArmed whether it is. Owned by the connection goroutine, set
+	// under the engine lock (the deadline is shared with pokes).
+	reads, sleepReads int
+	sleepArmed        bool
 
 	// Transaction state (multi.go); engine-owned.
 	multi    *multiState
@@ -125,29 +132,53 @@ func (s *Server) newClient(conn net.Conn) {
 	s.stats.connections.Add(1)
 
 	s.wg.Add(1)
+	if c.sock != nil && conn == net.Conn(c.sock) {
+		c.sock.run = c.serve
+		if c.sock.sleep() {
+			// Its goroutine starts with its first request.
+			return
+		}
+	}
 	go c.serve()
 }
 
+// serve runs the connection until it closes or goes to sleep (sleep.go);
+// a sleeping client's next goroutine starts here again.
 func (c *client) serve() {
+	if c.loop() {
+		return
+	}
 	s := c.s
+	c.conn.Close()
+	s.mu.Lock()
+	s.unpark(c)
+	c.unwatchAll()
+	c.unsubscribeAll()
+	s.disableTracking(c)
+	s.forget(c)
+	if c.repl != nil {
+		s.dropReplica(c)
+	}
+	s.mu.Unlock()
+	s.cmu.Lock()
+	delete(s.clients, c.sess.ID)
+	s.cmu.Unlock()
+	if c.sock != nil {
+		forgetSleeper(c.sock)
+	}
+	s.wg.Done()
+}
+
+// loop reads and runs requests. It returns true when the client went to
+// sleep, false when the connection must close.
+func (c *client) loop() bool {
+	s := c.s
+	buf := getReadBuf()
 	defer func() {
-		c.conn.Close()
-		s.mu.Lock()
-		s.unpark(c)
-		c.unwatchAll()
-		c.unsubscribeAll()
-		s.disableTracking(c)
-		s.forget(c)
-		if c.repl != nil {
-			s.dropReplica(c)
-		}
-		s.mu.Unlock()
-		s.cmu.Lock()
-		delete(s.clients, c.sess.ID)
-		s.cmu.Unlock()
-		s.wg.Done()
+		// The arguments kept for reuse point into it.
+		clear(c.args[:cap(c.args)])
+		putReadBuf(buf)
 	}()
-	buf := make([]byte, readBufSize)
 	n := 0 // buf[:n] is unparsed input; it always starts at a request
 	for {
 		// Read readBufSize at a time, as Redis does, so that the InlineMax
@@ -156,26 +187,29 @@ func (c *client) serve() {
 		need := c.parser.Need()
 		want := max(readBufSize, need-n)
 		if len(buf)-n < readBufSize && !(need > n && need <= len(buf)) {
+			old := buf
 			buf = growReadBuf(buf, n, need)
+			putReadBuf(old)
 		}
 		r, err := c.conn.Read(buf[n:min(len(buf), n+want)])
 		if r > 0 {
 			s.stats.netIn.Add(int64(r))
 			n += r
+			c.reads++
 			if at := c.parser.BulkStart(); at >= 0 && int64(n-at) > s.queryLimit.Load() {
 				// One argument larger than client-query-buffer-limit:
 				// Redis closes the connection without a reply.
-				return
+				return false
 			}
 			if need := c.parser.Need(); need > n {
 				// Still inside a bulk: nothing to parse, no lock to take.
 				continue
 			}
 			if !c.run(&buf, &n) {
-				return
+				return false
 			}
 			if len(buf) > keepReadBuf && n < readBufSize && c.parser.Need() < readBufSize {
-				nb := make([]byte, readBufSize)
+				nb := getReadBuf()
 				copy(nb, buf[:n])
 				buf = nb
 				// The arguments kept for reuse still point into the old
@@ -184,10 +218,30 @@ func (c *client) serve() {
 			}
 		}
 		if err != nil {
-			if !isTimeout(err) || !c.poked(&buf, &n) {
-				return
+			if !isTimeout(err) {
+				return false
+			}
+			ok, slept := c.poked(&buf, &n)
+			if slept {
+				return true
+			}
+			if !ok {
+				return false
 			}
 		}
+	}
+}
+
+// readBufs holds the idle read buffers of readBufSize: a connection
+// holds one only while it is awake.
+var readBufs = sync.Pool{New: func() any { return new([readBufSize]byte) }}
+
+func getReadBuf() []byte { return readBufs.Get().(*[readBufSize]byte)[:] }
+
+// putReadBuf recycles buf if it is a pooled one.
+func putReadBuf(buf []byte) {
+	if len(buf) == readBufSize {
+		readBufs.Put((*[readBufSize]byte)(buf))
 	}
 }
 
@@ -224,10 +278,12 @@ func (c *client) run(buf *[]byte, n *int) bool {
 
 // poked handles an interrupted read: the engine moved the read deadline
 // to wake this goroutine (replies were queued for it, or its blocking
-// command was served), or a parked command's timeout passed. It writes
-// what is queued and, once the client is no longer parked, runs the input
-// that arrived meanwhile.
-func (c *client) poked(buf *[]byte, n *int) bool {
+// command was served), or a parked command's timeout passed, or the
+// sleep deadline (sleep.go). It writes what is queued and, once the
+// client is no longer parked, runs the input that arrived meanwhile. It
+// reports whether the connection goes on, and whether the client went to
+// sleep instead, when it has been idle since the sleep deadline was armed.
+func (c *client) poked(buf *[]byte, n *int) (ok, slept bool) {
 	s := c.s
 	s.mu.Lock()
 	s.ks.Tick()
@@ -245,8 +301,15 @@ func (c *client) poked(buf *[]byte, n *int) bool {
 		c.conn.SetReadDeadline(s.realDeadline(c.blocked.req.DeadlineMs))
 	case c.paused:
 		c.conn.SetReadDeadline(s.pauseDeadline())
+	case c.canSleep():
+		if *n == 0 && !c.parser.Pending() && c.reads == c.sleepReads && c.sleepArmed && c.goToSleep() {
+			s.mu.Unlock()
+			return true, true
+		}
+		c.armSleep()
 	default:
 		c.conn.SetReadDeadline(time.Time{})
+		c.sleepArmed = false
 	}
 	out := c.takeOutput()
 	job := c.takeSyncJob()
@@ -255,12 +318,42 @@ func (c *client) poked(buf *[]byte, n *int) bool {
 	closeNow := !parked && c.sess.CloseAfterReply
 	s.mu.Unlock()
 	if !c.write(out) || !c.runSyncJob(job) || closeNow {
-		return false
+		return false, false
 	}
 	if !parked && *n > 0 && c.parser.Need() <= *n {
-		return c.run(buf, n)
+		return c.run(buf, n), false
 	}
-	return true
+	return true, false
+}
+
+// canSleep is whether c may sleep when idle: a plain socket's client,
+// not a replica. Engine lock held.
+func (c *client) canSleep() bool {
+	return c.sock != nil && c.sock.run != nil && c.repl == nil
+}
+
+// armSleep sets the read deadline at which the goroutine looks whether
+// the client has been idle since. Engine lock held, not parked.
+func (c *client) armSleep() {
+	c.sleepReads = c.reads
+	c.sleepArmed = true
+	c.conn.SetReadDeadline(time.Now().Add(sleepAfter))
+}
+
+// goToSleep puts an idle client to sleep if nothing is pending for it,
+// dropping its buffers first. It reports whether it did: then the caller
+// unlocks the engine and its goroutine exits without touching c again.
+// Engine lock held, not parked, no unparsed input.
+func (c *client) goToSleep() bool {
+	if len(c.ctx.Writer.B) > 0 || c.sess.CloseAfterReply || c.sock.busy.Load() {
+		return false
+	}
+	c.conn.SetReadDeadline(time.Time{})
+	c.sleepArmed = false
+	c.ctx.Writer.B, c.spare = nil, nil
+	clear(c.args[:cap(c.args)])
+	c.args = nil
+	return c.sock.sleep()
 }
 
 // takeOutput hands the replies queued in the engine-owned output buffer
@@ -373,6 +466,9 @@ func (c *client) process(buf []byte) (int, bool, []byte) {
 	}
 	if len(s.track.prefixes) > 0 {
 		s.broadcast(c)
+	}
+	if !c.sleepArmed && c.blocked == nil && !c.paused && c.canSleep() {
+		c.armSleep()
 	}
 	return pos, false, c.takeOutput()
 }

@@ -47,6 +47,8 @@ type sockConn struct {
 	idle           sync.Cond  // the flusher finished
 	pending, spare []byte
 	err            error // the flusher's write error
+
+	sleepState // sleep.go
 }
 
 func newSockConn(conn net.Conn) *sockConn {
