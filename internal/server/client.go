@@ -40,32 +40,23 @@ type client struct {
 	// connection goroutine (see takeOutput).
 	spare []byte
 	// sock is the socket under conn (output.go), nil for the master
-	// link's client; async is whether writes to it go asynchronously,
-	// decided under the engine lock in takeOutput and used by write.
-	sock  *sockConn
-	async bool
+	// link's client.
+	sock *sockConn
 	// Going to sleep when idle (sleep.go): reads counts the reads with
-	// data, sleepReads is its value when the sleep deadline was armed,
-	// sleepArmed whether it is. Owned by the connection goroutine, set
-	// under the engine lock (the deadline is shared with pokes).
-	reads, sleepReads int
-	sleepArmed        bool
+	// data, sleepReads is its value when the sleep deadline was armed.
+	// Owned by the connection goroutine, set under the engine lock (the
+	// deadline is shared with pokes).
+	reads, sleepReads uint32
 
 	// Transaction state (multi.go); engine-owned.
-	multi    *multiState
-	watched  []watchedKey
-	dirtyCAS bool
+	multi   *multiState
+	watched []watchedKey
 
 	// Pub/Sub state (pubsub.go); engine-owned. subs[kind] lists the
 	// names subscribed, in order; softSinceMs is when the output buffer
 	// went over the soft limit (0: it is not).
 	subs        [3][]string
 	softSinceMs int64
-
-	// Client management (clientcmds.go, monitor.go); engine-owned.
-	// killed: closed by CLIENT KILL or the idle timeout; paused: holding
-	// a command back until a CLIENT PAUSE ends; monitor: MONITOR stream.
-	killed, paused, monitor bool
 
 	// track is the CLIENT TRACKING mode (tracking.go), nil until first
 	// enabled; engine-owned.
@@ -75,13 +66,28 @@ type client struct {
 	// ACL applies to. Engine-owned.
 	user *acl.User
 	// Replication (repl.go): repl is set once the client speaks as a
-	// replica (REPLCONF, PSYNC); isMaster marks the client our master's
-	// stream runs as; woff is the replication offset after the client's
-	// last write, for WAIT. Engine-owned, except that repl is only ever
-	// set by the client's own goroutine.
-	repl     *replicaConn
+	// replica (REPLCONF, PSYNC); woff is the replication offset after
+	// the client's last write, for WAIT. Engine-owned, except that repl
+	// is only ever set by the client's own goroutine.
+	repl *replicaConn
+	woff int64
+
+	// The flags come last, sharing one word: an idle client should stay
+	// small (a struct of up to 704 bytes takes 704, one byte more 768).
+	//
+	// async is whether writes to sock go asynchronously, decided under
+	// the engine lock in takeOutput and used by write.
+	async bool
+	// sleepArmed is whether the sleep deadline is set (sleep.go).
+	sleepArmed bool
+	// dirtyCAS: a watched key changed (multi.go); engine-owned.
+	dirtyCAS bool
+	// Client management (clientcmds.go, monitor.go); engine-owned.
+	// killed: closed by CLIENT KILL or the idle timeout; paused: holding
+	// a command back until a CLIENT PAUSE ends; monitor: MONITOR stream.
+	killed, paused, monitor bool
+	// isMaster marks the client our master's stream runs as (repl.go).
 	isMaster bool
-	woff     int64
 }
 
 func (s *Server) newClient(conn net.Conn) {
@@ -133,7 +139,7 @@ func (s *Server) newClient(conn net.Conn) {
 
 	s.wg.Add(1)
 	if c.sock != nil && conn == net.Conn(c.sock) {
-		c.sock.run = c.serve
+		c.sock.client = c
 		if c.sock.sleep() {
 			// Its goroutine starts with its first request.
 			return
@@ -329,7 +335,7 @@ func (c *client) poked(buf *[]byte, n *int) (ok, slept bool) {
 // canSleep is whether c may sleep when idle: a plain socket's client,
 // not a replica. Engine lock held.
 func (c *client) canSleep() bool {
-	return c.sock != nil && c.sock.run != nil && c.repl == nil
+	return c.sock != nil && c.sock.client != nil && c.repl == nil
 }
 
 // armSleep sets the read deadline at which the goroutine looks whether

@@ -55,8 +55,8 @@ type sleepState struct {
 	// by the goroutine running the client (handed over with state).
 	token uint64
 	armed bool
-	// run starts the client's goroutine again (client.serve).
-	run func()
+	// client is the one to run again when woken; nil: never sleeps.
+	client *client
 }
 
 // wake starts the client's goroutine if it sleeps; a no-op otherwise.
@@ -65,7 +65,7 @@ func (sc *sockConn) wake() {
 		switch sc.state.Load() {
 		case asleep:
 			if sc.state.CompareAndSwap(asleep, awake) {
-				go sc.run()
+				go sc.client.serve()
 				return
 			}
 		case falling:
@@ -82,7 +82,7 @@ func (sc *sockConn) wake() {
 // then the calling goroutine must exit at once, touching the client no
 // more; false (not possible, or woken meanwhile) means it goes on.
 func (sc *sockConn) sleep() bool {
-	if sc.raw == nil || sc.run == nil {
+	if sc.raw == nil || sc.client == nil {
 		return false
 	}
 	sc.state.Store(falling)
