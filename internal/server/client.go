@@ -180,9 +180,13 @@ func (c *client) serve() {
 func (c *client) loop() bool {
 	s := c.s
 	buf := getReadBuf()
+	slept := false
 	defer func() {
-		// The arguments kept for reuse point into it.
-		clear(c.args[:cap(c.args)])
+		if !slept {
+			// The arguments kept for reuse point into it (goToSleep
+			// dropped them already, and c is no longer ours then).
+			clear(c.args[:cap(c.args)])
+		}
 		putReadBuf(buf)
 	}()
 	n := 0 // buf[:n] is unparsed input; it always starts at a request
@@ -227,8 +231,8 @@ func (c *client) loop() bool {
 			if !isTimeout(err) {
 				return false
 			}
-			ok, slept := c.poked(&buf, &n)
-			if slept {
+			var ok bool
+			if ok, slept = c.poked(&buf, &n); slept {
 				return true
 			}
 			if !ok {

@@ -26,10 +26,13 @@ import (
 // that starts the goroutine, so there is never more than one.
 //
 // A client that was busy goes back to sleep once it has been idle for
-// sleepAfter: sleepIdle, called by the housekeeping sweep in
-// idleSweep, asks its goroutine to, and the goroutine does it under the
-// engine lock only if nothing is queued for it, it is not parked, and
-// its buffer holds no partial request. TLS clients never sleep (the TLS
+// a while: its first batch arms a read deadline sleepAfter away, and
+// when that deadline passes (poked) the goroutine goes to sleep if
+// nothing was read since, nothing is queued for it, it is not parked
+// and its buffer holds no partial request; otherwise it re-arms the
+// deadline. All of it happens under the engine lock, where pokes move
+// the same deadline, so neither loses the other. A busy client pays one
+// timer wake-up per sleepAfter, and no syscall per request. TLS clients never sleep (the TLS
 // layer may hold decrypted input of its own), nor do replicas and the
 // master link, which have goroutines of their own kinds.
 
@@ -43,9 +46,10 @@ const (
 	woken
 )
 
-// sleepAfter is how long a client must have been idle before its
-// goroutine is asked to go to sleep.
-const sleepAfter = 2 * time.Second
+// sleepAfter is how long a client must have been idle (at least; at
+// most twice that) before its goroutine goes to sleep. A variable for
+// tests.
+var sleepAfter = 2 * time.Second
 
 // sleepState is a sockConn's part of the sleeping mechanism.
 type sleepState struct {
