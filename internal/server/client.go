@@ -179,7 +179,12 @@ func (c *client) serve() {
 // sleep, false when the connection must close.
 func (c *client) loop() bool {
 	s := c.s
-	buf := getReadBuf()
+	// buf is held only while input flows: a plain socket's goroutine
+	// waits for readability without one (rawReader), so that a client
+	// between requests costs no buffer, and the pool's buffers go to
+	// whichever clients are talking.
+	var buf []byte
+	rr := newRawReader(c)
 	slept := false
 	defer func() {
 		if !slept {
@@ -196,12 +201,32 @@ func (c *client) loop() bool {
 		// straight to its end.
 		need := c.parser.Need()
 		want := max(readBufSize, need-n)
+		if buf == nil {
+			buf = getReadBuf()
+		}
 		if len(buf)-n < readBufSize && !(need > n && need <= len(buf)) {
 			old := buf
 			buf = growReadBuf(buf, n, need)
 			putReadBuf(old)
 		}
-		r, err := c.conn.Read(buf[n:min(len(buf), n+want)])
+		var r int
+		var err error
+		if rr != nil {
+			// Whatever is there now; only when nothing is, wait, and
+			// without the buffer if it holds nothing (n is 0 at a
+			// request's start: the parser keeps no partial state).
+			if r, err = rr.read(buf[n:min(len(buf), n+want)]); r == 0 && err == nil {
+				if n == 0 && !c.parser.Pending() {
+					putReadBuf(buf)
+					buf = nil
+				}
+				if err = rr.wait(); err == nil {
+					continue
+				}
+			}
+		} else {
+			r, err = c.conn.Read(buf[n:min(len(buf), n+want)])
+		}
 		if r > 0 {
 			s.stats.netIn.Add(int64(r))
 			n += r
