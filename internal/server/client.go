@@ -212,15 +212,14 @@ func (c *client) loop() bool {
 		var r int
 		var err error
 		if rr != nil {
-			// Whatever is there now; only when nothing is, wait, and
-			// without the buffer if it holds nothing (n is 0 at a
-			// request's start: the parser keeps no partial state).
-			if r, err = rr.read(buf[n:min(len(buf), n+want)]); r == 0 && err == nil {
-				if n == 0 && !c.parser.Pending() {
-					putReadBuf(buf)
-					buf = nil
-				}
-				if err = rr.wait(); err == nil {
+			// While it waits, the buffer goes back to the pool if it
+			// holds nothing (n is 0 at a request's start: the parser
+			// keeps no partial state).
+			var released bool
+			r, released, err = rr.read(buf[n:min(len(buf), n+want)], n == 0 && !c.parser.Pending())
+			if released {
+				buf = nil
+				if err == nil {
 					continue
 				}
 			}

@@ -8,21 +8,26 @@ import (
 	"syscall"
 )
 
-// rawReader reads a plain socket without Go's blocking Read, so that
-// waiting for input and reading it are separate steps and the waiting
-// needs no buffer. Go keeps sockets non-blocking: read takes what is
-// there, and wait parks the goroutine in the netpoller until the socket
-// is readable. Both honour the read deadline as conn.Read does (pokes,
-// parked commands, the sleep deadline) and fail once it is closed.
+// rawReader reads a plain socket without Go's blocking Read, so that it
+// can give its buffer back while it waits. Go keeps sockets
+// non-blocking: one RawConn.Read call reads what is there, and when
+// nothing is, parks the goroutine in the netpoller until the socket is
+// readable. That must stay one call: each call first clears the
+// netpoller's record of readiness, so a wait begun by a second call
+// could miss input that arrived after the first one's read. It honours
+// the read deadline as conn.Read does (pokes, parked commands, the sleep
+// deadline) and fails once the socket is closed.
 type rawReader struct {
 	rc syscall.RawConn
-	// readFn and waitFn are made once per goroutine run, so that the
-	// calls through the RawConn interface do not allocate each time.
-	readFn, waitFn func(uintptr) bool
-	b              []byte
-	n              int
-	err            error
-	waited         bool
+	// fn is made once per goroutine run, so that the calls through the
+	// RawConn interface do not allocate each time.
+	fn func(uintptr) bool
+	b  []byte
+	// release: put b back in the pool rather than wait holding it;
+	// released: it was.
+	release, released bool
+	n                 int
+	err               error
 }
 
 // newRawReader returns c's raw reader, nil for a client that is not on
@@ -32,50 +37,51 @@ func newRawReader(c *client) *rawReader {
 		return nil
 	}
 	rr := &rawReader{rc: c.sock.raw}
-	rr.readFn = rr.readNow
-	rr.waitFn = rr.waitNow
+	rr.fn = rr.step
 	return rr
 }
 
-func (rr *rawReader) readNow(fd uintptr) bool {
+// step is the RawConn callback: true ends the call.
+func (rr *rawReader) step(fd uintptr) bool {
+	if rr.b == nil {
+		// Readable now; the caller takes a buffer and reads.
+		rr.n, rr.err = 0, nil
+		return true
+	}
 	for {
 		rr.n, rr.err = syscall.Read(int(fd), rr.b)
 		if !errors.Is(rr.err, syscall.EINTR) {
-			return true
+			break
 		}
 	}
+	if !errors.Is(rr.err, syscall.EAGAIN) {
+		return true
+	}
+	if rr.release {
+		putReadBuf(rr.b)
+		rr.b = nil
+		rr.released = true
+	}
+	return false
 }
 
-// waitNow asks the poller to wait the first time, and ends the wait
-// when called again (the socket turned readable).
-func (rr *rawReader) waitNow(uintptr) bool {
-	done := rr.waited
-	rr.waited = true
-	return done
-}
-
-// read returns what the socket holds now, up to len(b): (0, nil) when
-// nothing is there yet; io.EOF when the peer closed.
-func (rr *rawReader) read(b []byte) (int, error) {
-	rr.b = b
-	err := rr.rc.Read(rr.readFn)
+// read reads into b, waiting until something arrives. With release, it
+// waits without b, which it then returns to the pool, and reports that
+// it did: (0, true, nil), the caller takes a buffer and reads again.
+// io.EOF is the peer closing.
+func (rr *rawReader) read(b []byte, release bool) (int, bool, error) {
+	rr.b, rr.release, rr.released = b, release, false
+	err := rr.rc.Read(rr.fn)
 	rr.b = nil
 	switch {
 	case err != nil:
-		return 0, err
-	case errors.Is(rr.err, syscall.EAGAIN):
-		return 0, nil
+		return 0, rr.released, err
+	case rr.released:
+		return 0, true, nil
 	case rr.err != nil:
-		return 0, rr.err
+		return 0, false, rr.err
 	case rr.n == 0:
-		return 0, io.EOF
+		return 0, false, io.EOF
 	}
-	return rr.n, nil
-}
-
-// wait parks until the socket is readable, its read deadline passes or
-// it is closed. It may return early; read then finds nothing again.
-func (rr *rawReader) wait() error {
-	rr.waited = false
-	return rr.rc.Read(rr.waitFn)
+	return rr.n, false, nil
 }

@@ -239,3 +239,48 @@ func TestSleepWakeUps(t *testing.T) {
 		t.Fatalf("client after shutdown read: %v, want EOF", err)
 	}
 }
+
+// TestNoLostWakeups: clients whose requests keep arriving, one write
+// each, while the server reads and replies, never stall waiting for
+// input that has arrived. The sleep deadline is far away, so it cannot
+// hide a missed readiness event.
+func TestNoLostWakeups(t *testing.T) {
+	s := startSleepy(t, time.Hour)
+	const clients, rounds = 20, 2000
+	errs := make(chan error, 2*clients)
+	for i := range clients {
+		c := dialRaw(t, s)
+		c.SetDeadline(time.Now().Add(30 * time.Second))
+		go func() {
+			for j := range rounds {
+				if _, err := fmt.Fprintf(c, "ECHO %d-%d\r\n", i, j); err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}()
+		go func() {
+			for j := range rounds {
+				want := fmt.Sprintf("%d-%d", i, j)
+				for _, w := range []string{fmt.Sprintf("$%d", len(want)), want} {
+					l, err := c.r.ReadString('\n')
+					if err != nil {
+						errs <- fmt.Errorf("client %d reply %d: %v", i, j, err)
+						return
+					}
+					if l = strings.TrimRight(l, "\r\n"); l != w {
+						errs <- fmt.Errorf("client %d reply %d: read %q, want %q", i, j, l, w)
+						return
+					}
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range 2 * clients {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+}
