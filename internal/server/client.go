@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/respd/respd/internal/acl"
@@ -39,26 +40,23 @@ type client struct {
 	// connection goroutine (see takeOutput).
 	spare []byte
 	// sock is the socket under conn (output.go), nil for the master
-	// link's client; async is whether writes to it go asynchronously,
-	// decided under the engine lock in takeOutput and used by write.
-	sock  *sockConn
-	async bool
+	// link's client.
+	sock *sockConn
+	// Going to sleep when idle (sleep.go): reads counts the reads with
+	// data, sleepReads is its value when the sleep deadline was armed.
+	// Owned by the connection goroutine, set under the engine lock (the
+	// deadline is shared with pokes).
+	reads, sleepReads uint32
 
 	// Transaction state (multi.go); engine-owned.
-	multi    *multiState
-	watched  []watchedKey
-	dirtyCAS bool
+	multi   *multiState
+	watched []watchedKey
 
 	// Pub/Sub state (pubsub.go); engine-owned. subs[kind] lists the
 	// names subscribed, in order; softSinceMs is when the output buffer
 	// went over the soft limit (0: it is not).
 	subs        [3][]string
 	softSinceMs int64
-
-	// Client management (clientcmds.go, monitor.go); engine-owned.
-	// killed: closed by CLIENT KILL or the idle timeout; paused: holding
-	// a command back until a CLIENT PAUSE ends; monitor: MONITOR stream.
-	killed, paused, monitor bool
 
 	// track is the CLIENT TRACKING mode (tracking.go), nil until first
 	// enabled; engine-owned.
@@ -68,15 +66,30 @@ type client struct {
 	// ACL applies to. Engine-owned.
 	user *acl.User
 	// Replication (repl.go): repl is set once the client speaks as a
-	// replica (REPLCONF, PSYNC); isMaster marks the client our master's
-	// stream runs as; woff is the replication offset after the client's
-	// last write, for WAIT; lseq the propagation flush carrying that
-	// write, for WAITAOF. Engine-owned, except that repl is only ever
-	// set by the client's own goroutine.
-	repl     *replicaConn
+	// replica (REPLCONF, PSYNC); woff is the replication offset after
+	// the client's last write, for WAIT; lseq the propagation flush
+	// carrying that write, for WAITAOF. Engine-owned, except that repl is
+	// only ever set by the client's own goroutine.
+	repl *replicaConn
+	woff int64
+	lseq int64
+
+	// The flags come last, sharing one word: an idle client should stay
+	// small (a struct of up to 704 bytes takes 704, one byte more 768).
+	//
+	// async is whether writes to sock go asynchronously, decided under
+	// the engine lock in takeOutput and used by write.
+	async bool
+	// sleepArmed is whether the sleep deadline is set (sleep.go).
+	sleepArmed bool
+	// dirtyCAS: a watched key changed (multi.go); engine-owned.
+	dirtyCAS bool
+	// Client management (clientcmds.go, monitor.go); engine-owned.
+	// killed: closed by CLIENT KILL or the idle timeout; paused: holding
+	// a command back until a CLIENT PAUSE ends; monitor: MONITOR stream.
+	killed, paused, monitor bool
+	// isMaster marks the client our master's stream runs as (repl.go).
 	isMaster bool
-	woff     int64
-	lseq     int64
 }
 
 func (s *Server) newClient(conn net.Conn) {
@@ -127,29 +140,62 @@ func (s *Server) newClient(conn net.Conn) {
 	s.stats.connections.Add(1)
 
 	s.wg.Add(1)
+	if c.sock != nil && conn == net.Conn(c.sock) {
+		c.sock.client = c
+		if c.sock.sleep() {
+			// Its goroutine starts with its first request.
+			return
+		}
+	}
 	go c.serve()
 }
 
+// serve runs the connection until it closes or goes to sleep (sleep.go);
+// a sleeping client's next goroutine starts here again.
 func (c *client) serve() {
+	if c.loop() {
+		return
+	}
 	s := c.s
+	c.conn.Close()
+	s.mu.Lock()
+	s.unpark(c)
+	c.unwatchAll()
+	c.unsubscribeAll()
+	s.disableTracking(c)
+	s.forget(c)
+	if c.repl != nil {
+		s.dropReplica(c)
+	}
+	s.mu.Unlock()
+	s.cmu.Lock()
+	delete(s.clients, c.sess.ID)
+	s.cmu.Unlock()
+	if c.sock != nil {
+		forgetSleeper(c.sock)
+	}
+	s.wg.Done()
+}
+
+// loop reads and runs requests. It returns true when the client went to
+// sleep, false when the connection must close.
+func (c *client) loop() bool {
+	s := c.s
+	// buf is held only while input flows: a plain socket's goroutine
+	// waits for readability without one (rawReader), so that a client
+	// between requests costs no buffer, and the pool's buffers go to
+	// whichever clients are talking.
+	var buf []byte
+	rr := newRawReader(c)
+	slept := false
 	defer func() {
-		c.conn.Close()
-		s.mu.Lock()
-		s.unpark(c)
-		c.unwatchAll()
-		c.unsubscribeAll()
-		s.disableTracking(c)
-		s.forget(c)
-		if c.repl != nil {
-			s.dropReplica(c)
+		if !slept {
+			// The arguments kept for reuse point into it (goToSleep
+			// dropped them already, and c is no longer ours then).
+			clear(c.args[:cap(c.args)])
 		}
-		s.mu.Unlock()
-		s.cmu.Lock()
-		delete(s.clients, c.sess.ID)
-		s.cmu.Unlock()
-		s.wg.Done()
+		putReadBuf(buf)
 	}()
-	buf := make([]byte, readBufSize)
 	n := 0 // buf[:n] is unparsed input; it always starts at a request
 	for {
 		// Read readBufSize at a time, as Redis does, so that the InlineMax
@@ -157,27 +203,49 @@ func (c *client) serve() {
 		// straight to its end.
 		need := c.parser.Need()
 		want := max(readBufSize, need-n)
-		if len(buf)-n < readBufSize && !(need > n && need <= len(buf)) {
-			buf = growReadBuf(buf, n, need)
+		if buf == nil {
+			buf = getReadBuf()
 		}
-		r, err := c.conn.Read(buf[n:min(len(buf), n+want)])
+		if len(buf)-n < readBufSize && !(need > n && need <= len(buf)) {
+			old := buf
+			buf = growReadBuf(buf, n, need)
+			putReadBuf(old)
+		}
+		var r int
+		var err error
+		if rr != nil {
+			// While it waits, the buffer goes back to the pool if it
+			// holds nothing (n is 0 at a request's start: the parser
+			// keeps no partial state).
+			var released bool
+			r, released, err = rr.read(buf[n:min(len(buf), n+want)], n == 0 && !c.parser.Pending())
+			if released {
+				buf = nil
+				if err == nil {
+					continue
+				}
+			}
+		} else {
+			r, err = c.conn.Read(buf[n:min(len(buf), n+want)])
+		}
 		if r > 0 {
 			s.stats.netIn.Add(int64(r))
 			n += r
+			c.reads++
 			if at := c.parser.BulkStart(); at >= 0 && int64(n-at) > s.queryLimit.Load() {
 				// One argument larger than client-query-buffer-limit:
 				// Redis closes the connection without a reply.
-				return
+				return false
 			}
 			if need := c.parser.Need(); need > n {
 				// Still inside a bulk: nothing to parse, no lock to take.
 				continue
 			}
 			if !c.run(&buf, &n) {
-				return
+				return false
 			}
 			if len(buf) > keepReadBuf && n < readBufSize && c.parser.Need() < readBufSize {
-				nb := make([]byte, readBufSize)
+				nb := getReadBuf()
 				copy(nb, buf[:n])
 				buf = nb
 				// The arguments kept for reuse still point into the old
@@ -186,10 +254,30 @@ func (c *client) serve() {
 			}
 		}
 		if err != nil {
-			if !isTimeout(err) || !c.poked(&buf, &n) {
-				return
+			if !isTimeout(err) {
+				return false
+			}
+			var ok bool
+			if ok, slept = c.poked(&buf, &n); slept {
+				return true
+			}
+			if !ok {
+				return false
 			}
 		}
+	}
+}
+
+// readBufs holds the idle read buffers of readBufSize: a connection
+// holds one only while it is awake.
+var readBufs = sync.Pool{New: func() any { return new([readBufSize]byte) }}
+
+func getReadBuf() []byte { return readBufs.Get().(*[readBufSize]byte)[:] }
+
+// putReadBuf recycles buf if it is a pooled one.
+func putReadBuf(buf []byte) {
+	if len(buf) == readBufSize {
+		readBufs.Put((*[readBufSize]byte)(buf))
 	}
 }
 
@@ -226,10 +314,12 @@ func (c *client) run(buf *[]byte, n *int) bool {
 
 // poked handles an interrupted read: the engine moved the read deadline
 // to wake this goroutine (replies were queued for it, or its blocking
-// command was served), or a parked command's timeout passed. It writes
-// what is queued and, once the client is no longer parked, runs the input
-// that arrived meanwhile.
-func (c *client) poked(buf *[]byte, n *int) bool {
+// command was served), or a parked command's timeout passed, or the
+// sleep deadline (sleep.go). It writes what is queued and, once the
+// client is no longer parked, runs the input that arrived meanwhile. It
+// reports whether the connection goes on, and whether the client went to
+// sleep instead, when it has been idle since the sleep deadline was armed.
+func (c *client) poked(buf *[]byte, n *int) (ok, slept bool) {
 	s := c.s
 	s.mu.Lock()
 	s.ks.Tick()
@@ -247,8 +337,15 @@ func (c *client) poked(buf *[]byte, n *int) bool {
 		c.conn.SetReadDeadline(s.realDeadline(c.blocked.req.DeadlineMs))
 	case c.paused:
 		c.conn.SetReadDeadline(s.pauseDeadline())
+	case c.canSleep():
+		if *n == 0 && !c.parser.Pending() && c.reads == c.sleepReads && c.sleepArmed && c.goToSleep() {
+			s.mu.Unlock()
+			return true, true
+		}
+		c.armSleep()
 	default:
 		c.conn.SetReadDeadline(time.Time{})
+		c.sleepArmed = false
 	}
 	out := c.takeOutput()
 	job := c.takeSyncJob()
@@ -257,12 +354,42 @@ func (c *client) poked(buf *[]byte, n *int) bool {
 	closeNow := !parked && c.sess.CloseAfterReply
 	s.mu.Unlock()
 	if !c.write(out) || !c.runSyncJob(job) || closeNow {
-		return false
+		return false, false
 	}
 	if !parked && *n > 0 && c.parser.Need() <= *n {
-		return c.run(buf, n)
+		return c.run(buf, n), false
 	}
-	return true
+	return true, false
+}
+
+// canSleep is whether c may sleep when idle: a plain socket's client,
+// not a replica. Engine lock held.
+func (c *client) canSleep() bool {
+	return c.sock != nil && c.sock.client != nil && c.repl == nil
+}
+
+// armSleep sets the read deadline at which the goroutine looks whether
+// the client has been idle since. Engine lock held, not parked.
+func (c *client) armSleep() {
+	c.sleepReads = c.reads
+	c.sleepArmed = true
+	c.conn.SetReadDeadline(time.Now().Add(sleepAfter))
+}
+
+// goToSleep puts an idle client to sleep if nothing is pending for it,
+// dropping its buffers first. It reports whether it did: then the caller
+// unlocks the engine and its goroutine exits without touching c again.
+// Engine lock held, not parked, no unparsed input.
+func (c *client) goToSleep() bool {
+	if len(c.ctx.Writer.B) > 0 || c.sess.CloseAfterReply || c.sock.busy.Load() {
+		return false
+	}
+	c.conn.SetReadDeadline(time.Time{})
+	c.sleepArmed = false
+	c.ctx.Writer.B, c.spare = nil, nil
+	clear(c.args[:cap(c.args)])
+	c.args = nil
+	return c.sock.sleep()
 }
 
 // takeOutput hands the replies queued in the engine-owned output buffer
@@ -375,6 +502,9 @@ func (c *client) process(buf []byte) (int, bool, []byte) {
 	}
 	if len(s.track.prefixes) > 0 {
 		s.broadcast(c)
+	}
+	if !c.sleepArmed && c.blocked == nil && !c.paused && c.canSleep() {
+		c.armSleep()
 	}
 	return pos, false, c.takeOutput()
 }

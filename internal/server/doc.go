@@ -3,7 +3,9 @@
 //
 // Goroutines and ownership:
 //   - one accept goroutine per listener;
-//   - one goroutine per connection, which reads, parses and writes;
+//   - one goroutine per connection, which reads, parses and writes,
+//     except while an idle plain-socket connection sleeps (sleep.go);
+//   - one process-wide poller goroutine waking sleeping connections;
 //   - one cron goroutine (hz times a second) for active expiry.
 //
 // All command execution is serialized by the engine lock (Server.mu): a

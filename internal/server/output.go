@@ -37,22 +37,42 @@ type sockConn struct {
 	// async selects the asynchronous write; set by the client's goroutine.
 	async atomic.Bool
 	// busy is set while the flusher owns the socket's writes: only Write
-	// sets it (under wmu and mu), only the flusher clears it (under mu).
+	// sets it (under wmu and q.mu), only the flusher clears it (under
+	// q.mu).
 	busy atomic.Bool
 	// unsent is how many bytes Write took that the kernel has not.
 	unsent atomic.Int64
 
-	wmu            sync.Mutex // one Write at a time
-	mu             sync.Mutex // guards what follows, shared with the flusher
+	wmu sync.Mutex // one Write at a time
+	// q is the flusher's queue, made by the first Write that needs it:
+	// most clients never do, and an idle client should stay small.
+	q atomic.Pointer[sendQueue]
+
+	sleepState // sleep.go
+}
+
+// sendQueue is what a sockConn shares with its flusher.
+type sendQueue struct {
+	mu             sync.Mutex // guards what follows
 	idle           sync.Cond  // the flusher finished
 	pending, spare []byte
 	err            error // the flusher's write error
 }
 
 func newSockConn(conn net.Conn) *sockConn {
-	sc := &sockConn{Conn: conn, raw: rawConn(conn)}
-	sc.idle.L = &sc.mu
-	return sc
+	return &sockConn{Conn: conn, raw: rawConn(conn)}
+}
+
+// queue returns the send queue, making it on first use. Called by Write,
+// under wmu.
+func (sc *sockConn) queue() *sendQueue {
+	if q := sc.q.Load(); q != nil {
+		return q
+	}
+	q := &sendQueue{}
+	q.idle.L = &q.mu
+	sc.q.Store(q)
+	return q
 }
 
 // Write sends b. In blocking mode it returns once the kernel took all of
@@ -63,18 +83,19 @@ func (sc *sockConn) Write(b []byte) (int, error) {
 	defer sc.wmu.Unlock()
 	async := sc.async.Load() && sc.raw != nil
 	if sc.busy.Load() {
-		sc.mu.Lock()
+		q := sc.queue()
+		q.mu.Lock()
 		if async && sc.busy.Load() {
-			sc.pending = append(sc.pending, b...)
+			q.pending = append(q.pending, b...)
 			sc.unsent.Add(int64(len(b)))
-			sc.mu.Unlock()
+			q.mu.Unlock()
 			return len(b), nil
 		}
 		for sc.busy.Load() {
-			sc.idle.Wait()
+			q.idle.Wait()
 		}
-		err := sc.err
-		sc.mu.Unlock()
+		err := q.err
+		q.mu.Unlock()
 		if err != nil {
 			return 0, err
 		}
@@ -87,50 +108,55 @@ func (sc *sockConn) Write(b []byte) (int, error) {
 		return n, err
 	}
 	if n < len(b) {
-		sc.mu.Lock()
-		sc.pending = append(sc.pending[:0], b[n:]...)
+		q := sc.queue()
+		q.mu.Lock()
+		q.pending = append(q.pending[:0], b[n:]...)
 		sc.unsent.Add(int64(len(b) - n))
 		sc.busy.Store(true)
-		sc.mu.Unlock()
-		go sc.flush()
+		q.mu.Unlock()
+		go sc.flush(q)
 	}
 	return len(b), nil
 }
 
 // flush writes the queue out, blocking on the socket, until it is empty
 // or the socket fails (it is closed when its client is dropped).
-func (sc *sockConn) flush() {
-	sc.mu.Lock()
-	for len(sc.pending) > 0 {
-		buf := sc.pending
-		sc.pending = sc.spare[:0]
-		sc.spare = nil
-		sc.mu.Unlock()
+func (sc *sockConn) flush(q *sendQueue) {
+	q.mu.Lock()
+	for len(q.pending) > 0 {
+		buf := q.pending
+		q.pending = q.spare[:0]
+		q.spare = nil
+		q.mu.Unlock()
 		n, err := sc.Conn.Write(buf)
 		sc.unsent.Add(-int64(n))
-		sc.mu.Lock()
+		q.mu.Lock()
 		if cap(buf) <= keepWriteBuf {
-			sc.spare = buf[:0]
+			q.spare = buf[:0]
 		}
 		if err != nil {
-			sc.err = err
-			sc.pending, sc.spare = nil, nil
+			q.err = err
+			q.pending, q.spare = nil, nil
 			sc.unsent.Store(0)
 		}
 	}
 	sc.busy.Store(false)
-	sc.idle.Broadcast()
-	sc.mu.Unlock()
+	q.idle.Broadcast()
+	q.mu.Unlock()
 }
 
 // drain waits until everything queued is written (or failed), for a
 // client closed after its reply: the reply must go out first.
 func (sc *sockConn) drain() {
-	sc.mu.Lock()
-	for sc.busy.Load() {
-		sc.idle.Wait()
+	q := sc.q.Load()
+	if q == nil {
+		return // nothing was ever queued
 	}
-	sc.mu.Unlock()
+	q.mu.Lock()
+	for sc.busy.Load() {
+		q.idle.Wait()
+	}
+	q.mu.Unlock()
 }
 
 // tlsListener accepts TCP connections that wrapConn turns into TLS ones,
