@@ -32,9 +32,11 @@ import (
 // and its buffer holds no partial request; otherwise it re-arms the
 // deadline. All of it happens under the engine lock, where pokes move
 // the same deadline, so neither loses the other. A busy client pays one
-// timer wake-up per sleepAfter, and no syscall per request. TLS clients never sleep (the TLS
-// layer may hold decrypted input of its own), nor do replicas and the
-// master link, which have goroutines of their own kinds.
+// timer wake-up per sleepAfter, and no syscall per request.
+//
+// TLS clients never sleep (the TLS layer may hold decrypted input of its
+// own), nor do replicas and the master link, which have goroutines of
+// their own kinds.
 
 // The states of a connection's goroutine. Between deciding to sleep and
 // being registered with the poller a client is falling asleep: a waker
