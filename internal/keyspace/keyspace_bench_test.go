@@ -1,6 +1,7 @@
 package keyspace_test
 
 import (
+	"runtime"
 	"strconv"
 	"testing"
 
@@ -104,4 +105,17 @@ func BenchmarkSetDelete(b *testing.B) {
 		db.SetString(k, val, false)
 		db.Delete(k)
 	}
+}
+
+// BenchmarkGC times a full collection with the million keys live: the
+// collector's mark work grows with the keyspace's objects and pointers.
+func BenchmarkGC(b *testing.B) {
+	db, _ := benchDB(b)
+	runtime.GC()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		runtime.GC()
+	}
+	b.StopTimer()
+	runtime.KeepAlive(db)
 }
