@@ -574,37 +574,43 @@ func (c *client) sendPayload(task *syncTask) error {
 		if _, err := c.conn.Write(append(append([]byte("$EOF:"), mark...), "\r\n"...)); err != nil {
 			return err
 		}
-		for {
-			b, err := task.feed.read(task.r)
-			if err != nil {
-				return err
-			}
-			if b == nil {
-				break
-			}
+		err := task.copyFeed(func(b []byte) error {
 			if _, err := c.conn.Write(b); err != nil {
 				return err
 			}
 			c.s.stats.netOut.Add(int64(len(b)))
-		}
-		_, err := c.conn.Write(mark)
-		return err
-	}
-	buf := keepaliveBuffer{conn: c.conn, last: time.Now()}
-	for {
-		b, err := task.feed.read(task.r)
+			return nil
+		})
 		if err != nil {
 			return err
 		}
-		if b == nil {
-			break
+		_, err = c.conn.Write(mark)
+		return err
+	}
+	buf := keepaliveBuffer{conn: c.conn, last: time.Now()}
+	err := task.copyFeed(func(b []byte) error {
+		_, err := buf.Write(b)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	_, err = c.conn.Write(append([]byte("$"+strconv.Itoa(buf.Len())+"\r\n"), buf.Bytes()...))
+	return err
+}
+
+// copyFeed hands each chunk of the task's snapshot feed to write, until
+// the feed ends or write fails.
+func (task *syncTask) copyFeed(write func([]byte) error) error {
+	for {
+		b, err := task.feed.read(task.r)
+		if err != nil || b == nil {
+			return err
 		}
-		if _, err := buf.Write(b); err != nil {
+		if err := write(b); err != nil {
 			return err
 		}
 	}
-	_, err := c.conn.Write(append([]byte("$"+strconv.Itoa(buf.Len())+"\r\n"), buf.Bytes()...))
-	return err
 }
 
 // dropReplica forgets a disconnected replica. Engine lock held.
