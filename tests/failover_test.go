@@ -494,12 +494,7 @@ func do2(addr string, args ...any) any {
 // a failover's old master, a replica still under the failover's pause,
 // answers).
 func TestPauseOnReadOnlyReplica(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, deadPort := hostPort(t, ln.Addr().String())
-	ln.Close() // nothing listens there now
+	deadPort := closedPort(t)
 	targets := map[string]string{
 		"respd": servertest.Start(t, "--replicaof", "127.0.0.1 "+deadPort).Addr,
 		"redis": servertest.RedisServer(t, "--replicaof", "127.0.0.1", deadPort),
@@ -531,12 +526,7 @@ func TestPauseOnReadOnlyReplica(t *testing.T) {
 // in Redis: the replid must be its own; a refused request leaves it a
 // replica.
 func TestPSyncFailoverOnReplica(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, deadPort := hostPort(t, ln.Addr().String())
-	ln.Close() // nothing listens there now
+	deadPort := closedPort(t)
 	for name, addr := range map[string]string{
 		"respd": servertest.Start(t, "--replicaof", "127.0.0.1 "+deadPort).Addr,
 		"redis": servertest.RedisServer(t, "--replicaof", "127.0.0.1", deadPort),
@@ -564,12 +554,7 @@ func TestPSyncFailoverOnReplica(t *testing.T) {
 // the switch of a FAILOVER) ends its blocked commands with UNBLOCKED and
 // closes their connections, as Redis does; BLPOP and WAIT alike.
 func TestRoleChangeUnblocks(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, deadPort := hostPort(t, ln.Addr().String())
-	ln.Close() // nothing listens there now
+	deadPort := closedPort(t)
 	for name, addr := range map[string]string{
 		"respd": servertest.Start(t).Addr,
 		"redis": servertest.RedisServer(t),

@@ -176,6 +176,19 @@ func (w *writer) finish(t *testing.T) int64 {
 	return w.n.Load()
 }
 
+// closedPort returns a local port nothing listens on: a master address
+// a replica can never reach.
+func closedPort(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, port := hostPort(t, ln.Addr().String())
+	ln.Close()
+	return port
+}
+
 func hostPort(t *testing.T, addr string) (string, string) {
 	t.Helper()
 	h, p, err := net.SplitHostPort(addr)
@@ -630,12 +643,7 @@ var hexID = regexp.MustCompile("[0-9a-f]{40}")
 // replica-serve-stale-data no, WAIT, ROLE, REPLICAOF replies, and CONFIG
 // GET replicaof following REPLICAOF.
 func TestReplicaRefusals(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, deadPort := hostPort(t, ln.Addr().String())
-	ln.Close() // nothing listens there now
+	deadPort := closedPort(t)
 	respd := servertest.Start(t, "--replicaof", "127.0.0.1 "+deadPort).Addr
 	redisAddr := servertest.RedisServer(t, "--replicaof", "127.0.0.1", deadPort)
 	script := [][]string{
