@@ -83,17 +83,19 @@ func zsetClient(b testing.TB, size int) *client {
 }
 
 func benchZadd(b *testing.B, z *zaddBatch) {
-	c := bigZsetClient(b)
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		z.fill()
-		n, _, out := c.process(z.buf)
-		if n != len(z.buf) {
-			b.Fatalf("consumed %d of %d", n, len(z.buf))
+	runBatches(b, bigZsetClient(b), z.buf, z.fill)
+}
+
+// benchRandomMember runs 16 copies of req, a command naming one member
+// "element:00000000", each batch with random members of the big set.
+func benchRandomMember(b *testing.B, req string) {
+	at := strings.Index(req, "element:") + len("element:")
+	buf := []byte(strings.Repeat(req, 16))
+	runBatches(b, bigZsetClient(b), buf, func() {
+		for j := 0; j < 16; j++ {
+			putDigits(buf[j*len(req)+at:][:zaddMemberLen], rand.IntN(bigZsetMembers))
 		}
-		c.spare = out[:0]
-	}
+	})
 }
 
 // BenchmarkProcessZaddUpdate16 gives existing members of a 100k-member
@@ -124,60 +126,20 @@ func BenchmarkProcessZaddRandom16(b *testing.B) {
 
 // BenchmarkProcessZrank16 ranks random members of a 100k-member set.
 func BenchmarkProcessZrank16(b *testing.B) {
-	c := bigZsetClient(b)
-	const req = "*3\r\n$5\r\nZRANK\r\n$6\r\nmyzset\r\n$16\r\nelement:00000000\r\n"
-	at := strings.Index(req, "element:") + len("element:")
-	buf := []byte(strings.Repeat(req, 16))
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		for j := 0; j < 16; j++ {
-			putDigits(buf[j*len(req)+at:][:zaddMemberLen], rand.IntN(bigZsetMembers))
-		}
-		n, _, out := c.process(buf)
-		if n != len(buf) {
-			b.Fatalf("consumed %d of %d", n, len(buf))
-		}
-		c.spare = out[:0]
-	}
+	benchRandomMember(b, "*3\r\n$5\r\nZRANK\r\n$6\r\nmyzset\r\n$16\r\nelement:00000000\r\n")
 }
 
 // BenchmarkProcessZrange16 reads 10 members with scores from the middle
 // of a 100k-member set.
 func BenchmarkProcessZrange16(b *testing.B) {
-	c := bigZsetClient(b)
 	const req = "*5\r\n$6\r\nZRANGE\r\n$6\r\nmyzset\r\n$5\r\n50000\r\n$5\r\n50009\r\n$10\r\nWITHSCORES\r\n"
-	buf := []byte(strings.Repeat(req, 16))
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		n, _, out := c.process(buf)
-		if n != len(buf) {
-			b.Fatalf("consumed %d of %d", n, len(buf))
-		}
-		c.spare = out[:0]
-	}
+	runBatches(b, bigZsetClient(b), []byte(strings.Repeat(req, 16)), nil)
 }
 
 // BenchmarkProcessZincrby16 increments random members of a 100k-member
 // set.
 func BenchmarkProcessZincrby16(b *testing.B) {
-	c := bigZsetClient(b)
-	const req = "*4\r\n$7\r\nZINCRBY\r\n$6\r\nmyzset\r\n$1\r\n3\r\n$16\r\nelement:00000000\r\n"
-	at := strings.Index(req, "element:") + len("element:")
-	buf := []byte(strings.Repeat(req, 16))
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		for j := 0; j < 16; j++ {
-			putDigits(buf[j*len(req)+at:][:zaddMemberLen], rand.IntN(bigZsetMembers))
-		}
-		n, _, out := c.process(buf)
-		if n != len(buf) {
-			b.Fatalf("consumed %d of %d", n, len(buf))
-		}
-		c.spare = out[:0]
-	}
+	benchRandomMember(b, "*4\r\n$7\r\nZINCRBY\r\n$6\r\nmyzset\r\n$1\r\n3\r\n$16\r\nelement:00000000\r\n")
 }
 
 // TestZaddUpdateAllocs pins ZADD and ZINCRBY of existing members of a
