@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/respd/respd/internal/resp"
 )
 
 // clock is a settable time source.
@@ -128,7 +130,7 @@ func TestAppendFlushWrites(t *testing.T) {
 	started := len(s.list()) // the base written by Start is fsynced
 	eq(t, "buffer", len(a.buf), 0)
 	batch := AppendSelect(nil, 2)
-	batch = AppendCommand(batch, []byte("SET"), []byte("a"), []byte("1"))
+	batch = resp.AppendCommand(batch, []byte("SET"), []byte("a"), []byte("1"))
 	a.Append(batch)
 	if got := string(a.AppendInfo(nil)); !strings.Contains(got, "aof_buffer_length:"+itoa(int64(len(batch)))+"\r\n") {
 		t.Errorf("INFO before Flush:\n%s", got)

@@ -10,6 +10,7 @@ import (
 	"github.com/respd/respd/internal/ds/stream"
 	"github.com/respd/respd/internal/ds/zset"
 	"github.com/respd/respd/internal/keyspace"
+	"github.com/respd/respd/internal/resp"
 )
 
 // itemsPerCommand bounds the elements one rewritten command carries, as
@@ -73,7 +74,7 @@ func (e *BaseEncoder) Function(code []byte) { e.cmd("FUNCTION", []byte("LOAD"), 
 func (e *BaseEncoder) cmd(name string, args ...[]byte) {
 	e.args = append(e.args[:0], []byte(name))
 	e.args = append(e.args, args...)
-	e.buf = AppendCommand(e.buf, e.args...)
+	e.buf = resp.AppendCommand(e.buf, e.args...)
 }
 
 // batch appends name key item... commands of at most itemsPerCommand

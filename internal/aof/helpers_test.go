@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/respd/respd/internal/resp"
 )
 
 // recorder is a Handler that keeps what it is fed and runs the few
@@ -129,7 +131,7 @@ func cmd(args ...string) string {
 	for i, a := range args {
 		b[i] = []byte(a)
 	}
-	return string(AppendCommand(nil, b...))
+	return string(resp.AppendCommand(nil, b...))
 }
 
 // logSink collects log lines for assertions.

@@ -1,6 +1,10 @@
 package command
 
-import "strconv"
+import (
+	"strconv"
+
+	"github.com/respd/respd/internal/resp"
+)
 
 // Propagation collects the commands one unit of execution (a command, a
 // transaction, a blocked client served later) sends to the AOF and the
@@ -60,7 +64,7 @@ func (p *Propagation) EndCall(db int, args [][]byte, write, dirty bool) {
 
 // Add appends a command to the unit.
 func (p *Propagation) Add(db int, args ...[]byte) {
-	p.buf = AppendCommand(p.buf, args...)
+	p.buf = resp.AppendCommand(p.buf, args...)
 	p.ops = append(p.ops, PropOp{DB: db, End: len(p.buf)})
 }
 
@@ -101,20 +105,6 @@ func (p *Propagation) Reset() {
 	p.ops = p.ops[:0]
 }
 
-// AppendCommand appends args to b as a RESP array of bulk strings, the
-// form commands travel in.
-func AppendCommand(b []byte, args ...[]byte) []byte {
-	b = strconv.AppendInt(append(b, '*'), int64(len(args)), 10)
-	b = append(b, '\r', '\n')
-	for _, a := range args {
-		b = strconv.AppendInt(append(b, '$'), int64(len(a)), 10)
-		b = append(b, '\r', '\n')
-		b = append(b, a...)
-		b = append(b, '\r', '\n')
-	}
-	return b
-}
-
 func appendBulkString(b []byte, s string) []byte {
 	b = strconv.AppendInt(append(b, '$'), int64(len(s)), 10)
 	b = append(b, '\r', '\n')
@@ -137,7 +127,7 @@ func (c *Ctx) Rewrite(args ...[]byte) {
 	if p == nil || !p.On {
 		return
 	}
-	p.self = AppendCommand(p.self[:0], args...)
+	p.self = resp.AppendCommand(p.self[:0], args...)
 	p.rewritten = true
 }
 

@@ -215,3 +215,17 @@ func AppendFloat(b []byte, f float64) []byte {
 	}
 	return strconv.AppendFloat(b, f, 'g', 17, 64)
 }
+
+// AppendCommand appends args to b as a RESP array of bulk strings, the
+// form commands travel in: requests, the AOF and the replication stream.
+func AppendCommand(b []byte, args ...[]byte) []byte {
+	b = strconv.AppendInt(append(b, '*'), int64(len(args)), 10)
+	b = append(b, '\r', '\n')
+	for _, a := range args {
+		b = strconv.AppendInt(append(b, '$'), int64(len(a)), 10)
+		b = append(b, '\r', '\n')
+		b = append(b, a...)
+		b = append(b, '\r', '\n')
+	}
+	return b
+}

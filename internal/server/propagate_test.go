@@ -35,7 +35,7 @@ func req(cmds ...string) []byte {
 		for _, w := range strings.Fields(cmd) {
 			args = append(args, []byte(w))
 		}
-		b = command.AppendCommand(b, args...)
+		b = resp.AppendCommand(b, args...)
 	}
 	return b
 }
