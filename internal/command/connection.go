@@ -60,6 +60,10 @@ func selectCommand(c *Ctx) {
 		c.Error(ErrNotInt)
 		return
 	}
+	if n != 0 && c.ClusterEnabled() {
+		c.Error(ErrSelectCluster)
+		return
+	}
 	if n < 0 || n >= int64(len(c.KS.DBs)) {
 		c.Error(ErrDBIndex)
 		return
@@ -274,7 +278,11 @@ func helloCommand(c *Ctx) {
 	c.BulkString("id")
 	c.Int(c.Sess.ID)
 	c.BulkString("mode")
-	c.BulkString("standalone")
+	if c.ClusterEnabled() {
+		c.BulkString("cluster")
+	} else {
+		c.BulkString("standalone")
+	}
 	c.BulkString("role")
 	c.BulkString(c.Host.Role())
 	c.BulkString("modules")

@@ -35,6 +35,10 @@ type Session struct {
 	// Authenticated is false until the client logs in, while the default
 	// user requires a password.
 	Authenticated bool
+	// ReadOnly is the cluster READONLY mode (reads from replicas) and
+	// Asking the ASKING flag, which lets the next command reach a slot
+	// being imported.
+	ReadOnly, Asking bool
 }
 
 // ACLUser is the authenticated user of a session.

@@ -138,7 +138,7 @@ var families = [][]*Command{
 	stringCommands, keyCommands, listCommands, hashCommands, setCommands, bitmapCommands, hllCommands,
 	zsetCommands, geoCommands, streamCommands, sortCommands,
 	slowlogCommands, latencyCommands, debugCommands, memoryCommands, persistenceCommands, dumpCommands,
-	replicationCommands, aclCommands, scriptingCommands,
+	replicationCommands, aclCommands, scriptingCommands, clusterCommands,
 }
 
 var table = map[string]*Command{}

@@ -551,6 +551,9 @@ func (c *client) dispatch(args [][]byte) {
 	if !c.checkAuth(cmd, args) {
 		return
 	}
+	if s.clus.cl != nil && !c.isMaster && !c.routeCluster(cmd, args) {
+		return
+	}
 	if s.masterHost != "" && !c.isMaster {
 		if cmd.Has(command.Write) && s.repl.readOnly {
 			c.reject(cmd, string(errReadOnlyReplica))

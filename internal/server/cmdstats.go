@@ -253,5 +253,3 @@ func (s *Server) infoCPU(b *strings.Builder) {
 }
 
 func (s *Server) infoModules(b *strings.Builder) {}
-
-func (s *Server) infoCluster(b *strings.Builder) { field(b, "cluster_enabled", 0) }

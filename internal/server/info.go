@@ -71,7 +71,7 @@ func (s *Server) infoServer(b *strings.Builder) {
 	field(b, "redis_git_sha1", "00000000")
 	field(b, "redis_git_dirty", 0)
 	field(b, "redis_build_id", "0")
-	field(b, "redis_mode", "standalone")
+	field(b, "redis_mode", s.mode())
 	field(b, "os", runtime.GOOS+" "+runtime.GOARCH)
 	field(b, "arch_bits", 64)
 	field(b, "multiplexing_api", "goroutines")

@@ -102,6 +102,9 @@ type Server struct {
 	aclReady bool
 	// log receives the server's log lines; nil discards them.
 	log io.Writer
+	// clus is the cluster side (cluster.go); clus.cl is nil unless
+	// cluster-enabled is yes.
+	clus clusterSide
 
 	stop chan struct{}
 	wg   sync.WaitGroup
@@ -182,6 +185,10 @@ func Start(cfg *config.Config, opts Options) (*Server, error) {
 		return nil, err
 	}
 	if err := s.listen(opts.Addr); err != nil {
+		return nil, err
+	}
+	if err := s.startCluster(); err != nil {
+		s.closeListeners()
 		return nil, err
 	}
 	if s.masterHost != "" {

@@ -1,0 +1,583 @@
+package cluster
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/raft"
+	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
+)
+
+// Options configure a node's cluster side.
+type Options struct {
+	// Dir holds the Raft data ("raft" inside it) and ConfigFile.
+	Dir        string
+	ConfigFile string
+	// IP is the address the bus listens on and dials from; "" for any.
+	IP string
+	// Announce is the address other nodes and clients are told; "" to
+	// learn it from the peers (as Redis does).
+	Announce string
+	// Port is the client port, Bus the bus port.
+	Port, Bus int
+	// Hostname is cluster-announce-hostname.
+	Hostname string
+	// NodeTimeout is cluster-node-timeout.
+	NodeTimeout time.Duration
+	// Log receives Raft's warnings and respd's cluster events.
+	Log io.Writer
+	// OnChange is called after the state changed (from Raft's goroutine;
+	// it must not block).
+	OnChange func()
+}
+
+// Cluster is one node's view of the cluster: the replicated State kept by
+// Raft, and the node-local slot migration states.
+type Cluster struct {
+	opts Options
+	// ID is this node's id.
+	ID string
+
+	mu    sync.RWMutex
+	state *State
+	// self is the last record of ours the state had, for the moments a
+	// join leaves the state empty.
+	self Node
+	// Migrating and Importing hold the node id a slot moves to or comes
+	// from ("" when stable); node-local, as in Redis. Guarded by mu.
+	Migrating, Importing map[int]string
+
+	rmu    sync.Mutex // guards raft and its stores while joins restart them
+	raft   *raft.Raft
+	trans  *raft.NetworkTransport
+	store  *raftboltdb.BoltStore
+	layer  *busLayer
+	logger hclog.Logger
+	local  net.IP
+	adv    string // our Raft address
+	joinMu sync.Mutex
+
+	started int64
+	closed  chan struct{}
+}
+
+// Start opens (or creates) the node's cluster configuration and starts
+// Raft on the bus port; a node with no Raft state bootstraps a group of
+// itself.
+func Start(opts Options) (*Cluster, error) {
+	c := &Cluster{opts: opts, state: NewState(), Migrating: map[int]string{}, Importing: map[int]string{}, closed: make(chan struct{}), started: time.Now().UnixMilli()}
+	id, err := readMyID(c.confPath())
+	if err != nil {
+		return nil, err
+	}
+	if id == "" {
+		id = randomID()
+	}
+	c.ID = id
+	out := opts.Log
+	if out == nil {
+		out = io.Discard
+	}
+	c.logger = hclog.New(&hclog.LoggerOptions{Name: "raft", Output: out, Level: hclog.Error})
+	ip := opts.IP
+	if ip == "" || ip == "*" {
+		ip = "0.0.0.0"
+	}
+	c.local = net.ParseIP(ip)
+	advIP := opts.Announce
+	if advIP == "" {
+		advIP = ip
+	}
+	if net.ParseIP(advIP) == nil || net.ParseIP(advIP).IsUnspecified() {
+		advIP = "127.0.0.1"
+	}
+	c.adv = net.JoinHostPort(advIP, strconv.Itoa(opts.Bus))
+	c.self = Node{ID: id, IP: opts.Announce, Port: opts.Port, Bus: opts.Bus, Raft: c.adv, Hostname: opts.Hostname}
+	ln, err := net.Listen("tcp", net.JoinHostPort(ip, strconv.Itoa(opts.Bus)))
+	if err != nil {
+		return nil, err
+	}
+	advAddr, _ := net.ResolveTCPAddr("tcp", c.adv)
+	c.layer = newBusLayer(ln, advAddr, c.local, c.handleRPC)
+	c.trans = raft.NewNetworkTransportWithConfig(&raft.NetworkTransportConfig{Stream: c.layer, MaxPool: 3, Timeout: 2 * time.Second, Logger: c.logger})
+	if err := c.startRaft(false); err != nil {
+		c.layer.Close()
+		return nil, err
+	}
+	c.SaveConfig()
+	return c, nil
+}
+
+func (c *Cluster) confPath() string {
+	if filepath.IsAbs(c.opts.ConfigFile) {
+		return c.opts.ConfigFile
+	}
+	return filepath.Join(c.opts.Dir, c.opts.ConfigFile)
+}
+
+func (c *Cluster) raftDir() string {
+	return filepath.Join(c.opts.Dir, "raft-"+filepath.Base(c.opts.ConfigFile))
+}
+
+func (c *Cluster) raftConfig() *raft.Config {
+	cfg := raft.DefaultConfig()
+	cfg.LocalID = raft.ServerID(c.ID)
+	hb := min(max(c.opts.NodeTimeout/4, 100*time.Millisecond), time.Second)
+	cfg.HeartbeatTimeout = hb
+	cfg.ElectionTimeout = hb
+	cfg.LeaderLeaseTimeout = hb / 2
+	cfg.CommitTimeout = 10 * time.Millisecond
+	cfg.SnapshotThreshold = 1024
+	cfg.Logger = c.logger
+	return cfg
+}
+
+// startRaft opens the stores and starts Raft; wipe drops any previous
+// Raft state first (a node joining another group). Without state, the
+// node bootstraps a group of itself unless it is joining.
+func (c *Cluster) startRaft(wipe bool) error {
+	dir := c.raftDir()
+	if wipe {
+		os.RemoveAll(dir)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	store, err := raftboltdb.NewBoltStore(filepath.Join(dir, "raft.db"))
+	if err != nil {
+		return err
+	}
+	snaps, err := raft.NewFileSnapshotStoreWithLogger(dir, 1, c.logger)
+	if err != nil {
+		store.Close()
+		return err
+	}
+	cfg := c.raftConfig()
+	existing, err := raft.HasExistingState(store, store, snaps)
+	if err != nil {
+		store.Close()
+		return err
+	}
+	c.mu.Lock()
+	c.state = NewState()
+	c.mu.Unlock()
+	r, err := raft.NewRaft(cfg, (*fsm)(c), store, store, snaps, c.trans)
+	if err != nil {
+		store.Close()
+		return err
+	}
+	c.raft, c.store = r, store
+	if !existing && !wipe {
+		if err := c.bootstrap(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// bootstrap makes the running Raft a group of this node alone.
+func (c *Cluster) bootstrap() error {
+	return c.raft.BootstrapCluster(raft.Configuration{Servers: []raft.Server{{ID: raft.ServerID(c.ID), Address: raft.ServerAddress(c.adv)}}}).Error()
+}
+
+// stopRaft shuts Raft down and closes its store.
+func (c *Cluster) stopRaft() {
+	if c.raft != nil {
+		c.raft.Shutdown().Error()
+		c.raft = nil
+	}
+	if c.store != nil {
+		c.store.Close()
+		c.store = nil
+	}
+}
+
+// Close stops the node's cluster side.
+func (c *Cluster) Close() {
+	select {
+	case <-c.closed:
+		return
+	default:
+	}
+	close(c.closed)
+	c.rmu.Lock()
+	c.stopRaft()
+	c.rmu.Unlock()
+	c.trans.Close()
+	c.layer.Close()
+}
+
+func (c *Cluster) currentRaft() *raft.Raft {
+	c.rmu.Lock()
+	defer c.rmu.Unlock()
+	return c.raft
+}
+
+// proposeTimeout bounds how long a proposal waits for a leader and for
+// its entry to be applied.
+const proposeTimeout = 10 * time.Second
+
+// errNoLeader is returned when no leader could be reached in time.
+var errNoLeader = errors.New("no Raft leader reachable")
+
+// Propose appends e to the log through the leader and waits until this
+// node has applied it, returning the operation's result text.
+func (c *Cluster) Propose(e *Entry) (string, error) {
+	if e.Op != OpUpsert && !c.ensureSelf() {
+		return "", errNoLeader
+	}
+	deadline := time.Now().Add(proposeTimeout)
+	b := e.Encode()
+	for {
+		r := c.currentRaft()
+		if r == nil {
+			return "", errNoLeader
+		}
+		if r.State() == raft.Leader {
+			f := r.Apply(b, time.Until(deadline))
+			if err := f.Error(); err == nil {
+				s, _ := f.Response().(string)
+				return s, nil
+			} else if !errors.Is(err, raft.ErrNotLeader) && !errors.Is(err, raft.ErrLeadershipLost) {
+				return "", err
+			}
+		} else if addr, _ := r.LeaderWithID(); addr != "" {
+			rep, _, err := call(c.local, string(addr), &rpcRequest{Op: "apply", Entry: e}, time.Until(deadline))
+			if err == nil {
+				if c.waitApplied(rep.Index, deadline) {
+					return rep.Resp, nil
+				}
+				return rep.Resp, errNoLeader
+			}
+		}
+		if time.Now().After(deadline) {
+			return "", errNoLeader
+		}
+		select {
+		case <-c.closed:
+			return "", errNoLeader
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// ensureSelf adds our own record to a fresh group's state before the
+// first change that refers to it.
+func (c *Cluster) ensureSelf() bool {
+	c.mu.RLock()
+	_, in := c.state.Nodes[c.ID]
+	self := c.self
+	c.mu.RUnlock()
+	if in {
+		return true
+	}
+	_, err := c.Propose(&Entry{Op: OpUpsert, Node: &self})
+	return err == nil
+}
+
+// waitApplied waits until this node applied the log up to index.
+func (c *Cluster) waitApplied(index uint64, deadline time.Time) bool {
+	for {
+		r := c.currentRaft()
+		if r != nil && r.AppliedIndex() >= index {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+// handleRPC answers respd's own bus requests.
+func (c *Cluster) handleRPC(req *rpcRequest) *rpcReply {
+	r := c.currentRaft()
+	if r == nil {
+		return &rpcReply{Err: "raft not running"}
+	}
+	switch req.Op {
+	case "info":
+		c.mu.RLock()
+		n := len(c.state.Nodes)
+		c.mu.RUnlock()
+		addr, _ := r.LeaderWithID()
+		return &rpcReply{ID: c.ID, Members: max(n, c.voters()), Leader: string(addr)}
+	case "apply":
+		if r.State() != raft.Leader {
+			return &rpcReply{Err: "not the leader"}
+		}
+		f := r.Apply(req.Entry.Encode(), proposeTimeout)
+		if err := f.Error(); err != nil {
+			return &rpcReply{Err: err.Error()}
+		}
+		s, _ := f.Response().(string)
+		return &rpcReply{Index: f.Index(), Resp: s}
+	case "join":
+		return c.serveJoin(req)
+	case "remove":
+		if r.State() != raft.Leader || req.Node == nil {
+			return &rpcReply{Err: "not the leader"}
+		}
+		if err := r.RemoveServer(raft.ServerID(req.Node.ID), 0, proposeTimeout).Error(); err != nil {
+			return &rpcReply{Err: err.Error()}
+		}
+		return &rpcReply{}
+	case "meet":
+		go c.Meet(req.IP, req.Port, req.Bus)
+		return &rpcReply{}
+	}
+	return &rpcReply{Err: fmt.Sprintf("unknown request %q", req.Op)}
+}
+
+// voters counts the servers in the current Raft configuration.
+func (c *Cluster) voters() int {
+	r := c.currentRaft()
+	if r == nil {
+		return 0
+	}
+	f := r.GetConfiguration()
+	if f.Error() != nil {
+		return 0
+	}
+	return len(f.Configuration().Servers)
+}
+
+// fsm is the Cluster seen as Raft's state machine.
+type fsm Cluster
+
+// Apply implements raft.FSM.
+func (f *fsm) Apply(l *raft.Log) any {
+	c := (*Cluster)(f)
+	e, err := DecodeEntry(l.Data)
+	if err != nil {
+		return ""
+	}
+	c.mu.Lock()
+	res := c.state.Apply(e)
+	if n := c.state.Nodes[c.ID]; n != nil {
+		c.self = *n
+	}
+	c.mu.Unlock()
+	c.changed()
+	return res
+}
+
+func (c *Cluster) changed() {
+	c.SaveConfig()
+	if c.opts.OnChange != nil {
+		c.opts.OnChange()
+	}
+}
+
+// snapshotState is the State as snapshots encode it.
+type snapshotState struct {
+	State
+	// Owners maps each owner's id to its slot ranges.
+	Owners map[string][][2]int `json:"owners"`
+}
+
+// Snapshot implements raft.FSM.
+func (f *fsm) Snapshot() (raft.FSMSnapshot, error) {
+	c := (*Cluster)(f)
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	ss := snapshotState{State: *c.state.Clone(), Owners: map[string][][2]int{}}
+	for id := range ss.Nodes {
+		ss.Owners[id] = ss.SlotsOf(id)
+	}
+	b, err := json.Marshal(&ss)
+	return fsmSnapshot(b), err
+}
+
+// Restore implements raft.FSM.
+func (f *fsm) Restore(rc io.ReadCloser) error {
+	c := (*Cluster)(f)
+	defer rc.Close()
+	var ss snapshotState
+	if err := json.NewDecoder(rc).Decode(&ss); err != nil {
+		return err
+	}
+	st := NewState()
+	if ss.Nodes != nil {
+		st.Nodes = ss.Nodes
+	}
+	if ss.Forgotten != nil {
+		st.Forgotten = ss.Forgotten
+	}
+	st.CurrentEpoch = ss.CurrentEpoch
+	for id, rs := range ss.Owners {
+		eachSlot(rs, func(i int) { st.Slots[i] = id })
+	}
+	c.mu.Lock()
+	c.state = st
+	c.mu.Unlock()
+	c.changed()
+	return nil
+}
+
+type fsmSnapshot []byte
+
+func (s fsmSnapshot) Persist(sink raft.SnapshotSink) error {
+	if _, err := sink.Write(s); err != nil {
+		sink.Cancel()
+		return err
+	}
+	return sink.Close()
+}
+
+func (s fsmSnapshot) Release() {}
+
+// SetMigrating marks slot s as moving to node id ("" ends it).
+func (c *Cluster) SetMigrating(s int, id string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if id == "" {
+		delete(c.Migrating, s)
+	} else {
+		c.Migrating[s] = id
+	}
+}
+
+// SetImporting marks slot s as coming from node id ("" ends it).
+func (c *Cluster) SetImporting(s int, id string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if id == "" {
+		delete(c.Importing, s)
+	} else {
+		c.Importing[s] = id
+	}
+}
+
+// Started is when this node's cluster side started, in ms.
+func (c *Cluster) Started() int64 { return c.started }
+
+// Route describes slot s for the request router: the owner's id and
+// client address, and the node a migration or import goes to or comes
+// from ("" when none); me is this node's id and master the master it
+// replicates ("" for a master).
+func (c *Cluster) Route(s int) (owner, ownerAddr, migrating, migratingAddr string, importing bool, master string) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	owner = c.state.Slots[s]
+	if n := c.state.Nodes[owner]; n != nil {
+		ownerAddr = net.JoinHostPort(n.IP, strconv.Itoa(n.Port))
+	}
+	if m := c.Migrating[s]; m != "" {
+		migrating = m
+		if n := c.state.Nodes[m]; n != nil {
+			migratingAddr = net.JoinHostPort(n.IP, strconv.Itoa(n.Port))
+		}
+	}
+	importing = c.Importing[s] != ""
+	if me := c.state.Nodes[c.ID]; me != nil {
+		master = me.Master
+	}
+	return
+}
+
+// StateOK reports cluster_state:ok: every slot has a healthy owner and
+// this node is in touch with a Raft leader (it is not in a minority).
+func (c *Cluster) StateOK() bool {
+	c.mu.RLock()
+	for _, o := range c.state.Slots {
+		if o == "" {
+			c.mu.RUnlock()
+			return false
+		}
+		if n := c.state.Nodes[o]; n == nil || n.Fail {
+			c.mu.RUnlock()
+			return false
+		}
+	}
+	members := len(c.state.Nodes)
+	c.mu.RUnlock()
+	if members <= 1 {
+		return true
+	}
+	r := c.currentRaft()
+	if r == nil {
+		return false
+	}
+	if r.State() == raft.Leader {
+		return true
+	}
+	if addr, _ := r.LeaderWithID(); addr == "" {
+		return false
+	}
+	return time.Since(r.LastContact()) < max(c.opts.NodeTimeout, time.Second)
+}
+
+// Forget removes node id from the state and from the Raft group.
+func (c *Cluster) Forget(id string) error {
+	if _, err := c.Propose(&Entry{Op: OpForget, ID: id, Now: time.Now().UnixMilli()}); err != nil {
+		return err
+	}
+	return c.removeVoter(id)
+}
+
+// removeVoter takes id out of the Raft configuration, through the leader.
+func (c *Cluster) removeVoter(id string) error {
+	deadline := time.Now().Add(proposeTimeout)
+	for {
+		r := c.currentRaft()
+		if r == nil {
+			return errNoLeader
+		}
+		if r.State() == raft.Leader {
+			return r.RemoveServer(raft.ServerID(id), 0, proposeTimeout).Error()
+		}
+		if addr, _ := r.LeaderWithID(); addr != "" {
+			_, _, err := call(c.local, string(addr), &rpcRequest{Op: "remove", Node: &Node{ID: id}}, proposeTimeout)
+			return err
+		}
+		if time.Now().After(deadline) {
+			return errNoLeader
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// Leave makes this node leave its group and start again as a group of
+// one (CLUSTER RESET); hard also gives it a new id and zero epochs.
+func (c *Cluster) Leave(hard bool) error {
+	c.joinMu.Lock()
+	defer c.joinMu.Unlock()
+	v := c.View()
+	if len(v.Nodes) > 1 {
+		if err := c.Forget(c.ID); err != nil {
+			return err
+		}
+	}
+	self := Node{ID: c.ID, IP: v.Me().IP, Port: c.opts.Port, Bus: c.opts.Bus, Raft: c.adv, Hostname: c.opts.Hostname, Epoch: v.Me().Epoch}
+	c.rmu.Lock()
+	c.stopRaft()
+	if hard {
+		c.ID = randomID()
+		self.ID = c.ID
+		self.Epoch = 0
+	}
+	c.mu.Lock()
+	c.self = self
+	c.Migrating, c.Importing = map[int]string{}, map[int]string{}
+	c.mu.Unlock()
+	err := c.startRaft(true)
+	if err == nil {
+		err = c.bootstrap()
+	}
+	c.rmu.Unlock()
+	if err != nil {
+		return err
+	}
+	_, err = c.Propose(&Entry{Op: OpUpsert, Node: &self})
+	return err
+}

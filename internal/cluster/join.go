@@ -1,0 +1,171 @@
+package cluster
+
+import (
+	"fmt"
+	"net"
+	"strconv"
+	"time"
+
+	"github.com/hashicorp/raft"
+)
+
+// joinTimeout bounds one join attempt.
+const joinTimeout = 10 * time.Second
+
+// Meet connects this node's group with the node at ip:port (bus port
+// bus): whichever side is a group of one joins the other, as the design
+// in doc.go describes. It runs in the background, as Redis's handshake
+// does, and logs what went wrong.
+func (c *Cluster) Meet(ip string, port, bus int) {
+	c.joinMu.Lock()
+	defer c.joinMu.Unlock()
+	peer := net.JoinHostPort(ip, strconv.Itoa(bus))
+	info, local, err := call(c.local, peer, &rpcRequest{Op: "info"}, joinTimeout)
+	if err != nil {
+		c.logf("MEET %s:%d: %v", ip, port, err)
+		return
+	}
+	c.mu.RLock()
+	_, known := c.state.Nodes[info.ID]
+	mine := len(c.state.Nodes)
+	c.mu.RUnlock()
+	if known || info.ID == c.ID {
+		return
+	}
+	mine = max(mine, c.voters())
+	switch {
+	case mine <= 1:
+		c.join(peer, local)
+	case info.Members <= 1:
+		// The other side joins us.
+		c.mu.RLock()
+		self := c.self
+		c.mu.RUnlock()
+		myIP := self.IP
+		if myIP == "" {
+			myIP = hostOf(local)
+		}
+		if _, _, err := call(c.local, peer, &rpcRequest{Op: "meet", IP: myIP, Port: c.opts.Port, Bus: c.opts.Bus}, joinTimeout); err != nil {
+			c.logf("MEET %s:%d: %v", ip, port, err)
+		}
+	default:
+		c.logf("MEET %s:%d: both nodes already belong to clusters of several nodes; not merging them", ip, port)
+	}
+}
+
+func hostOf(a net.Addr) string {
+	if t, ok := a.(*net.TCPAddr); ok {
+		return t.IP.String()
+	}
+	h, _, _ := net.SplitHostPort(a.String())
+	return h
+}
+
+// join makes this node (a group of one) a member of the group peer
+// belongs to: it restarts Raft empty and asks the group to add its
+// record and its vote. local is our address as the peer sees it.
+func (c *Cluster) join(peer string, local net.Addr) {
+	c.mu.RLock()
+	self := c.self
+	if n := c.state.Nodes[c.ID]; n != nil {
+		self = *n
+	}
+	ranges := c.state.SlotsOf(c.ID)
+	c.mu.RUnlock()
+	if c.opts.Announce == "" && local != nil {
+		self.IP = hostOf(local)
+	}
+	self.Master = ""
+	self.Fail = false
+	c.rmu.Lock()
+	c.stopRaft()
+	err := c.startRaft(true)
+	c.rmu.Unlock()
+	if err != nil {
+		c.logf("join: restarting Raft: %v", err)
+		return
+	}
+	c.mu.Lock()
+	c.self = self
+	c.mu.Unlock()
+	_, _, err = call(c.local, peer, &rpcRequest{Op: "join", Node: &self, Ranges: ranges}, joinTimeout)
+	if err == nil {
+		deadline := time.Now().Add(joinTimeout)
+		for time.Now().Before(deadline) {
+			c.mu.RLock()
+			_, in := c.state.Nodes[c.ID]
+			c.mu.RUnlock()
+			if in {
+				return
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		err = fmt.Errorf("not replicated to us in time")
+	}
+	c.logf("join via %s failed: %v; staying alone", peer, err)
+	c.rmu.Lock()
+	c.stopRaft()
+	err = c.startRaft(true)
+	if err == nil {
+		err = c.bootstrap()
+	}
+	c.rmu.Unlock()
+	if err == nil {
+		go c.Propose(&Entry{Op: OpUpsert, Node: &self, Ranges: ranges})
+	}
+}
+
+// serveJoin adds a joining node: on a follower it records our own address
+// as the joiner sees it and passes the request to the leader, which adds
+// the node's record and then its vote.
+func (c *Cluster) serveJoin(req *rpcRequest) *rpcReply {
+	if req.Node == nil {
+		return &rpcReply{Err: "join without a node"}
+	}
+	c.mu.RLock()
+	self, ok := c.state.Nodes[c.ID]
+	var mine Node
+	if ok {
+		mine = *self
+	}
+	until, forgotten := c.state.Forgotten[req.Node.ID]
+	c.mu.RUnlock()
+	if forgotten && until > time.Now().UnixMilli() {
+		return &rpcReply{Err: "node was forgotten recently"}
+	}
+	if ok && mine.IP == "" && c.opts.Announce == "" && req.local != nil {
+		mine.IP = hostOf(req.local)
+		if _, err := c.Propose(&Entry{Op: OpUpsert, Node: &mine}); err != nil {
+			return &rpcReply{Err: err.Error()}
+		}
+	}
+	r := c.currentRaft()
+	if r == nil {
+		return &rpcReply{Err: "raft not running"}
+	}
+	if r.State() != raft.Leader {
+		addr, _ := r.LeaderWithID()
+		if addr == "" {
+			return &rpcReply{Err: errNoLeader.Error()}
+		}
+		fwd := *req
+		rep, _, err := call(c.local, string(addr), &fwd, joinTimeout)
+		if err != nil {
+			return &rpcReply{Err: err.Error()}
+		}
+		return rep
+	}
+	if _, err := c.Propose(&Entry{Op: OpUpsert, Node: req.Node, Ranges: req.Ranges}); err != nil {
+		return &rpcReply{Err: err.Error()}
+	}
+	if err := r.AddVoter(raft.ServerID(req.Node.ID), raft.ServerAddress(req.Node.Raft), 0, joinTimeout).Error(); err != nil {
+		return &rpcReply{Err: err.Error()}
+	}
+	return &rpcReply{}
+}
+
+func (c *Cluster) logf(format string, a ...any) {
+	if c.opts.Log != nil {
+		fmt.Fprintf(c.opts.Log, time.Now().Format("02 Jan 2006 15:04:05.000")+" * cluster: "+format+"\n", a...)
+	}
+}

@@ -1,0 +1,198 @@
+package cluster
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/raft"
+)
+
+// rpcMarker is the first byte of a connection to the bus port that
+// carries respd's own requests (join, forwarded proposals) instead of
+// Raft's. Raft's NetworkTransport starts every connection with an RPC
+// type byte below 8, so the two never collide.
+const rpcMarker = 'X'
+
+// busLayer is the Raft stream layer on the bus port. Connections that
+// start with rpcMarker are answered by handle; the others go to Raft.
+// Outgoing dials leave from the node's own address, so that per-address
+// packet filters in tests cut the bus as they cut the client port.
+type busLayer struct {
+	ln     net.Listener
+	adv    net.Addr
+	local  net.IP
+	handle func(req *rpcRequest) *rpcReply
+	conns  chan net.Conn
+	done   chan struct{}
+	once   sync.Once
+}
+
+func newBusLayer(ln net.Listener, adv net.Addr, local net.IP, handle func(*rpcRequest) *rpcReply) *busLayer {
+	l := &busLayer{ln: ln, adv: adv, local: local, handle: handle, conns: make(chan net.Conn), done: make(chan struct{})}
+	go l.acceptLoop()
+	return l
+}
+
+func (l *busLayer) acceptLoop() {
+	for {
+		conn, err := l.ln.Accept()
+		if err != nil {
+			select {
+			case <-l.done:
+				return
+			default:
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				time.Sleep(10 * time.Millisecond)
+				continue
+			}
+			l.Close()
+			return
+		}
+		go l.sort(conn)
+	}
+}
+
+// sort reads a connection's first byte to tell respd's requests from
+// Raft's, without holding up the accept loop.
+func (l *busLayer) sort(conn net.Conn) {
+	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	br := bufio.NewReader(conn)
+	b, err := br.Peek(1)
+	if err != nil {
+		conn.Close()
+		return
+	}
+	conn.SetReadDeadline(time.Time{})
+	if b[0] == rpcMarker {
+		br.ReadByte()
+		l.serveRPC(conn, br)
+		return
+	}
+	select {
+	case l.conns <- &peekedConn{Conn: conn, r: br}:
+	case <-l.done:
+		conn.Close()
+	}
+}
+
+// serveRPC answers one JSON request line per line until the peer hangs up.
+func (l *busLayer) serveRPC(conn net.Conn, br *bufio.Reader) {
+	defer conn.Close()
+	enc := json.NewEncoder(conn)
+	for {
+		line, err := br.ReadBytes('\n')
+		if err != nil {
+			return
+		}
+		var req rpcRequest
+		if err := json.Unmarshal(line, &req); err != nil {
+			return
+		}
+		req.local = conn.LocalAddr()
+		if err := enc.Encode(l.handle(&req)); err != nil {
+			return
+		}
+	}
+}
+
+// Accept implements net.Listener for Raft.
+func (l *busLayer) Accept() (net.Conn, error) {
+	select {
+	case c := <-l.conns:
+		return c, nil
+	case <-l.done:
+		return nil, net.ErrClosed
+	}
+}
+
+// Close implements net.Listener.
+func (l *busLayer) Close() error {
+	l.once.Do(func() {
+		close(l.done)
+		l.ln.Close()
+	})
+	return nil
+}
+
+// Addr implements net.Listener: the address peers reach us at.
+func (l *busLayer) Addr() net.Addr { return l.adv }
+
+// Dial implements raft.StreamLayer.
+func (l *busLayer) Dial(addr raft.ServerAddress, timeout time.Duration) (net.Conn, error) {
+	return dialFrom(l.local, string(addr), timeout)
+}
+
+// dialFrom dials addr from the local IP (any when nil or unspecified).
+func dialFrom(local net.IP, addr string, timeout time.Duration) (net.Conn, error) {
+	d := net.Dialer{Timeout: timeout}
+	if local != nil && !local.IsUnspecified() {
+		d.LocalAddr = &net.TCPAddr{IP: local}
+	}
+	return d.Dial("tcp", addr)
+}
+
+// peekedConn is a connection whose first bytes were read into r.
+type peekedConn struct {
+	net.Conn
+	r *bufio.Reader
+}
+
+func (c *peekedConn) Read(p []byte) (int, error) { return c.r.Read(p) }
+
+// rpcRequest is one of respd's own bus requests (see doc.go).
+type rpcRequest struct {
+	Op string `json:"op"`
+	// Entry is a proposal forwarded to the leader (op "apply").
+	Entry *Entry `json:"entry,omitempty"`
+	// Node and Ranges are a joining node's record (op "join").
+	Node   *Node    `json:"node,omitempty"`
+	Ranges [][2]int `json:"ranges,omitempty"`
+	// IP and Port ask the receiver to join the node there (op "meet").
+	IP   string `json:"ip,omitempty"`
+	Port int    `json:"port,omitempty"`
+	Bus  int    `json:"bus,omitempty"`
+
+	local net.Addr
+}
+
+// rpcReply answers an rpcRequest.
+type rpcReply struct {
+	Err string `json:"err,omitempty"`
+	// Index and Resp answer "apply": the entry's log index and result.
+	Index uint64 `json:"index,omitempty"`
+	Resp  string `json:"resp,omitempty"`
+	// ID, Members and Leader answer "info".
+	ID      string `json:"id,omitempty"`
+	Members int    `json:"members,omitempty"`
+	Leader  string `json:"leader,omitempty"`
+}
+
+// call sends one request to the bus at addr and returns the reply.
+func call(local net.IP, addr string, req *rpcRequest, timeout time.Duration) (*rpcReply, net.Addr, error) {
+	conn, err := dialFrom(local, addr, timeout)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(timeout))
+	b, _ := json.Marshal(req)
+	b = append([]byte{rpcMarker}, b...)
+	b = append(b, '\n')
+	if _, err := conn.Write(b); err != nil {
+		return nil, nil, err
+	}
+	var rep rpcReply
+	if err := json.NewDecoder(conn).Decode(&rep); err != nil {
+		return nil, nil, err
+	}
+	if rep.Err != "" {
+		return &rep, conn.LocalAddr(), errors.New(rep.Err)
+	}
+	return &rep, conn.LocalAddr(), nil
+}
