@@ -58,9 +58,8 @@ type Cluster struct {
 
 	rmu    sync.Mutex // guards raft and its stores while joins restart them
 	raft   *raft.Raft
-	trans  *raft.NetworkTransport
 	store  *raftboltdb.BoltStore
-	layer  *busLayer
+	bus    *bus
 	logger hclog.Logger
 	local  net.IP
 	adv    string // our Raft address
@@ -107,10 +106,9 @@ func Start(opts Options) (*Cluster, error) {
 		return nil, err
 	}
 	advAddr, _ := net.ResolveTCPAddr("tcp", c.adv)
-	c.layer = newBusLayer(ln, advAddr, c.local, c.handleRPC)
-	c.trans = raft.NewNetworkTransportWithConfig(&raft.NetworkTransportConfig{Stream: c.layer, MaxPool: 3, Timeout: 2 * time.Second, Logger: c.logger})
+	c.bus = newBus(ln, advAddr, c.local, c.handleRPC)
 	if err := c.startRaft(false); err != nil {
-		c.layer.Close()
+		c.bus.Close()
 		return nil, err
 	}
 	c.SaveConfig()
@@ -170,8 +168,10 @@ func (c *Cluster) startRaft(wipe bool) error {
 	c.mu.Lock()
 	c.state = NewState()
 	c.mu.Unlock()
-	r, err := raft.NewRaft(cfg, (*fsm)(c), store, store, snaps, c.trans)
+	trans := raft.NewNetworkTransportWithConfig(&raft.NetworkTransportConfig{Stream: c.bus.layer(), MaxPool: 3, Timeout: 2 * time.Second, Logger: c.logger})
+	r, err := raft.NewRaft(cfg, (*fsm)(c), store, store, snaps, trans)
 	if err != nil {
+		trans.Close()
 		store.Close()
 		return err
 	}
@@ -212,8 +212,7 @@ func (c *Cluster) Close() {
 	c.rmu.Lock()
 	c.stopRaft()
 	c.rmu.Unlock()
-	c.trans.Close()
-	c.layer.Close()
+	c.bus.Close()
 }
 
 func (c *Cluster) currentRaft() *raft.Raft {

@@ -17,32 +17,46 @@ import (
 // type byte below 8, so the two never collide.
 const rpcMarker = 'X'
 
-// busLayer is the Raft stream layer on the bus port. Connections that
-// start with rpcMarker are answered by handle; the others go to Raft.
-// Outgoing dials leave from the node's own address, so that per-address
-// packet filters in tests cut the bus as they cut the client port.
-type busLayer struct {
+// bus owns the bus port's listener. Connections that start with
+// rpcMarker are answered by handle; the others go to the stream layer of
+// the Raft instance running now (a join restarts Raft, and a Raft
+// shutdown closes its transport, but the port stays ours). Outgoing dials
+// leave from the node's own address, so that per-address packet filters
+// in tests cut the bus as they cut the client port.
+type bus struct {
 	ln     net.Listener
 	adv    net.Addr
 	local  net.IP
 	handle func(req *rpcRequest) *rpcReply
-	conns  chan net.Conn
 	done   chan struct{}
 	once   sync.Once
+
+	mu  sync.Mutex
+	cur *busLayer
 }
 
-func newBusLayer(ln net.Listener, adv net.Addr, local net.IP, handle func(*rpcRequest) *rpcReply) *busLayer {
-	l := &busLayer{ln: ln, adv: adv, local: local, handle: handle, conns: make(chan net.Conn), done: make(chan struct{})}
-	go l.acceptLoop()
+func newBus(ln net.Listener, adv net.Addr, local net.IP, handle func(*rpcRequest) *rpcReply) *bus {
+	b := &bus{ln: ln, adv: adv, local: local, handle: handle, done: make(chan struct{})}
+	go b.acceptLoop()
+	return b
+}
+
+// layer returns a new stream layer for a Raft instance; connections go
+// to it until the next one is made.
+func (b *bus) layer() *busLayer {
+	l := &busLayer{bus: b, conns: make(chan net.Conn), done: make(chan struct{})}
+	b.mu.Lock()
+	b.cur = l
+	b.mu.Unlock()
 	return l
 }
 
-func (l *busLayer) acceptLoop() {
+func (b *bus) acceptLoop() {
 	for {
-		conn, err := l.ln.Accept()
+		conn, err := b.ln.Accept()
 		if err != nil {
 			select {
-			case <-l.done:
+			case <-b.done:
 				return
 			default:
 			}
@@ -51,38 +65,55 @@ func (l *busLayer) acceptLoop() {
 				time.Sleep(10 * time.Millisecond)
 				continue
 			}
-			l.Close()
+			b.Close()
 			return
 		}
-		go l.sort(conn)
+		go b.sort(conn)
 	}
+}
+
+// Close stops listening.
+func (b *bus) Close() {
+	b.once.Do(func() {
+		close(b.done)
+		b.ln.Close()
+	})
 }
 
 // sort reads a connection's first byte to tell respd's requests from
 // Raft's, without holding up the accept loop.
-func (l *busLayer) sort(conn net.Conn) {
+func (b *bus) sort(conn net.Conn) {
 	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
 	br := bufio.NewReader(conn)
-	b, err := br.Peek(1)
+	first, err := br.Peek(1)
 	if err != nil {
 		conn.Close()
 		return
 	}
 	conn.SetReadDeadline(time.Time{})
-	if b[0] == rpcMarker {
+	if first[0] == rpcMarker {
 		br.ReadByte()
-		l.serveRPC(conn, br)
+		b.serveRPC(conn, br)
+		return
+	}
+	b.mu.Lock()
+	l := b.cur
+	b.mu.Unlock()
+	if l == nil {
+		conn.Close()
 		return
 	}
 	select {
 	case l.conns <- &peekedConn{Conn: conn, r: br}:
 	case <-l.done:
 		conn.Close()
+	case <-b.done:
+		conn.Close()
 	}
 }
 
 // serveRPC answers one JSON request line per line until the peer hangs up.
-func (l *busLayer) serveRPC(conn net.Conn, br *bufio.Reader) {
+func (b *bus) serveRPC(conn net.Conn, br *bufio.Reader) {
 	defer conn.Close()
 	enc := json.NewEncoder(conn)
 	for {
@@ -95,10 +126,18 @@ func (l *busLayer) serveRPC(conn net.Conn, br *bufio.Reader) {
 			return
 		}
 		req.local = conn.LocalAddr()
-		if err := enc.Encode(l.handle(&req)); err != nil {
+		if err := enc.Encode(b.handle(&req)); err != nil {
 			return
 		}
 	}
+}
+
+// busLayer is one Raft instance's stream layer on the bus.
+type busLayer struct {
+	bus   *bus
+	conns chan net.Conn
+	done  chan struct{}
+	once  sync.Once
 }
 
 // Accept implements net.Listener for Raft.
@@ -111,21 +150,18 @@ func (l *busLayer) Accept() (net.Conn, error) {
 	}
 }
 
-// Close implements net.Listener.
+// Close implements net.Listener: it detaches this Raft instance only.
 func (l *busLayer) Close() error {
-	l.once.Do(func() {
-		close(l.done)
-		l.ln.Close()
-	})
+	l.once.Do(func() { close(l.done) })
 	return nil
 }
 
 // Addr implements net.Listener: the address peers reach us at.
-func (l *busLayer) Addr() net.Addr { return l.adv }
+func (l *busLayer) Addr() net.Addr { return l.bus.adv }
 
 // Dial implements raft.StreamLayer.
 func (l *busLayer) Dial(addr raft.ServerAddress, timeout time.Duration) (net.Conn, error) {
-	return dialFrom(l.local, string(addr), timeout)
+	return dialFrom(l.bus.local, string(addr), timeout)
 }
 
 // dialFrom dials addr from the local IP (any when nil or unspecified).
