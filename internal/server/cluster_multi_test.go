@@ -159,3 +159,88 @@ func infoField(t *testing.T, addr, name string) string {
 	}
 	return ""
 }
+
+// meet joins b to a's cluster and waits until both know two nodes.
+func meet(t *testing.T, a, b *servertest.Instance, aBus string) {
+	t.Helper()
+	host, port, _ := strings.Cut(a.Addr, ":")
+	if got := do(t, b.Addr, "CLUSTER", "MEET", host, port, aBus); got != "OK" {
+		t.Fatalf("MEET: %s", got)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for _, n := range []*servertest.Instance{a, b} {
+		for !strings.Contains(do(t, n.Addr, "CLUSTER", "INFO"), "cluster_known_nodes:2") {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s does not know 2 nodes:\n%s", n.Addr, do(t, n.Addr, "CLUSTER", "NODES"))
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+}
+
+// TestClusterSetSlotAsk moves a slot between two nodes by hand, as
+// redis-cli --cluster reshard does around MIGRATE: MIGRATING/IMPORTING
+// marks, ASK and TRYAGAIN, ASKING, and SETSLOT NODE.
+func TestClusterSetSlotAsk(t *testing.T) {
+	bus := oracle.FreePort(t)
+	a := servertest.Start(t, "--cluster-enabled", "yes", "--cluster-port", strconv.Itoa(bus), "--cluster-node-timeout", "2000")
+	b := startClusterNodes(t, 1)[0]
+	if got := do(t, a.Addr, "CLUSTER", "ADDSLOTSRANGE", "0", "16383"); got != "OK" {
+		t.Fatal(got)
+	}
+	meet(t, a, b, strconv.Itoa(bus))
+	idA, idB := do(t, a.Addr, "CLUSTER", "MYID"), do(t, b.Addr, "CLUSTER", "MYID")
+	const s = "12182" // foo's slot
+	do(t, a.Addr, "SET", "foo", "1")
+	steps := []struct {
+		addr string
+		args []any
+		want string
+	}{
+		{b.Addr, []any{"GET", "foo"}, "MOVED 12182 " + a.Addr},
+		{a.Addr, []any{"CLUSTER", "SETSLOT", s, "IMPORTING", idB}, "ERR I'm already the owner of hash slot 12182"},
+		{b.Addr, []any{"CLUSTER", "SETSLOT", s, "MIGRATING", idA}, "ERR I'm not the owner of hash slot 12182"},
+		{b.Addr, []any{"CLUSTER", "SETSLOT", s, "IMPORTING", "nosuchnode"}, "ERR I don't know about node nosuchnode"},
+		{b.Addr, []any{"CLUSTER", "SETSLOT", s, "IMPORTING", idA}, "OK"},
+		{a.Addr, []any{"CLUSTER", "SETSLOT", s, "MIGRATING", idB}, "OK"},
+		{a.Addr, []any{"GET", "foo"}, "1"},
+		{a.Addr, []any{"GET", "bar{foo}"}, "ASK 12182 " + b.Addr},
+		{a.Addr, []any{"MGET", "foo", "bar{foo}"}, "TRYAGAIN Multiple keys request during rehashing of slot"},
+		{b.Addr, []any{"GET", "bar{foo}"}, "MOVED 12182 " + a.Addr},
+		{a.Addr, []any{"CLUSTER", "SETSLOT", s, "NODE", idB}, "ERR Can't assign hashslot 12182 to a different node while I still hold keys for this hash slot."},
+		{a.Addr, []any{"DEL", "foo"}, "1"},
+		{a.Addr, []any{"CLUSTER", "SETSLOT", s, "NODE", idB}, "OK"},
+		{a.Addr, []any{"GET", "foo"}, "MOVED 12182 " + b.Addr},
+		{b.Addr, []any{"CLUSTER", "SETSLOT", s, "NODE", idB}, "OK"},
+		{b.Addr, []any{"SET", "foo", "2"}, "OK"},
+	}
+	for _, st := range steps {
+		if got := do(t, st.addr, st.args...); got != st.want {
+			t.Fatalf("%v on %s: %q, want %q", st.args, st.addr, got, st.want)
+		}
+	}
+	// ASKING on the importing side lets one command through.
+	xs := do(t, b.Addr, "CLUSTER", "KEYSLOT", "x")
+	do(t, b.Addr, "CLUSTER", "SETSLOT", xs, "IMPORTING", idA)
+	nodes := do(t, b.Addr, "CLUSTER", "NODES")
+	if !strings.Contains(nodes, "["+xs+"-<-"+idA+"]") {
+		t.Fatalf("CLUSTER NODES on the importing node:\n%s", nodes)
+	}
+	c := servertest.Dial(t, b.Addr)
+	for _, st := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"GET", "x"}, "-MOVED"},
+		{[]string{"ASKING"}, "+OK"},
+		{[]string{"GET", "x"}, "$-1"},
+		{[]string{"GET", "x"}, "-MOVED"},
+	} {
+		if got := c.Do(st.args...); !strings.HasPrefix(got, st.want) {
+			t.Fatalf("%v: %q, want %s...", st.args, got, st.want)
+		}
+	}
+	if got := do(t, a.Addr, "CLUSTER", "NODES"); strings.Contains(got, "->-") {
+		t.Fatalf("stale migrating mark:\n%s", got)
+	}
+}
