@@ -35,6 +35,9 @@ type Options struct {
 	NodeTimeout time.Duration
 	// Log receives Raft's warnings and respd's cluster events.
 	Log io.Writer
+	// ReplOffset reports the node's replication offset, for choosing
+	// the replica to promote.
+	ReplOffset func() int64
 	// OnChange is called after the state changed (from Raft's goroutine;
 	// it must not block).
 	OnChange func()
@@ -86,7 +89,8 @@ func Start(opts Options) (*Cluster, error) {
 	if out == nil {
 		out = io.Discard
 	}
-	c.logger = hclog.New(&hclog.LoggerOptions{Name: "raft", Output: out, Level: hclog.Error})
+	c.logger = hclog.New(&hclog.LoggerOptions{Name: "raft", Output: out, Level: hclog.Error,
+		Exclude: func(level hclog.Level, msg string, args ...any) bool { return raftLogFilter(int(level), msg, args...) }})
 	ip := opts.IP
 	if ip == "" || ip == "*" {
 		ip = "0.0.0.0"
@@ -176,6 +180,7 @@ func (c *Cluster) startRaft(wipe bool) error {
 		return err
 	}
 	c.raft, c.store = r, store
+	go c.watch(r)
 	if !existing && !wipe {
 		if err := c.bootstrap(); err != nil {
 			return err
@@ -322,6 +327,12 @@ func (c *Cluster) handleRPC(req *rpcRequest) *rpcReply {
 		return &rpcReply{Index: f.Index(), Resp: s}
 	case "join":
 		return c.serveJoin(req)
+	case "offset":
+		off := int64(0)
+		if c.opts.ReplOffset != nil {
+			off = c.opts.ReplOffset()
+		}
+		return &rpcReply{Index: uint64(max(off, 0))}
 	case "remove":
 		if r.State() != raft.Leader || req.Node == nil {
 			return &rpcReply{Err: "not the leader"}

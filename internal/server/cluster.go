@@ -69,6 +69,11 @@ func (s *Server) startCluster() error {
 		Hostname:    s.cfg.Get("cluster-announce-hostname"),
 		NodeTimeout: time.Duration(s.cfg.Int("cluster-node-timeout")) * time.Millisecond,
 		Log:         s.log,
+		ReplOffset: func() int64 {
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			return s.replOffset()
+		},
 		OnChange: func() {
 			select {
 			case s.clus.changed <- struct{}{}:
