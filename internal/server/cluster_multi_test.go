@@ -74,6 +74,22 @@ func do(t *testing.T, addr string, args ...any) string {
 // with redis-cli --cluster create, checks it with --cluster check, and
 // uses it through go-redis's ClusterClient.
 func TestClusterCreate(t *testing.T) {
+	nodes := createCluster(t)
+	out := runCLI(t, "--cluster", "check", nodes[0].Addr)
+	if !strings.Contains(out, "[OK] All 16384 slots covered.") || strings.Contains(out, "[ERR]") || strings.Contains(out, "[WARNING]") {
+		t.Fatalf("check:\n%s", out)
+	}
+	for _, n := range nodes {
+		if got := do(t, n.Addr, "CLUSTER", "INFO"); !strings.Contains(got, "cluster_state:ok") || !strings.Contains(got, "cluster_known_nodes:6") || !strings.Contains(got, "cluster_size:3") {
+			t.Fatalf("%s CLUSTER INFO:\n%s", n.Addr, got)
+		}
+	}
+	useCluster(t, nodes)
+}
+
+// createCluster builds a 3-master/3-replica cluster of respd nodes with
+// redis-cli --cluster create.
+func createCluster(t *testing.T) []*servertest.Instance {
 	redisCLI(t)
 	nodes := startClusterNodes(t, 6)
 	args := []string{"--cluster", "create"}
@@ -84,16 +100,13 @@ func TestClusterCreate(t *testing.T) {
 	if !strings.Contains(out, "[OK] All nodes agree about slots configuration.") || !strings.Contains(out, "[OK] All 16384 slots covered.") {
 		t.Fatalf("create:\n%s", out)
 	}
-	out = runCLI(t, "--cluster", "check", nodes[0].Addr)
-	if !strings.Contains(out, "[OK] All 16384 slots covered.") || strings.Contains(out, "[ERR]") || strings.Contains(out, "[WARNING]") {
-		t.Fatalf("check:\n%s", out)
-	}
-	for _, n := range nodes {
-		if got := do(t, n.Addr, "CLUSTER", "INFO"); !strings.Contains(got, "cluster_state:ok") || !strings.Contains(got, "cluster_known_nodes:6") || !strings.Contains(got, "cluster_size:3") {
-			t.Fatalf("%s CLUSTER INFO:\n%s", n.Addr, got)
-		}
-	}
+	return nodes
+}
 
+// useCluster writes and reads keys through go-redis's ClusterClient,
+// then checks where they landed and that replicas caught up.
+func useCluster(t *testing.T, nodes []*servertest.Instance) {
+	t.Helper()
 	cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{nodes[0].Addr}})
 	defer cc.Close()
 	ctx := context.Background()
@@ -242,5 +255,99 @@ func TestClusterSetSlotAsk(t *testing.T) {
 	}
 	if got := do(t, a.Addr, "CLUSTER", "NODES"); strings.Contains(got, "->-") {
 		t.Fatalf("stale migrating mark:\n%s", got)
+	}
+}
+
+// TestClusterFailover kills a master (closes its server) and measures
+// how long until its replica, promoted through the Raft group, accepts
+// writes for the master's slots; then a manual CLUSTER FAILOVER swaps
+// another master with its replica.
+func TestClusterFailover(t *testing.T) {
+	nodes := createCluster(t)
+	byID := map[string]*servertest.Instance{}
+	for _, n := range nodes {
+		byID[do(t, n.Addr, "CLUSTER", "MYID")] = n
+	}
+	// A master that is not the first node (which the others joined, so
+	// likely the Raft leader), and its replica.
+	var victim, heir *servertest.Instance
+	for _, line := range strings.Split(do(t, nodes[0].Addr, "CLUSTER", "NODES"), "\n") {
+		f := strings.Fields(line)
+		if len(f) > 3 && strings.Contains(f[2], "slave") && byID[f[3]] != nodes[0] && victim == nil {
+			victim, heir = byID[f[3]], byID[f[0]]
+		}
+	}
+	if victim == nil {
+		t.Fatal("no master with a replica found")
+	}
+	key := "k"
+	for i := 0; !strings.HasPrefix(do(t, victim.Addr, "SET", key, "before"), "OK"); i++ {
+		key = "k" + strconv.Itoa(i)
+	}
+	waitSameKeys(t, heir.Addr, victim.Addr)
+	victim.Srv.Close()
+	start := time.Now()
+	for {
+		got := do(t, heir.Addr, "SET", key, "after")
+		if got == "OK" {
+			break
+		}
+		if time.Since(start) > 30*time.Second {
+			t.Fatalf("replica still refuses writes 30s after its master died: %s", got)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Logf("promotion took %v (cluster-node-timeout 2000)", time.Since(start).Round(time.Millisecond))
+	if got := infoField(t, heir.Addr, "role"); got != "master" {
+		t.Fatalf("promoted node's role: %s", got)
+	}
+	for _, n := range nodes {
+		if n == victim {
+			continue
+		}
+		if got := do(t, n.Addr, "GET", key); got != "after" && !strings.HasPrefix(got, "MOVED") {
+			t.Fatalf("GET on %s after the failover: %q", n.Addr, got)
+		}
+	}
+
+	// Manual failover of a live master.
+	var master, replica *servertest.Instance
+	for _, line := range strings.Split(do(t, heir.Addr, "CLUSTER", "NODES"), "\n") {
+		f := strings.Fields(line)
+		if len(f) > 3 && f[2] == "slave" && byID[f[3]] != nil && byID[f[3]] != victim && byID[f[3]] != heir {
+			master, replica = byID[f[3]], byID[f[0]]
+		}
+	}
+	if master == nil {
+		t.Fatalf("no second master with a replica:\n%s", do(t, heir.Addr, "CLUSTER", "NODES"))
+	}
+	if got := do(t, master.Addr, "CLUSTER", "FAILOVER"); got != "ERR You should send CLUSTER FAILOVER to a replica" {
+		t.Fatalf("CLUSTER FAILOVER on a master: %s", got)
+	}
+	waitSameKeys(t, replica.Addr, master.Addr)
+	if got := do(t, replica.Addr, "CLUSTER", "FAILOVER"); got != "OK" {
+		t.Fatalf("CLUSTER FAILOVER: %s", got)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for infoField(t, replica.Addr, "role") != "master" || infoField(t, master.Addr, "role") != "slave" ||
+		infoField(t, master.Addr, "master_link_status") != "up" {
+		if time.Now().After(deadline) {
+			t.Fatalf("roles after CLUSTER FAILOVER: new %s, old %s (link %s)", infoField(t, replica.Addr, "role"),
+				infoField(t, master.Addr, "role"), infoField(t, master.Addr, "master_link_status"))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// waitSameKeys waits until the replica has as many keys as its master
+// and its link is up.
+func waitSameKeys(t *testing.T, replica, master string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for infoField(t, replica, "master_link_status") != "up" || do(t, replica, "DBSIZE") != do(t, master, "DBSIZE") {
+		if time.Now().After(deadline) {
+			t.Fatalf("replica %s not in sync with %s", replica, master)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
