@@ -236,10 +236,15 @@ var errNoLeader = errors.New("no Raft leader reachable")
 // Propose appends e to the log through the leader and waits until this
 // node has applied it, returning the operation's result text.
 func (c *Cluster) Propose(e *Entry) (string, error) {
-	if e.Op != OpUpsert && !c.ensureSelf() {
+	return c.proposeWithin(e, proposeTimeout)
+}
+
+// proposeWithin is Propose giving up after timeout.
+func (c *Cluster) proposeWithin(e *Entry, timeout time.Duration) (string, error) {
+	if e.Op != OpUpsert && e.Op != OpForget && !c.ensureSelf() {
 		return "", errNoLeader
 	}
-	deadline := time.Now().Add(proposeTimeout)
+	deadline := time.Now().Add(timeout)
 	b := e.Encode()
 	for {
 		r := c.currentRaft()
@@ -274,14 +279,15 @@ func (c *Cluster) Propose(e *Entry) (string, error) {
 	}
 }
 
-// ensureSelf adds our own record to a fresh group's state before the
-// first change that refers to it.
+// ensureSelf adds our own record to a freshly bootstrapped group's empty
+// state before the first change that refers to it. (A node removed from
+// its group must not add itself back this way.)
 func (c *Cluster) ensureSelf() bool {
 	c.mu.RLock()
-	_, in := c.state.Nodes[c.ID]
+	empty := len(c.state.Nodes) == 0
 	self := c.self
 	c.mu.RUnlock()
-	if in {
+	if !empty {
 		return true
 	}
 	_, err := c.Propose(&Entry{Op: OpUpsert, Node: &self})
@@ -529,25 +535,29 @@ func (c *Cluster) StateOK() bool {
 
 // Forget removes node id from the state and from the Raft group.
 func (c *Cluster) Forget(id string) error {
-	if _, err := c.Propose(&Entry{Op: OpForget, ID: id, Now: time.Now().UnixMilli()}); err != nil {
+	return c.forget(id, proposeTimeout)
+}
+
+func (c *Cluster) forget(id string, timeout time.Duration) error {
+	if _, err := c.proposeWithin(&Entry{Op: OpForget, ID: id, Now: time.Now().UnixMilli()}, timeout); err != nil {
 		return err
 	}
-	return c.removeVoter(id)
+	return c.removeVoter(id, timeout)
 }
 
 // removeVoter takes id out of the Raft configuration, through the leader.
-func (c *Cluster) removeVoter(id string) error {
-	deadline := time.Now().Add(proposeTimeout)
+func (c *Cluster) removeVoter(id string, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
 	for {
 		r := c.currentRaft()
 		if r == nil {
 			return errNoLeader
 		}
 		if r.State() == raft.Leader {
-			return r.RemoveServer(raft.ServerID(id), 0, proposeTimeout).Error()
+			return r.RemoveServer(raft.ServerID(id), 0, timeout).Error()
 		}
 		if addr, _ := r.LeaderWithID(); addr != "" {
-			_, _, err := call(c.local, string(addr), &rpcRequest{Op: "remove", Node: &Node{ID: id}}, proposeTimeout)
+			_, _, err := call(c.local, string(addr), &rpcRequest{Op: "remove", Node: &Node{ID: id}}, timeout)
 			return err
 		}
 		if time.Now().After(deadline) {
@@ -564,8 +574,10 @@ func (c *Cluster) Leave(hard bool) error {
 	defer c.joinMu.Unlock()
 	v := c.View()
 	if len(v.Nodes) > 1 {
-		if err := c.Forget(c.ID); err != nil {
-			return err
+		// Best effort: a node FORGET'ed already (redis-cli del-node
+		// resets it afterwards) reaches no leader any more.
+		if err := c.forget(c.ID, 2*time.Second); err != nil {
+			c.logf("RESET: leaving the cluster: %v", err)
 		}
 	}
 	self := Node{ID: c.ID, IP: v.Me().IP, Port: c.opts.Port, Bus: c.opts.Bus, Raft: c.adv, Hostname: c.opts.Hostname, Epoch: v.Me().Epoch}

@@ -128,11 +128,7 @@ func (c *Cluster) serveJoin(req *rpcRequest) *rpcReply {
 	if ok {
 		mine = *self
 	}
-	until, forgotten := c.state.Forgotten[req.Node.ID]
 	c.mu.RUnlock()
-	if forgotten && until > time.Now().UnixMilli() {
-		return &rpcReply{Err: "node was forgotten recently"}
-	}
 	if ok && mine.IP == "" && c.opts.Announce == "" && req.local != nil {
 		mine.IP = hostOf(req.local)
 		if _, err := c.Propose(&Entry{Op: OpUpsert, Node: &mine}); err != nil {
