@@ -68,6 +68,13 @@ var (
 	errSetSlotSyntax    = resp.Error("ERR Invalid CLUSTER SETSLOT action or number of arguments. Try CLUSTER HELP")
 	// ErrSelectCluster is SELECT of a non-zero database in cluster mode.
 	ErrSelectCluster = resp.Error("ERR SELECT is not allowed in cluster mode")
+	// What cluster mode (one database, replication set by the cluster)
+	// refuses in other families' commands.
+	errMoveCluster      = resp.Error("ERR MOVE is not allowed in cluster mode")
+	errCopyCluster      = resp.Error("ERR Copying to another database is not allowed in cluster mode")
+	errSwapDBCluster    = resp.Error("ERR SWAPDB is not allowed in cluster mode")
+	errReplicaOfCluster = resp.Error("ERR REPLICAOF not allowed in cluster mode.")
+	errFailoverCluster  = resp.Error("ERR FAILOVER not allowed in cluster mode. Use CLUSTER FAILOVER command instead.")
 )
 
 // MayHaveKeys reports whether the command takes key arguments at all

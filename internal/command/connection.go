@@ -199,6 +199,10 @@ func timeCommand(c *Ctx) {
 }
 
 func swapdbCommand(c *Ctx) {
+	if c.ClusterEnabled() {
+		c.Error(errSwapDBCluster)
+		return
+	}
 	a, ok1 := resp.ParseInt(c.Args[1])
 	if !ok1 {
 		c.Errorf("ERR invalid first DB index")

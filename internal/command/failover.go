@@ -37,6 +37,10 @@ var (
 )
 
 func failoverCommand(c *Ctx) {
+	if c.ClusterEnabled() {
+		c.Error(errFailoverCluster)
+		return
+	}
 	h := c.Host.(FailoverHost)
 	// ABORT is only recognised alone.
 	if len(c.Args) == 2 && c.ArgIs(1, "abort") {

@@ -185,6 +185,10 @@ func copyCommand(c *Ctx) {
 			return
 		}
 	}
+	if dbIndex != int64(c.DB.ID) && c.ClusterEnabled() {
+		c.Error(errCopyCluster)
+		return
+	}
 	to := c.db(dbIndex)
 	if to == nil {
 		c.Error(ErrDBIndex)
@@ -215,6 +219,10 @@ func copyCommand(c *Ctx) {
 
 // moveCommand is MOVE key db: the key must not exist in the target.
 func moveCommand(c *Ctx) {
+	if c.ClusterEnabled() {
+		c.Error(errMoveCluster)
+		return
+	}
 	key := c.Args[1]
 	n, ok := parseDBIndex(c, c.Args[2])
 	if !ok {

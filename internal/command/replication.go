@@ -44,6 +44,10 @@ var (
 )
 
 func replicaofCommand(c *Ctx) {
+	if c.ClusterEnabled() {
+		c.Error(errReplicaOfCluster)
+		return
+	}
 	h := c.Host.(ReplicationHost)
 	// Checked before the arguments, as in Redis.
 	if fh, ok := c.Host.(FailoverHost); ok && fh.FailingOver() {

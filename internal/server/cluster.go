@@ -18,12 +18,11 @@ import (
 // node's replication follow the replicated configuration.
 
 var (
-	errCrossSlot      = resp.Error("CROSSSLOT Keys in request don't hash to the same slot")
-	errTryAgain       = resp.Error("TRYAGAIN Multiple keys request during rehashing of slot")
-	errClusterDown    = resp.Error("CLUSTERDOWN The cluster is down")
-	errClusterDownRO  = resp.Error("CLUSTERDOWN The cluster is down and only accepts read commands")
-	errSlotNotServed  = resp.Error("CLUSTERDOWN Hash slot not served")
-	errReplicaOfInCls = resp.Error("ERR REPLICAOF not allowed in cluster mode.")
+	errCrossSlot     = resp.Error("CROSSSLOT Keys in request don't hash to the same slot")
+	errTryAgain      = resp.Error("TRYAGAIN Multiple keys request during rehashing of slot")
+	errClusterDown   = resp.Error("CLUSTERDOWN The cluster is down")
+	errClusterDownRO = resp.Error("CLUSTERDOWN The cluster is down and only accepts read commands")
+	errSlotNotServed = resp.Error("CLUSTERDOWN Hash slot not served")
 )
 
 // clusterSide is the server's cluster-mode state; engine-owned but for
@@ -171,7 +170,7 @@ func (c *client) routeCluster(cmd *command.Command, args [][]byte) bool {
 	var owner, ownerAddr, migrating, migratingAddr, master string
 	var importing bool
 	check := func(cmd *command.Command, args [][]byte) resp.Error {
-		s.clus.keys = cmd.ACLKeys(args, s.clus.keys[:0])
+		s.clus.keys = clusterKeys(cmd, args, s.clus.keys[:0])
 		for _, i := range s.clus.keys {
 			k := args[i]
 			sl := slot.Of(k)
@@ -217,7 +216,7 @@ func (c *client) routeCluster(cmd *command.Command, args [][]byte) bool {
 		if migratingHere || importing {
 			// Keys are looked up as Redis does: which ones exist here.
 			count := func(cmd *command.Command, args [][]byte) {
-				s.clus.keys = cmd.ACLKeys(args, s.clus.keys[:0])
+				s.clus.keys = clusterKeys(cmd, args, s.clus.keys[:0])
 				for _, i := range s.clus.keys {
 					if c.ctx.DB.Peek(args[i]) == nil {
 						missing++
@@ -286,4 +285,20 @@ func (s *Server) mode() string {
 		return "cluster"
 	}
 	return "standalone"
+}
+
+// clusterKeys appends the positions of the arguments that choose the
+// slot: the keys, or the channels of sharded Pub/Sub, which Redis
+// routes like keys.
+func clusterKeys(cmd *command.Command, args [][]byte, buf []int) []int {
+	switch cmd.Name {
+	case "spublish":
+		return append(buf, 1)
+	case "ssubscribe", "sunsubscribe":
+		for i := 1; i < len(args); i++ {
+			buf = append(buf, i)
+		}
+		return buf
+	}
+	return cmd.ACLKeys(args, buf)
 }

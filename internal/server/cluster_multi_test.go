@@ -11,7 +11,6 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/respd/respd/internal/oracle"
 	"github.com/respd/respd/internal/servertest"
 )
 
@@ -22,7 +21,7 @@ func startClusterNodes(t *testing.T, n int, extra ...string) []*servertest.Insta
 	t.Helper()
 	var out []*servertest.Instance
 	for range n {
-		args := append([]string{"--cluster-enabled", "yes", "--cluster-port", strconv.Itoa(oracle.FreePort(t)),
+		args := append([]string{"--cluster-enabled", "yes", "--cluster-port", strconv.Itoa(busPort(t)),
 			"--cluster-node-timeout", "2000"}, extra...)
 		out = append(out, servertest.Start(t, args...))
 	}
@@ -195,7 +194,7 @@ func meet(t *testing.T, a, b *servertest.Instance, aBus string) {
 // redis-cli --cluster reshard does around MIGRATE: MIGRATING/IMPORTING
 // marks, ASK and TRYAGAIN, ASKING, and SETSLOT NODE.
 func TestClusterSetSlotAsk(t *testing.T) {
-	bus := oracle.FreePort(t)
+	bus := busPort(t)
 	a := servertest.Start(t, "--cluster-enabled", "yes", "--cluster-port", strconv.Itoa(bus), "--cluster-node-timeout", "2000")
 	b := startClusterNodes(t, 1)[0]
 	if got := do(t, a.Addr, "CLUSTER", "ADDSLOTSRANGE", "0", "16383"); got != "OK" {

@@ -2,6 +2,8 @@ package server_test
 
 import (
 	"context"
+	"math/rand/v2"
+	"net"
 	"strconv"
 	"strings"
 	"testing"
@@ -51,16 +53,32 @@ func newClusterNode(t *testing.T, addr string, bus int) *clusterNode {
 // redis-server, each a cluster of its own (no MEET).
 func startClusterPair(t *testing.T) (respd, redis *clusterNode) {
 	t.Helper()
-	rbus := oracle.FreePort(t)
+	rbus := busPort(t)
 	raddr := oracle.RedisServer(t, "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-port", strconv.Itoa(rbus))
 	redisStart := time.Now()
-	bus := oracle.FreePort(t)
+	bus := busPort(t)
 	in := servertest.Start(t, "--cluster-enabled", "yes", "--cluster-port", strconv.Itoa(bus), "--cluster-node-timeout", "2000")
 	respd, redis = newClusterNode(t, in.Addr, bus), newClusterNode(t, raddr, rbus)
 	// Redis computes cluster_state and cluster_size only once it has
 	// been up for two seconds.
 	time.Sleep(time.Until(redisStart.Add(2500 * time.Millisecond)))
 	return respd, redis
+}
+
+// busPort returns a free port below Linux's ephemeral range, so that it
+// cannot be handed out again to a server asking for a free client port
+// before the bus listens on it.
+func busPort(t *testing.T) int {
+	t.Helper()
+	for range 1000 {
+		p := 20000 + rand.IntN(12000)
+		if ln, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(p)); err == nil {
+			ln.Close()
+			return p
+		}
+	}
+	t.Fatal("no free bus port")
+	return 0
 }
 
 // waitClusterOK polls CLUSTER INFO until the node reports state ok.
@@ -124,6 +142,12 @@ var clusterScript = [][]string{
 	{"SET", "foo", "bar"}, {"GET", "foo"}, {"MSET", "a", "1", "b", "2"}, {"MSET", "{a}1", "1", "{a}2", "2"},
 	{"MGET", "a", "b"}, {"EXISTS", "a", "b"}, {"DEL", "a", "b"}, {"EVAL", "return redis.call('get', KEYS[1])", "1", "foo"},
 	{"EVAL", "return 1", "2", "a", "b"},
+	{"REPLICAOF", "127.0.0.1", "1"}, {"REPLICAOF", "no", "one"}, {"SLAVEOF", "no", "one"}, {"FAILOVER"}, {"FAILOVER", "x"},
+	{"MOVE", "foo", "1"}, {"MOVE", "foo", "x"}, {"SWAPDB", "0", "1"}, {"SWAPDB", "x", "1"},
+	{"COPY", "foo", "bar{foo}", "DB", "1"}, {"COPY", "foo", "bar{foo}", "DB", "0"}, {"COPY", "foo", "bar{foo}"},
+	{"COPY", "foo", "bar"}, {"DEL", "bar{foo}"},
+	{"SPUBLISH", "x", "y"}, {"SSUBSCRIBE", "a", "b"}, {"PUBLISH", "x", "y"}, {"SORT", "foo", "BY", "nosort"},
+	{"FLUSHDB"}, {"SET", "foo", "bar"}, {"SET", "a", "1"}, {"SET", "b", "1"},
 	{"CLUSTER", "COUNTKEYSINSLOT", "12182"}, {"CLUSTER", "GETKEYSINSLOT", "12182", "10"}, {"CLUSTER", "GETKEYSINSLOT", "12182", "0"},
 	{"DBSIZE"}, {"CLUSTER", "FLUSHSLOTS"},
 	{"CLUSTER", "SETSLOT", "12182", "MIGRATING", "$ID"}, {"GET", "foo"}, {"GET", "nokey{foo}"}, {"MGET", "foo", "nokey{foo}"},
