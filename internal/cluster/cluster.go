@@ -38,6 +38,10 @@ type Options struct {
 	// ReplOffset reports the node's replication offset, for choosing
 	// the replica to promote.
 	ReplOffset func() int64
+	// PauseWrites holds the node's writes for ms milliseconds (or until
+	// it stops being a master) and returns its replication offset, for
+	// a manual failover to its replica.
+	PauseWrites func(ms int64) int64
 	// OnChange is called after the state changed (from Raft's goroutine;
 	// it must not block).
 	OnChange func()
@@ -339,6 +343,11 @@ func (c *Cluster) handleRPC(req *rpcRequest) *rpcReply {
 			off = c.opts.ReplOffset()
 		}
 		return &rpcReply{Index: uint64(max(off, 0))}
+	case "pause":
+		if c.opts.PauseWrites == nil {
+			return &rpcReply{Err: "cannot pause"}
+		}
+		return &rpcReply{Index: uint64(max(c.opts.PauseWrites(req.Ms), 0))}
 	case "remove":
 		if r.State() != raft.Leader || req.Node == nil {
 			return &rpcReply{Err: "not the leader"}
@@ -602,4 +611,36 @@ func (c *Cluster) Leave(hard bool) error {
 	}
 	_, err = c.Propose(&Entry{Op: OpUpsert, Node: &self})
 	return err
+}
+
+// Failover promotes this replica (CLUSTER FAILOVER). Unless forced, it
+// first has its master hold writes and waits until it has applied the
+// master's whole stream, so that no acknowledged write is lost; it runs
+// in the background, as Redis's manual failover does.
+func (c *Cluster) Failover(force bool) {
+	v := c.View()
+	m := v.Nodes[v.Me().Master]
+	if m == nil {
+		return
+	}
+	if !force {
+		pause := max(2*c.opts.NodeTimeout, time.Second)
+		rep, _, err := call(c.local, m.Raft, &rpcRequest{Op: "pause", Ms: pause.Milliseconds()}, time.Second)
+		if err != nil {
+			c.logf("manual failover: master unreachable: %v", err)
+			return
+		}
+		want := int64(rep.Index)
+		deadline := time.Now().Add(pause)
+		for c.opts.ReplOffset != nil && c.opts.ReplOffset() < want {
+			if time.Now().After(deadline) {
+				c.logf("manual failover: replica did not reach the master's offset %d in time", want)
+				return
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	if _, err := c.Propose(&Entry{Op: OpPromote, ID: c.ID}); err != nil {
+		c.logf("manual failover: %v", err)
+	}
 }

@@ -193,6 +193,8 @@ type rpcRequest struct {
 	IP   string `json:"ip,omitempty"`
 	Port int    `json:"port,omitempty"`
 	Bus  int    `json:"bus,omitempty"`
+	// Ms is how long a master holds writes (op "pause").
+	Ms int64 `json:"ms,omitempty"`
 
 	local net.Addr
 }

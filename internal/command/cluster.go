@@ -291,10 +291,8 @@ func clusterFailover(c *Ctx) {
 		c.Errorf("ERR Master is down or failed, please use CLUSTER FAILOVER FORCE")
 		return
 	}
-	_, err := cl.Propose(&cluster.Entry{Op: cluster.OpPromote, ID: cl.ID})
-	if proposed(c, err) {
-		c.OK()
-	}
+	go cl.Failover(force)
+	c.OK()
 }
 
 func clusterFlushSlots(c *Ctx) {

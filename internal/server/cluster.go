@@ -33,6 +33,9 @@ type clusterSide struct {
 	keys []int
 	// changed wakes the loop that follows configuration changes.
 	changed chan struct{}
+	// pauseUntil is when the write pause a replica's manual failover
+	// asked for ends (unix ms; 0: none).
+	pauseUntil int64
 }
 
 // startCluster starts the cluster side when cluster-enabled is yes, once
@@ -71,6 +74,14 @@ func (s *Server) startCluster() error {
 		ReplOffset: func() int64 {
 			s.mu.Lock()
 			defer s.mu.Unlock()
+			return s.replOffset()
+		},
+		PauseWrites: func(ms int64) int64 {
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			s.flushPropagation()
+			s.pause.failover = true
+			s.clus.pauseUntil = time.Now().UnixMilli() + ms
 			return s.replOffset()
 		},
 		OnChange: func() {
@@ -117,6 +128,13 @@ func (s *Server) followCluster() {
 		} else if me.Master == "" && s.masterHost != "" {
 			s.logf("Cluster: serving as a master")
 			s.promote()
+		}
+		if p := s.clus.pauseUntil; p != 0 && (s.masterHost != "" || time.Now().UnixMilli() >= p) {
+			// The manual failover happened (or gave up): held writes
+			// run again, now redirected to the new master.
+			s.clus.pauseUntil = 0
+			s.pause.failover = false
+			s.wakePaused()
 		}
 		s.mu.Unlock()
 	}
