@@ -536,9 +536,8 @@ func (c *Cluster) StateOK() bool {
 	if r.State() == raft.Leader {
 		return true
 	}
-	if addr, _ := r.LeaderWithID(); addr == "" {
-		return false
-	}
+	// Measured from the last contact with a leader, so that an election
+	// shorter than the node timeout (the leader died) is no outage.
 	return time.Since(r.LastContact()) < max(c.opts.NodeTimeout, time.Second)
 }
 

@@ -361,3 +361,38 @@ func waitSameKeys(t *testing.T, replica, master string) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// TestClusterMinority leaves one node of three alone: without a Raft
+// leader it reports cluster_state:fail and refuses keyed commands with
+// CLUSTERDOWN, while keyless ones still work.
+func TestClusterMinority(t *testing.T) {
+	redisCLI(t)
+	nodes := startClusterNodes(t, 3)
+	out := runCLI(t, "--cluster", "create", nodes[0].Addr, nodes[1].Addr, nodes[2].Addr, "--cluster-yes")
+	if !strings.Contains(out, "[OK] All 16384 slots covered.") {
+		t.Fatalf("create:\n%s", out)
+	}
+	alone := nodes[2]
+	key := "k"
+	for i := 0; do(t, alone.Addr, "SET", key, "1") != "OK"; i++ {
+		key = "k" + strconv.Itoa(i)
+	}
+	nodes[0].Srv.Close()
+	nodes[1].Srv.Close()
+	start := time.Now()
+	for !strings.Contains(do(t, alone.Addr, "CLUSTER", "INFO"), "cluster_state:fail") {
+		if time.Since(start) > 30*time.Second {
+			t.Fatal("the node left alone still reports cluster_state:ok after 30s")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Logf("cluster_state:fail %v after losing the majority", time.Since(start).Round(time.Millisecond))
+	for _, args := range [][]any{{"GET", key}, {"SET", key, "2"}} {
+		if got := do(t, alone.Addr, args...); got != "CLUSTERDOWN The cluster is down" {
+			t.Fatalf("%v on the minority node: %q", args, got)
+		}
+	}
+	if got := do(t, alone.Addr, "PING"); got != "PONG" {
+		t.Fatalf("PING on the minority node: %q", got)
+	}
+}
