@@ -32,6 +32,7 @@ var clusterCommands = []*Command{
 		{Name: "links", Fn: clusterLinks, Arity: 2, Flags: Stale, Since: "7.0.0", Summary: "Lists the links to the other nodes."},
 		{Name: "meet", Fn: clusterMeet, Arity: -4, Flags: clusterAdmin, Since: "3.0.0", Summary: "Joins this node and another one into one cluster."},
 		{Name: "myid", Fn: clusterMyID, Arity: 2, Flags: Stale, Since: "3.0.0", Summary: "Returns this node's id."},
+		{Name: "myshardid", Fn: clusterMyShardID, Arity: 2, Flags: Stale, Since: "7.2.0", Summary: "Returns this node's shard id."},
 		{Name: "nodes", Fn: clusterNodes, Arity: 2, Flags: Stale, Since: "3.0.0", Summary: "Describes every node, one line each."},
 		{Name: "replicas", Fn: clusterReplicas, Arity: 3, Flags: Admin | Stale, Since: "5.0.0", Summary: "Lists a master's replicas."},
 		{Name: "replicate", Fn: clusterReplicate, Arity: 3, Flags: clusterAdmin, Since: "3.0.0", Summary: "Makes this node a replica of a master."},
@@ -525,6 +526,19 @@ func clusterMeet(c *Ctx) {
 func clusterMyID(c *Ctx) {
 	if cl, _ := clusterOf(c); cl != nil {
 		c.BulkString(cl.ID)
+	}
+}
+
+// clusterMyShardID answers with the shard's id: respd names a shard by
+// its master's node id, which replicas share.
+func clusterMyShardID(c *Ctx) {
+	if cl, _ := clusterOf(c); cl != nil {
+		me := cl.View().Me()
+		if me.Master != "" {
+			c.BulkString(me.Master)
+		} else {
+			c.BulkString(me.ID)
+		}
 	}
 }
 

@@ -160,6 +160,37 @@ func useCluster(t *testing.T, nodes []*servertest.Instance) {
 	if moved != 5 {
 		t.Fatalf("%d nodes redirected GET key:1, want 5", moved)
 	}
+
+	// READONLY lets a replica of the owner serve reads, not writes.
+	var owner string
+	for _, n := range nodes {
+		if do(t, n.Addr, "GET", "key:1") == "1" {
+			owner = do(t, n.Addr, "CLUSTER", "MYID")
+		}
+	}
+	for _, n := range nodes {
+		if do(t, n.Addr, "CLUSTER", "MYSHARDID") != owner || do(t, n.Addr, "CLUSTER", "MYID") == owner {
+			continue
+		}
+		c := servertest.Dial(t, n.Addr)
+		for _, st := range []struct {
+			args []string
+			want string
+		}{
+			{[]string{"GET", "key:1"}, "-MOVED " + slot + " "},
+			{[]string{"READONLY"}, "+OK"},
+			{[]string{"GET", "key:1"}, "$1\r\n1\r\n"},
+			{[]string{"SET", "key:1", "2"}, "-MOVED " + slot + " "},
+			{[]string{"READWRITE"}, "+OK"},
+			{[]string{"GET", "key:1"}, "-MOVED " + slot + " "},
+		} {
+			if got := c.Do(st.args...); !strings.HasPrefix(got, st.want) {
+				t.Fatalf("%v on the replica: %q, want %q...", st.args, got, st.want)
+			}
+		}
+		return
+	}
+	t.Fatalf("no replica of the owner %s found", owner)
 }
 
 func infoField(t *testing.T, addr, name string) string {
