@@ -29,6 +29,9 @@ type Options struct {
 	Announce string
 	// Port is the client port, Bus the bus port.
 	Port, Bus int
+	// AnnouncePort and AnnounceBus, when not 0, are the ports shown to
+	// others instead (cluster-announce-port, cluster-announce-bus-port).
+	AnnouncePort, AnnounceBus int
 	// Hostname is cluster-announce-hostname.
 	Hostname string
 	// NodeTimeout is cluster-node-timeout.
@@ -108,7 +111,7 @@ func Start(opts Options) (*Cluster, error) {
 		advIP = "127.0.0.1"
 	}
 	c.adv = net.JoinHostPort(advIP, strconv.Itoa(opts.Bus))
-	c.self = Node{ID: id, IP: opts.Announce, Port: opts.Port, Bus: opts.Bus, Raft: c.adv, Hostname: opts.Hostname}
+	c.self = c.record(id, opts.Announce, 0)
 	ln, err := net.Listen("tcp", net.JoinHostPort(ip, strconv.Itoa(opts.Bus)))
 	if err != nil {
 		return nil, err
@@ -588,7 +591,7 @@ func (c *Cluster) Leave(hard bool) error {
 			c.logf("RESET: leaving the cluster: %v", err)
 		}
 	}
-	self := Node{ID: c.ID, IP: v.Me().IP, Port: c.opts.Port, Bus: c.opts.Bus, Raft: c.adv, Hostname: c.opts.Hostname, Epoch: v.Me().Epoch}
+	self := c.record(c.ID, v.Me().IP, v.Me().Epoch)
 	c.rmu.Lock()
 	c.stopRaft()
 	if hard {
@@ -642,4 +645,16 @@ func (c *Cluster) Failover(force bool) {
 	if _, err := c.Propose(&Entry{Op: OpPromote, ID: c.ID}); err != nil {
 		c.logf("manual failover: %v", err)
 	}
+}
+
+// record is this node's own record as others must see it.
+func (c *Cluster) record(id, ip string, epoch uint64) Node {
+	n := Node{ID: id, IP: ip, Port: c.opts.Port, Bus: c.opts.Bus, Raft: c.adv, Hostname: c.opts.Hostname, Epoch: epoch}
+	if c.opts.AnnouncePort != 0 {
+		n.Port = c.opts.AnnouncePort
+	}
+	if c.opts.AnnounceBus != 0 {
+		n.Bus = c.opts.AnnounceBus
+	}
+	return n
 }

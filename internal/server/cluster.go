@@ -62,15 +62,17 @@ func (s *Server) startCluster() error {
 	}
 	s.clus.changed = make(chan struct{}, 1)
 	cl, err := cluster.Start(cluster.Options{
-		Dir:         s.cfg.Get("dir"),
-		ConfigFile:  s.cfg.Get("cluster-config-file"),
-		IP:          ip,
-		Announce:    s.cfg.Get("cluster-announce-ip"),
-		Port:        port,
-		Bus:         bus,
-		Hostname:    s.cfg.Get("cluster-announce-hostname"),
-		NodeTimeout: time.Duration(s.cfg.Int("cluster-node-timeout")) * time.Millisecond,
-		Log:         s.log,
+		Dir:          s.cfg.Get("dir"),
+		ConfigFile:   s.cfg.Get("cluster-config-file"),
+		IP:           ip,
+		Announce:     s.cfg.Get("cluster-announce-ip"),
+		Port:         port,
+		Bus:          bus,
+		AnnouncePort: int(s.cfg.Int("cluster-announce-port")),
+		AnnounceBus:  int(s.cfg.Int("cluster-announce-bus-port")),
+		Hostname:     s.cfg.Get("cluster-announce-hostname"),
+		NodeTimeout:  time.Duration(s.cfg.Int("cluster-node-timeout")) * time.Millisecond,
+		Log:          s.log,
 		ReplOffset: func() int64 {
 			s.mu.Lock()
 			defer s.mu.Unlock()
