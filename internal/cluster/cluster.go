@@ -59,6 +59,10 @@ type Cluster struct {
 
 	mu    sync.RWMutex
 	state *State
+	// shown, while a join waits for the log to reach this node, is the
+	// configuration to show and route by instead of the empty state:
+	// first our own as it was, then the group's as the leader sent it.
+	shown *State
 	// self is the last record of ours the state had, for the moments a
 	// join leaves the state empty.
 	self Node
@@ -393,6 +397,7 @@ func (f *fsm) Apply(l *raft.Log) any {
 	res := c.state.Apply(e)
 	if n := c.state.Nodes[c.ID]; n != nil {
 		c.self = *n
+		c.shown = nil
 	}
 	c.mu.Unlock()
 	c.changed()
@@ -418,21 +423,24 @@ func (f *fsm) Snapshot() (raft.FSMSnapshot, error) {
 	c := (*Cluster)(f)
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	ss := snapshotState{State: *c.state.Clone(), Owners: map[string][][2]int{}}
-	for id := range ss.Nodes {
-		ss.Owners[id] = ss.SlotsOf(id)
-	}
-	b, err := json.Marshal(&ss)
+	b, err := encodeState(c.state)
 	return fsmSnapshot(b), err
 }
 
-// Restore implements raft.FSM.
-func (f *fsm) Restore(rc io.ReadCloser) error {
-	c := (*Cluster)(f)
-	defer rc.Close()
+// encodeState renders st as snapshots (and join replies) carry it.
+func encodeState(st *State) ([]byte, error) {
+	ss := snapshotState{State: *st.Clone(), Owners: map[string][][2]int{}}
+	for id := range ss.Nodes {
+		ss.Owners[id] = ss.SlotsOf(id)
+	}
+	return json.Marshal(&ss)
+}
+
+// decodeState parses what encodeState wrote.
+func decodeState(r io.Reader) (*State, error) {
 	var ss snapshotState
-	if err := json.NewDecoder(rc).Decode(&ss); err != nil {
-		return err
+	if err := json.NewDecoder(r).Decode(&ss); err != nil {
+		return nil, err
 	}
 	st := NewState()
 	if ss.Nodes != nil {
@@ -445,8 +453,23 @@ func (f *fsm) Restore(rc io.ReadCloser) error {
 	for id, rs := range ss.Owners {
 		eachSlot(rs, func(i int) { st.Slots[i] = id })
 	}
+	return st, nil
+}
+
+// Restore implements raft.FSM.
+func (f *fsm) Restore(rc io.ReadCloser) error {
+	c := (*Cluster)(f)
+	defer rc.Close()
+	st, err := decodeState(rc)
+	if err != nil {
+		return err
+	}
 	c.mu.Lock()
 	c.state = st
+	if n := st.Nodes[c.ID]; n != nil {
+		c.self = *n
+		c.shown = nil
+	}
 	c.mu.Unlock()
 	c.changed()
 	return nil
@@ -489,6 +512,14 @@ func (c *Cluster) SetImporting(s int, id string) {
 // Started is when this node's cluster side started, in ms.
 func (c *Cluster) Started() int64 { return c.started }
 
+// cur is the configuration to show and route by; c.mu held.
+func (c *Cluster) cur() *State {
+	if c.shown != nil {
+		return c.shown
+	}
+	return c.state
+}
+
 // Route describes slot s for the request router: the owner's id and
 // client address, and the node a migration or import goes to or comes
 // from ("" when none); me is this node's id and master the master it
@@ -496,18 +527,18 @@ func (c *Cluster) Started() int64 { return c.started }
 func (c *Cluster) Route(s int) (owner, ownerAddr, migrating, migratingAddr string, importing bool, master string) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	owner = c.state.Slots[s]
-	if n := c.state.Nodes[owner]; n != nil {
+	owner = c.cur().Slots[s]
+	if n := c.cur().Nodes[owner]; n != nil {
 		ownerAddr = net.JoinHostPort(n.IP, strconv.Itoa(n.Port))
 	}
 	if m := c.Migrating[s]; m != "" {
 		migrating = m
-		if n := c.state.Nodes[m]; n != nil {
+		if n := c.cur().Nodes[m]; n != nil {
 			migratingAddr = net.JoinHostPort(n.IP, strconv.Itoa(n.Port))
 		}
 	}
 	importing = c.Importing[s] != ""
-	if me := c.state.Nodes[c.ID]; me != nil {
+	if me := c.cur().Nodes[c.ID]; me != nil {
 		master = me.Master
 	}
 	return
@@ -517,17 +548,17 @@ func (c *Cluster) Route(s int) (owner, ownerAddr, migrating, migratingAddr strin
 // this node is in touch with a Raft leader (it is not in a minority).
 func (c *Cluster) StateOK() bool {
 	c.mu.RLock()
-	for _, o := range c.state.Slots {
+	for _, o := range c.cur().Slots {
 		if o == "" {
 			c.mu.RUnlock()
 			return false
 		}
-		if n := c.state.Nodes[o]; n == nil || n.Fail {
+		if n := c.cur().Nodes[o]; n == nil || n.Fail {
 			c.mu.RUnlock()
 			return false
 		}
 	}
-	members := len(c.state.Nodes)
+	members := len(c.cur().Nodes)
 	c.mu.RUnlock()
 	if members <= 1 {
 		return true

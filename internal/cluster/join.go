@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"bytes"
 	"fmt"
 	"net"
 	"strconv"
@@ -77,6 +78,9 @@ func (c *Cluster) join(peer string, local net.Addr) {
 	}
 	self.Master = ""
 	self.Fail = false
+	c.mu.Lock()
+	c.shown = c.state.Clone()
+	c.mu.Unlock()
 	c.rmu.Lock()
 	c.stopRaft()
 	err := c.startRaft(true)
@@ -88,7 +92,16 @@ func (c *Cluster) join(peer string, local net.Addr) {
 	c.mu.Lock()
 	c.self = self
 	c.mu.Unlock()
-	_, _, err = call(c.local, peer, &rpcRequest{Op: "join", Node: &self, Ranges: ranges}, joinTimeout)
+	rep, _, err := call(c.local, peer, &rpcRequest{Op: "join", Node: &self, Ranges: ranges}, joinTimeout)
+	if err == nil && len(rep.State) > 0 {
+		if st, derr := decodeState(bytes.NewReader(rep.State)); derr == nil {
+			c.mu.Lock()
+			if _, in := c.state.Nodes[c.ID]; !in {
+				c.shown = st
+			}
+			c.mu.Unlock()
+		}
+	}
 	if err == nil {
 		deadline := time.Now().Add(joinTimeout)
 		for time.Now().Before(deadline) {
@@ -103,6 +116,9 @@ func (c *Cluster) join(peer string, local net.Addr) {
 		err = fmt.Errorf("not replicated to us in time")
 	}
 	c.logf("join via %s failed: %v; staying alone", peer, err)
+	c.mu.Lock()
+	c.shown = nil
+	c.mu.Unlock()
 	c.rmu.Lock()
 	c.stopRaft()
 	err = c.startRaft(true)
@@ -157,7 +173,10 @@ func (c *Cluster) serveJoin(req *rpcRequest) *rpcReply {
 	if err := r.AddVoter(raft.ServerID(req.Node.ID), raft.ServerAddress(req.Node.Raft), 0, joinTimeout).Error(); err != nil {
 		return &rpcReply{Err: err.Error()}
 	}
-	return &rpcReply{}
+	c.mu.RLock()
+	b, _ := encodeState(c.state)
+	c.mu.RUnlock()
+	return &rpcReply{State: b}
 }
 
 func (c *Cluster) logf(format string, a ...any) {

@@ -22,7 +22,7 @@ type View struct {
 func (c *Cluster) View() *View {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	v := &View{State: c.state.Clone(), ID: c.ID, Self: c.self, Migrating: map[int]string{}, Importing: map[int]string{}}
+	v := &View{State: c.cur().Clone(), ID: c.ID, Self: c.self, Migrating: map[int]string{}, Importing: map[int]string{}}
 	for k, x := range c.Migrating {
 		v.Migrating[k] = x
 	}

@@ -209,6 +209,9 @@ type rpcReply struct {
 	ID      string `json:"id,omitempty"`
 	Members int    `json:"members,omitempty"`
 	Leader  string `json:"leader,omitempty"`
+	// State is the group's configuration, answering "join" (encoded as
+	// snapshots are).
+	State json.RawMessage `json:"state,omitempty"`
 }
 
 // call sends one request to the bus at addr and returns the reply.
