@@ -63,6 +63,10 @@ type Cluster struct {
 	// configuration to show and route by instead of the empty state:
 	// first our own as it was, then the group's as the leader sent it.
 	shown *State
+	// covered (every slot has a healthy owner) and members (how many
+	// nodes there are) summarize cur() for StateOK; see recount.
+	covered bool
+	members int
 	// self is the last record of ours the state had, for the moments a
 	// join leaves the state empty.
 	self Node
@@ -182,6 +186,7 @@ func (c *Cluster) startRaft(wipe bool) error {
 	}
 	c.mu.Lock()
 	c.state = NewState()
+	c.recount()
 	c.mu.Unlock()
 	trans := raft.NewNetworkTransportWithConfig(&raft.NetworkTransportConfig{Stream: c.bus.layer(), MaxPool: 3, Timeout: 2 * time.Second, Logger: c.logger})
 	r, err := raft.NewRaft(cfg, (*fsm)(c), store, store, snaps, trans)
@@ -399,6 +404,7 @@ func (f *fsm) Apply(l *raft.Log) any {
 		c.self = *n
 		c.shown = nil
 	}
+	c.recount()
 	c.mu.Unlock()
 	c.changed()
 	return res
@@ -470,6 +476,7 @@ func (f *fsm) Restore(rc io.ReadCloser) error {
 		c.self = *n
 		c.shown = nil
 	}
+	c.recount()
 	c.mu.Unlock()
 	c.changed()
 	return nil
@@ -520,47 +527,45 @@ func (c *Cluster) cur() *State {
 	return c.state
 }
 
-// Route describes slot s for the request router: the owner's id and
-// client address, and the node a migration or import goes to or comes
-// from ("" when none); me is this node's id and master the master it
-// replicates ("" for a master).
-func (c *Cluster) Route(s int) (owner, ownerAddr, migrating, migratingAddr string, importing bool, master string) {
+// Route describes slot s for the request router, without allocating:
+// the owner's id, the node a migration goes to ("" when none), whether
+// the slot is being imported, and the master this node replicates (""
+// for a master).
+func (c *Cluster) Route(s int) (owner, migrating string, importing bool, master string) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	owner = c.cur().Slots[s]
-	if n := c.cur().Nodes[owner]; n != nil {
-		ownerAddr = net.JoinHostPort(n.IP, strconv.Itoa(n.Port))
-	}
-	if m := c.Migrating[s]; m != "" {
-		migrating = m
-		if n := c.cur().Nodes[m]; n != nil {
-			migratingAddr = net.JoinHostPort(n.IP, strconv.Itoa(n.Port))
-		}
-	}
+	st := c.cur()
+	owner = st.Slots[s]
+	migrating = c.Migrating[s]
 	importing = c.Importing[s] != ""
-	if me := c.cur().Nodes[c.ID]; me != nil {
+	if me := st.Nodes[c.ID]; me != nil {
 		master = me.Master
 	}
 	return
+}
+
+// ClientAddr is node id's "ip:port" for redirections.
+func (c *Cluster) ClientAddr(id string) string {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if n := c.cur().Nodes[id]; n != nil {
+		return net.JoinHostPort(n.IP, strconv.Itoa(n.Port))
+	}
+	return ":0"
 }
 
 // StateOK reports cluster_state:ok: every slot has a healthy owner and
 // this node is in touch with a Raft leader (it is not in a minority).
 func (c *Cluster) StateOK() bool {
 	c.mu.RLock()
-	for _, o := range c.cur().Slots {
-		if o == "" {
-			c.mu.RUnlock()
-			return false
-		}
-		if n := c.cur().Nodes[o]; n == nil || n.Fail {
-			c.mu.RUnlock()
-			return false
-		}
-	}
-	members := len(c.cur().Nodes)
+	covered, members, joining := c.covered, c.members, c.shown != nil
 	c.mu.RUnlock()
-	if members <= 1 {
+	if !covered {
+		return false
+	}
+	if members <= 1 || joining {
+		// A joining node was just accepted by the leader; the log
+		// follows within moments.
 		return true
 	}
 	r := c.currentRaft()
@@ -573,6 +578,20 @@ func (c *Cluster) StateOK() bool {
 	// Measured from the last contact with a leader, so that an election
 	// shorter than the node timeout (the leader died) is no outage.
 	return time.Since(r.LastContact()) < max(c.opts.NodeTimeout, time.Second)
+}
+
+// recount updates what StateOK needs from the configuration, so that
+// the router does not walk the slots per command; c.mu held.
+func (c *Cluster) recount() {
+	st := c.cur()
+	c.members = len(st.Nodes)
+	c.covered = true
+	for _, o := range st.Slots {
+		if n := st.Nodes[o]; n == nil || n.Fail {
+			c.covered = false
+			return
+		}
+	}
 }
 
 // Forget removes node id from the state and from the Raft group.

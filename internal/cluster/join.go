@@ -80,6 +80,7 @@ func (c *Cluster) join(peer string, local net.Addr) {
 	self.Fail = false
 	c.mu.Lock()
 	c.shown = c.state.Clone()
+	c.recount()
 	c.mu.Unlock()
 	c.rmu.Lock()
 	c.stopRaft()
@@ -98,6 +99,7 @@ func (c *Cluster) join(peer string, local net.Addr) {
 			c.mu.Lock()
 			if _, in := c.state.Nodes[c.ID]; !in {
 				c.shown = st
+				c.recount()
 			}
 			c.mu.Unlock()
 		}
@@ -118,6 +120,7 @@ func (c *Cluster) join(peer string, local net.Addr) {
 	c.logf("join via %s failed: %v; staying alone", peer, err)
 	c.mu.Lock()
 	c.shown = nil
+	c.recount()
 	c.mu.Unlock()
 	c.rmu.Lock()
 	c.stopRaft()

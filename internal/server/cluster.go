@@ -187,7 +187,7 @@ func (c *client) routeCluster(cmd *command.Command, args [][]byte) bool {
 	var firstKey []byte
 	multiple, missing := false, 0
 	write := cmd.Has(command.Write)
-	var owner, ownerAddr, migrating, migratingAddr, master string
+	var owner, migrating, master string
 	var importing bool
 	check := func(cmd *command.Command, args [][]byte) resp.Error {
 		s.clus.keys = clusterKeys(cmd, args, s.clus.keys[:0])
@@ -196,7 +196,7 @@ func (c *client) routeCluster(cmd *command.Command, args [][]byte) bool {
 			sl := slot.Of(k)
 			if first < 0 {
 				first, firstKey = sl, k
-				owner, ownerAddr, migrating, migratingAddr, importing, master = cl.Route(first)
+				owner, migrating, importing, master = cl.Route(first)
 				if owner == "" {
 					return errSlotNotServed
 				}
@@ -269,7 +269,7 @@ func (c *client) routeCluster(cmd *command.Command, args [][]byte) bool {
 				if multiple {
 					e = errTryAgain
 				} else if migrating != cl.ID {
-					e = resp.Error("ASK " + strconv.Itoa(first) + " " + migratingAddr)
+					e = resp.Error("ASK " + strconv.Itoa(first) + " " + cl.ClientAddr(migrating))
 				} else {
 					return true
 				}
@@ -282,7 +282,7 @@ func (c *client) routeCluster(cmd *command.Command, args [][]byte) bool {
 			case c.sess.ReadOnly && !write && master != "" && master == owner:
 				return true
 			case !mine:
-				e = resp.Error("MOVED " + strconv.Itoa(first) + " " + ownerAddr)
+				e = resp.Error("MOVED " + strconv.Itoa(first) + " " + cl.ClientAddr(owner))
 			default:
 				return true
 			}
