@@ -634,7 +634,10 @@ func (c *Cluster) Leave(hard bool) error {
 	c.joinMu.Lock()
 	defer c.joinMu.Unlock()
 	v := c.View()
-	if len(v.Nodes) > 1 {
+	c.mu.RLock()
+	_, inState := c.state.Nodes[c.ID]
+	c.mu.RUnlock()
+	if len(v.Nodes) > 1 && inState && c.inRaftConfig() {
 		// Best effort: a node FORGET'ed already (redis-cli del-node
 		// resets it afterwards) reaches no leader any more.
 		if err := c.forget(c.ID, 2*time.Second); err != nil {
@@ -707,4 +710,23 @@ func (c *Cluster) record(id, ip string, epoch uint64) Node {
 		n.Bus = c.opts.AnnounceBus
 	}
 	return n
+}
+
+// inRaftConfig reports whether this node is a voter of its group still
+// (a FORGET'ed node is taken out).
+func (c *Cluster) inRaftConfig() bool {
+	r := c.currentRaft()
+	if r == nil {
+		return false
+	}
+	f := r.GetConfiguration()
+	if f.Error() != nil {
+		return false
+	}
+	for _, srv := range f.Configuration().Servers {
+		if string(srv.ID) == c.ID {
+			return true
+		}
+	}
+	return false
 }

@@ -65,6 +65,14 @@ func do(t *testing.T, addr string, args ...any) string {
 		return x
 	case int64:
 		return strconv.FormatInt(x, 10)
+	case []any:
+		var parts []string
+		for _, e := range x {
+			if s, ok := e.(string); ok {
+				parts = append(parts, s)
+			}
+		}
+		return strings.Join(parts, "\n")
 	}
 	return ""
 }
@@ -425,5 +433,73 @@ func TestClusterMinority(t *testing.T) {
 	}
 	if got := do(t, alone.Addr, "PING"); got != "PONG" {
 		t.Fatalf("PING on the minority node: %q", got)
+	}
+}
+
+// TestClusterAddDelNode grows a cluster with redis-cli --cluster add-node
+// (a master, then a replica) and shrinks it with del-node, which FORGETs
+// the node on every other node and RESETs it.
+func TestClusterAddDelNode(t *testing.T) {
+	redisCLI(t)
+	nodes := startClusterNodes(t, 5)
+	out := runCLI(t, "--cluster", "create", nodes[0].Addr, nodes[1].Addr, nodes[2].Addr, "--cluster-yes")
+	if !strings.Contains(out, "[OK] All 16384 slots covered.") {
+		t.Fatalf("create:\n%s", out)
+	}
+	waitKnown := func(n *servertest.Instance, want int) {
+		t.Helper()
+		deadline := time.Now().Add(20 * time.Second)
+		for !strings.Contains(do(t, n.Addr, "CLUSTER", "INFO"), "cluster_known_nodes:"+strconv.Itoa(want)+"\r\n") {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s does not know %d nodes:\n%s", n.Addr, want, do(t, n.Addr, "CLUSTER", "NODES"))
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	master, replica := nodes[3], nodes[4]
+	out = runCLI(t, "--cluster", "add-node", master.Addr, nodes[0].Addr)
+	if !strings.Contains(out, "[OK] New node added correctly.") {
+		t.Fatalf("add-node:\n%s", out)
+	}
+	waitKnown(nodes[1], 4)
+	waitKnown(master, 4)
+	masterID := do(t, nodes[0].Addr, "CLUSTER", "MYID")
+	out = runCLI(t, "--cluster", "add-node", replica.Addr, nodes[0].Addr, "--cluster-slave", "--cluster-master-id", masterID)
+	if !strings.Contains(out, "[OK] New node added correctly.") {
+		t.Fatalf("add-node --cluster-slave:\n%s", out)
+	}
+	for _, n := range nodes {
+		waitKnown(n, 5)
+	}
+	if got := do(t, replica.Addr, "CLUSTER", "MYSHARDID"); got != masterID {
+		t.Fatalf("the added replica's shard: %s, want %s", got, masterID)
+	}
+	if got := do(t, nodes[1].Addr, "CLUSTER", "REPLICAS", masterID); !strings.Contains(got, replica.Addr) {
+		t.Fatalf("CLUSTER REPLICAS %s: %q", masterID, got)
+	}
+	out = runCLI(t, "--cluster", "check", nodes[1].Addr)
+	if strings.Contains(out, "[ERR]") || !strings.Contains(out, "[OK] All 16384 slots covered.") {
+		t.Fatalf("check after add-node:\n%s", out)
+	}
+
+	for _, gone := range []*servertest.Instance{replica, master} {
+		id := do(t, gone.Addr, "CLUSTER", "MYID")
+		out = runCLI(t, "--cluster", "del-node", nodes[0].Addr, id)
+		if strings.Contains(out, "ERR") {
+			t.Fatalf("del-node %s:\n%s", id, out)
+		}
+		waitKnown(gone, 1)
+		// FORGET of an id the cluster just forgot succeeds anywhere,
+		// as redis-cli sends it to every node.
+		if got := do(t, nodes[2].Addr, "CLUSTER", "FORGET", id); got != "OK" {
+			t.Fatalf("second FORGET: %s", got)
+		}
+	}
+	for _, n := range nodes[:3] {
+		waitKnown(n, 3)
+	}
+	out = runCLI(t, "--cluster", "check", nodes[2].Addr)
+	if strings.Contains(out, "[ERR]") || !strings.Contains(out, "[OK] All 16384 slots covered.") {
+		t.Fatalf("check after del-node:\n%s", out)
 	}
 }
