@@ -23,6 +23,9 @@ type detector struct {
 	since map[string]time.Time
 	// resumed holds voters heard from again since they failed.
 	resumed map[string]bool
+	// probed is when failed nodes were last probed directly: a leader
+	// elected after a node came back never sees its heartbeats resume.
+	probed time.Time
 }
 
 // watch registers the failure observer on r and runs the detector until
@@ -96,8 +99,27 @@ func (c *Cluster) detect(r *raft.Raft, d *detector) {
 		back = append(back, id)
 	}
 	d.resumed = map[string]bool{}
+	probe := time.Since(d.probed) > 500*time.Millisecond
+	if probe {
+		d.probed = time.Now()
+	}
+	failingNow := map[string]bool{}
+	for id := range d.since {
+		failingNow[id] = true
+	}
 	d.mu.Unlock()
 	v := c.View()
+	if probe {
+		for _, id := range v.SortedIDs() {
+			n := v.Nodes[id]
+			if !n.Fail || failingNow[id] {
+				continue
+			}
+			if _, _, err := call(c.local, n.Raft, &rpcRequest{Op: "info"}, 200*time.Millisecond); err == nil {
+				back = append(back, id)
+			}
+		}
+	}
 	for _, id := range back {
 		if n := v.Nodes[id]; n != nil && n.Fail {
 			c.logf("node %s is reachable again", id)

@@ -150,6 +150,12 @@ func (s *State) Apply(e *Entry) string {
 	case OpFail:
 		if n := s.Nodes[e.ID]; n != nil {
 			n.Fail = e.Flag
+			if !n.Fail && n.Successor != "" {
+				if s.Nodes[n.Successor] != nil {
+					n.Master = n.Successor
+				}
+				n.Successor = ""
+			}
 		}
 	}
 	return ""
@@ -189,7 +195,8 @@ func (s *State) removeNode(id string) {
 }
 
 // promote makes replica id the master of its former master's slots
-// with a new epoch; the old master and its other replicas follow it.
+// with a new epoch; the old master (once reachable, if it failed) and
+// its other replicas follow it.
 func (s *State) promote(id string) {
 	n := s.Nodes[id]
 	if n == nil || n.Master == "" {
@@ -205,7 +212,11 @@ func (s *State) promote(id string) {
 		}
 	}
 	for _, o := range s.Nodes {
-		if o.ID == old || o.Master == old {
+		switch {
+		case o.ID == old && o.Fail:
+			// Shown as a failed master without slots until it is back.
+			o.Successor = id
+		case o.ID == old || o.Master == old:
 			o.Master = id
 		}
 	}

@@ -23,6 +23,10 @@ type Node struct {
 	Epoch  uint64 `json:"epoch"`
 	// Fail is set by the leader's failure detector.
 	Fail bool `json:"fail,omitempty"`
+	// Successor is the replica promoted in place of this failed master;
+	// the node follows it once it is reachable again (as Redis turns a
+	// returning old master into a replica of its successor).
+	Successor string `json:"successor,omitempty"`
 }
 
 // IsMaster reports whether n is a master (it replicates nobody).

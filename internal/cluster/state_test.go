@@ -67,8 +67,12 @@ func TestStateReplicationAndPromotion(t *testing.T) {
 	if s.Slots[50] != "r1" || !s.Nodes["r1"].IsMaster() || s.Nodes["r1"].Epoch != 4 {
 		t.Fatalf("after promotion: owner %q, r1 %+v", s.Slots[50], *s.Nodes["r1"])
 	}
-	if s.Nodes["m"].Master != "r1" || s.Nodes["r2"].Master != "r1" {
-		t.Fatalf("old master follows %q, sibling follows %q", s.Nodes["m"].Master, s.Nodes["r2"].Master)
+	if !s.Nodes["m"].IsMaster() || s.Nodes["r2"].Master != "r1" {
+		t.Fatalf("failed old master follows %q, sibling follows %q", s.Nodes["m"].Master, s.Nodes["r2"].Master)
+	}
+	apply(t, s, &Entry{Op: OpFail, ID: "m"})
+	if s.Nodes["m"].Master != "r1" || s.Nodes["m"].Successor != "" {
+		t.Fatalf("old master back: follows %q", s.Nodes["m"].Master)
 	}
 	if s.FailedSlots() != 0 {
 		t.Fatalf("failed slots after promotion: %d", s.FailedSlots())
