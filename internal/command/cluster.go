@@ -801,7 +801,7 @@ func clusterShards(c *Ctx) {
 			}
 			c.BulkString("health")
 			if n.Fail {
-				c.BulkString("fail")
+				c.BulkString("failed")
 			} else {
 				c.BulkString("online")
 			}
