@@ -322,6 +322,17 @@ func TestClusterFailover(t *testing.T) {
 	for i := 0; !strings.HasPrefix(do(t, victim.Addr, "SET", key, "before"), "OK"); i++ {
 		key = "k" + strconv.Itoa(i)
 	}
+	// go-redis only reloads the slots on redirections or every
+	// ClusterStateReloadInterval (60 s by default): a dead node answers
+	// neither, with Redis as with respd.
+	cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{nodes[0].Addr}, ClusterStateReloadInterval: time.Second})
+	defer cc.Close()
+	ctx := context.Background()
+	for i := range 100 {
+		if err := cc.Set(ctx, "cc:"+strconv.Itoa(i), i, 0).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
 	waitSameKeys(t, heir.Addr, victim.Addr)
 	victim.Srv.Close()
 	start := time.Now()
@@ -338,6 +349,22 @@ func TestClusterFailover(t *testing.T) {
 	t.Logf("promotion took %v (cluster-node-timeout 2000)", time.Since(start).Round(time.Millisecond))
 	if got := infoField(t, heir.Addr, "role"); got != "master" {
 		t.Fatalf("promoted node's role: %s", got)
+	}
+	// A cluster client finds the new owner by itself (after errors from
+	// the dead node, until it reloads the slots, as with Redis); the
+	// dead master's keys were all replicated before it died.
+	deadline := time.Now().Add(20 * time.Second)
+	for i := range 100 {
+		for {
+			v, err := cc.Get(ctx, "cc:"+strconv.Itoa(i)).Result()
+			if err == nil && v == strconv.Itoa(i) {
+				break
+			}
+			if err == nil || time.Now().After(deadline) {
+				t.Fatalf("ClusterClient GET cc:%d after the failover: %q, %v", i, v, err)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
 	}
 	for _, n := range nodes {
 		if n == victim {
@@ -371,7 +398,7 @@ func TestClusterFailover(t *testing.T) {
 	if got := do(t, replica.Addr, "CLUSTER", "FAILOVER"); got != "OK" {
 		t.Fatalf("CLUSTER FAILOVER: %s", got)
 	}
-	deadline := time.Now().Add(20 * time.Second)
+	deadline = time.Now().Add(20 * time.Second)
 	for infoField(t, replica.Addr, "role") != "master" || infoField(t, master.Addr, "role") != "slave" ||
 		infoField(t, master.Addr, "master_link_status") != "up" {
 		if time.Now().After(deadline) {
