@@ -386,4 +386,3 @@ func (c *Cluster) voters() int {
 	}
 	return len(f.Configuration().Servers)
 }
-

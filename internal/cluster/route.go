@@ -110,4 +110,3 @@ func (c *Cluster) recount() {
 		}
 	}
 }
-
