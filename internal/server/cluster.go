@@ -174,7 +174,7 @@ func (s *Server) infoCluster(b *strings.Builder) {
 // replies with the redirection or error and returns false.
 func (c *client) routeCluster(cmd *command.Command, args [][]byte) bool {
 	s := c.s
-	asking := c.sess.Asking
+	asking := c.sess.Asking || cmd.Name == "restore-asking"
 	if cmd.Name != "asking" && c.multi == nil {
 		c.sess.Asking = false
 	}

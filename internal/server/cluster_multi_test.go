@@ -291,6 +291,15 @@ func TestClusterSetSlotAsk(t *testing.T) {
 			t.Fatalf("%v: %q, want %s...", st.args, got, st.want)
 		}
 	}
+	// MIGRATE's RESTORE-ASKING needs no ASKING before it.
+	do(t, a.Addr, "SET", "x", "payload")
+	dump := do(t, a.Addr, "DUMP", "x")
+	if got := do(t, b.Addr, "RESTORE-ASKING", "x", "0", dump); got != "OK" {
+		t.Fatalf("RESTORE-ASKING into the importing slot: %q", got)
+	}
+	if got := do(t, b.Addr, "RESTORE", "x", "0", dump, "REPLACE"); !strings.HasPrefix(got, "MOVED ") {
+		t.Fatalf("RESTORE into the importing slot without ASKING: %q", got)
+	}
 	if got := do(t, a.Addr, "CLUSTER", "NODES"); strings.Contains(got, "->-") {
 		t.Fatalf("stale migrating mark:\n%s", got)
 	}
