@@ -44,6 +44,10 @@ type Options struct {
 	// it stops being a master) and returns its replication offset, for
 	// a manual failover to its replica.
 	PauseWrites func(ms int64) int64
+	// FullCoverage reports cluster-require-full-coverage: whether a slot
+	// without a healthy owner puts the whole cluster down. Called from
+	// StateOK, under whatever lock its caller holds.
+	FullCoverage func() bool
 	// OnChange is called after the state changed (from Raft's goroutine;
 	// it must not block).
 	OnChange func()

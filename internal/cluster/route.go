@@ -77,7 +77,7 @@ func (c *Cluster) StateOK() bool {
 	c.mu.RLock()
 	covered, members, joining := c.covered, c.members, c.shown != nil
 	c.mu.RUnlock()
-	if !covered {
+	if !covered && (c.opts.FullCoverage == nil || c.opts.FullCoverage()) {
 		return false
 	}
 	if members <= 1 || joining {

@@ -86,6 +86,7 @@ func (s *Server) startCluster() error {
 			s.clus.pauseUntil = time.Now().UnixMilli() + ms
 			return s.replOffset()
 		},
+		FullCoverage: func() bool { return s.cfg.Bool("cluster-require-full-coverage") },
 		OnChange: func() {
 			select {
 			case s.clus.changed <- struct{}{}:

@@ -94,7 +94,8 @@ func waitClusterOK(t *testing.T, n *clusterNode) {
 }
 
 // clusterScript is run against both servers; every reply must match
-// once ids and ports are masked. "!ok" waits for cluster_state:ok.
+// once ids and ports are masked. "!ok" waits for cluster_state:ok,
+// "!sleep" lets Redis's cluster cron run.
 var clusterScript = [][]string{
 	{"CLUSTER", "HELP"},
 	{"CLUSTER", "MYID"},
@@ -160,6 +161,10 @@ var clusterScript = [][]string{
 	{"MULTI"}, {"SET", "foo", "1"}, {"SET", "b", "1"}, {"EXEC"}, {"GET", "foo"},
 	{"CLUSTER", "DELSLOTS", "12182"}, {"CLUSTER", "SETSLOT", "12182", "IMPORTING", "$ID"}, {"CLUSTER", "NODES"},
 	{"CLUSTER", "SETSLOT", "12182", "MIGRATING", "$ID"}, {"CLUSTER", "SETSLOT", "12182", "NODE", "$ID"}, {"CLUSTER", "NODES"},
+	{"CONFIG", "SET", "cluster-require-full-coverage", "no"}, {"!sleep"}, {"CLUSTER", "INFO"}, {"GET", "foo"}, {"GET", "a"},
+	// Back to yes, Redis re-evaluates the state only on the next change.
+	{"CONFIG", "SET", "cluster-require-full-coverage", "yes"}, {"CLUSTER", "ADDSLOTS", "15495"}, {"!sleep"},
+	{"CLUSTER", "INFO"}, {"GET", "foo"},
 	{"CLUSTER", "RESET"},
 	{"HELLO", "3"}, {"CLUSTER", "INFO"}, {"CLUSTER", "NODES"}, {"CLUSTER", "SLOTS"}, {"CLUSTER", "SHARDS"},
 	{"CLUSTER", "LINKS"}, {"CLUSTER", "HELP"},
@@ -172,6 +177,11 @@ func TestClusterRepliesMatchRedis(t *testing.T) {
 	respd, redis := startClusterPair(t)
 	diffs := 0
 	for _, args := range clusterScript {
+		if args[0] == "!sleep" {
+			// Redis's cluster cron revises the state every 100 ms.
+			time.Sleep(300 * time.Millisecond)
+			continue
+		}
 		if args[0] == "!ok" {
 			waitClusterOK(t, redis)
 			waitClusterOK(t, respd)
