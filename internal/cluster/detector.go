@@ -26,6 +26,11 @@ type detector struct {
 	// probed is when failed nodes were last probed directly: a leader
 	// elected after a node came back never sees its heartbeats resume.
 	probed time.Time
+	// prevLeader is the last leader this node followed and prevContact
+	// when it last heard from it: once elected in its place, the node
+	// counts the old leader's silence from then, not from its election.
+	prevLeader  string
+	prevContact time.Time
 }
 
 // watch registers the failure observer on r and runs the detector until
@@ -75,11 +80,18 @@ func (c *Cluster) watch(r *raft.Raft) {
 			case raft.LeaderObservation:
 				// A new term: what the previous leader saw is void.
 				d.since, d.resumed = map[string]time.Time{}, map[string]bool{}
+				if string(x.LeaderID) == c.ID && d.prevLeader != "" && d.prevLeader != c.ID {
+					d.since[d.prevLeader] = d.prevContact
+				}
 			}
 			d.mu.Unlock()
 		case <-tick.C:
 			if r.State() == raft.Leader {
 				c.detect(r, d)
+			} else if _, id := r.LeaderWithID(); id != "" {
+				d.mu.Lock()
+				d.prevLeader, d.prevContact = string(id), r.LastContact()
+				d.mu.Unlock()
 			}
 		}
 	}
@@ -132,6 +144,13 @@ func (c *Cluster) detect(r *raft.Raft, d *detector) {
 			continue
 		}
 		if !n.Fail {
+			// A last check, as the old leader's silence is only inferred.
+			if _, _, err := call(c.local, n.Raft, &rpcRequest{Op: "info"}, 200*time.Millisecond); err == nil {
+				d.mu.Lock()
+				delete(d.since, id)
+				d.mu.Unlock()
+				continue
+			}
 			c.logf("node %s unreachable for %v: marking it failed", id, timeout)
 			if _, err := c.Propose(&Entry{Op: OpFail, ID: id, Flag: true}); err != nil {
 				continue

@@ -541,3 +541,49 @@ func TestClusterAddDelNode(t *testing.T) {
 		t.Fatalf("check after del-node:\n%s", out)
 	}
 }
+
+// TestClusterFailoverOfLeader kills the first node, the one the others
+// joined (so the Raft leader unless an election moved it): Raft elects
+// another leader, which promotes the dead master's replica.
+func TestClusterFailoverOfLeader(t *testing.T) {
+	nodes := createCluster(t)
+	victim := nodes[0]
+	id := do(t, victim.Addr, "CLUSTER", "MYID")
+	var heir *servertest.Instance
+	for _, n := range nodes {
+		if do(t, n.Addr, "CLUSTER", "MYSHARDID") == id && n != victim {
+			heir = n
+		}
+	}
+	if heir == nil {
+		t.Fatalf("no replica of %s:\n%s", id, do(t, victim.Addr, "CLUSTER", "NODES"))
+	}
+	key := "k"
+	for i := 0; do(t, victim.Addr, "SET", key, "before") != "OK"; i++ {
+		key = "k" + strconv.Itoa(i)
+	}
+	waitSameKeys(t, heir.Addr, victim.Addr)
+	victim.Srv.Close()
+	start := time.Now()
+	for {
+		got := do(t, heir.Addr, "SET", key, "after")
+		if got == "OK" {
+			break
+		}
+		if time.Since(start) > 30*time.Second {
+			t.Fatalf("replica still refuses writes 30s after its master died: %s", got)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Logf("promotion after the leader died took %v (cluster-node-timeout 2000)", time.Since(start).Round(time.Millisecond))
+	// The others apply the promotion moments later.
+	deadline := time.Now().Add(10 * time.Second)
+	for _, n := range nodes[1:] {
+		for !strings.Contains(do(t, n.Addr, "CLUSTER", "INFO"), "cluster_state:ok") {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s after the failover:\n%s", n.Addr, do(t, n.Addr, "CLUSTER", "INFO"))
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+}
