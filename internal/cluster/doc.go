@@ -38,13 +38,22 @@
 // RESET makes the node leave and bootstrap a group of itself again.
 //
 // Failure detection runs on the leader: a voter whose heartbeats have
-// failed for cluster-node-timeout is marked failed through the log, and
-// when it is a master with slots, its healthy replica with the largest
-// replication offset (asked with "offset") is promoted: it takes the
-// master's slots with a new config epoch, and the old master and the
-// other replicas become its replicas. A node a leader reaches again is
-// marked healthy. A node in touch with no leader for cluster-node-timeout
-// (a minority) reports cluster_state:fail.
+// failed for cluster-node-timeout (and that does not answer a last
+// direct "info" probe) is marked failed through the log, and when it is
+// a master with slots, its healthy replica with the largest replication
+// offset (asked with "offset") is promoted: it takes the master's slots
+// with a new config epoch and the other replicas follow it; the old
+// master shows as a failed master without slots until it is reachable
+// again, and then follows its successor. A leader elected because the
+// previous one died counts that one's silence from its own last contact
+// with it. A node a leader reaches again (heartbeats resume, or a probe
+// of a failed node answers) is marked healthy. A node in touch with no
+// leader for cluster-node-timeout (a minority) reports
+// cluster_state:fail.
+//
+// CLUSTER FAILOVER without FORCE/TAKEOVER first asks the master to hold
+// writes ("pause") and waits until the replica's offset reaches the
+// master's, then proposes the promotion.
 //
 // # Raft log entry encoding
 //
@@ -71,7 +80,8 @@
 //	            id in the forgotten set until now + 60000
 //	replicate   id follows target (and loses its slots)
 //	promote     id, a replica, takes its master's slots with a new epoch
-//	fail        set id's failed flag to flag
+//	fail        set id's failed flag to flag (a returning failed
+//	            master with a successor starts following it)
 //
 // Raft snapshots are the State as JSON, with the slots given as
 // "owners": {ID: [[START, END], ...]}.
@@ -86,7 +96,8 @@
 // forwarded entry; answers its index and result), join (node and its
 // slot ranges), meet (ask the receiver to join the node at ip, port,
 // bus), remove (take a voter out; leader only) and offset (the node's
-// replication offset, in index).
+// replication offset, in index), pause (a master holds writes for ms
+// and answers its offset, in index).
 //
 // # nodes.conf
 //
