@@ -65,7 +65,8 @@
 // with the fields an operation does not use left out. NODE is
 //
 //	{"id": ID, "ip": IP, "port": N, "bus": N, "raft": "IP:BUSPORT",
-//	 "hostname": H, "master": ID, "epoch": N, "fail": BOOL}
+//	 "hostname": H, "master": ID, "epoch": N, "fail": BOOL,
+//	 "successor": ID}
 //
 // The operations (OP) are:
 //
