@@ -587,3 +587,30 @@ func TestClusterFailoverOfLeader(t *testing.T) {
 		}
 	}
 }
+
+// TestClusterResetHard checks that RESET HARD gives the node a new id
+// and zero epochs, and frees its slots; the new id survives a restart.
+func TestClusterResetHard(t *testing.T) {
+	dir := t.TempDir()
+	bus := strconv.Itoa(busPort(t))
+	n := servertest.Start(t, "--cluster-enabled", "yes", "--cluster-port", bus, "--dir", dir)
+	old := do(t, n.Addr, "CLUSTER", "MYID")
+	for _, args := range [][]any{{"CLUSTER", "ADDSLOTSRANGE", "0", "100"}, {"CLUSTER", "SET-CONFIG-EPOCH", "7"}} {
+		if got := do(t, n.Addr, args...); got != "OK" {
+			t.Fatalf("%v: %s", args, got)
+		}
+	}
+	if got := do(t, n.Addr, "CLUSTER", "RESET", "HARD"); got != "OK" {
+		t.Fatalf("RESET HARD: %s", got)
+	}
+	id := do(t, n.Addr, "CLUSTER", "MYID")
+	info := do(t, n.Addr, "CLUSTER", "INFO")
+	if id == old || len(id) != 40 || !strings.Contains(info, "cluster_slots_assigned:0\r\n") || !strings.Contains(info, "cluster_my_epoch:0\r\n") {
+		t.Fatalf("after RESET HARD: id %s (was %s)\n%s", id, old, info)
+	}
+	n.Srv.Close()
+	n2 := servertest.Start(t, "--cluster-enabled", "yes", "--cluster-port", bus, "--dir", dir)
+	if got := do(t, n2.Addr, "CLUSTER", "MYID"); got != id {
+		t.Fatalf("id after restart: %s, want %s", got, id)
+	}
+}
