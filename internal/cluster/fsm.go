@@ -103,6 +103,7 @@ func (f *fsm) Restore(rc io.ReadCloser) error {
 
 type fsmSnapshot []byte
 
+// Persist implements raft.FSMSnapshot.
 func (s fsmSnapshot) Persist(sink raft.SnapshotSink) error {
 	if _, err := sink.Write(s); err != nil {
 		sink.Cancel()
@@ -111,4 +112,5 @@ func (s fsmSnapshot) Persist(sink raft.SnapshotSink) error {
 	return sink.Close()
 }
 
+// Release implements raft.FSMSnapshot; the bytes need no cleanup.
 func (s fsmSnapshot) Release() {}

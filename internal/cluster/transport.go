@@ -179,6 +179,7 @@ type peekedConn struct {
 	r *bufio.Reader
 }
 
+// Read serves the peeked bytes first.
 func (c *peekedConn) Read(p []byte) (int, error) { return c.r.Read(p) }
 
 // rpcRequest is one of respd's own bus requests (see doc.go).
