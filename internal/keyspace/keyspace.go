@@ -80,6 +80,7 @@ func (ks *Keyspace) Swap(a, b int) {
 	}
 	da.keys, db.keys = db.keys, da.keys
 	da.expires, db.expires = db.expires, da.expires
+	da.slots, db.slots = db.slots, da.slots
 	ks.changed(a, nil)
 	ks.changed(b, nil)
 }
@@ -110,6 +111,9 @@ type DB struct {
 	ID      int
 	keys    *dict.Dict[*Object]
 	expires *dict.Dict[int64]
+	// slots indexes the keys by cluster hash slot; nil unless
+	// EnableSlots was called (slots.go).
+	slots *slotIndex
 }
 
 func newDB(ks *Keyspace, id int) *DB {
@@ -153,7 +157,9 @@ func (d *DB) deleteExpired(key string) {
 	if d.ks.snap != nil {
 		d.preserve([]byte(key))
 	}
-	d.keys.DeleteString(key)
+	if d.keys.DeleteString(key) && d.slots != nil {
+		d.slots.remove(key)
+	}
 	d.expires.DeleteString(key)
 	d.ks.Stats.ExpiredKeys++
 	d.ks.signal(d.ID, []byte(key))
@@ -238,8 +244,13 @@ func (d *DB) set(key []byte, name string, o *Object, keepTTL bool) {
 	} else {
 		isNew = d.keys.Set(key, o)
 	}
-	if isNew && d.ks.OnNew != nil {
-		d.ks.OnNew(d.ID, key)
+	if isNew {
+		if d.slots != nil {
+			d.indexNew(key)
+		}
+		if d.ks.OnNew != nil {
+			d.ks.OnNew(d.ID, key)
+		}
 	}
 	if !keepTTL && d.expires.Len() > 0 {
 		d.expires.Delete(key)
@@ -324,6 +335,9 @@ func (d *DB) Delete(key []byte) bool {
 	if !d.keys.Delete(key) {
 		return false
 	}
+	if d.slots != nil {
+		d.unindex(key)
+	}
 	if d.expires.Len() > 0 {
 		d.expires.Delete(key)
 	}
@@ -342,11 +356,19 @@ func (d *DB) Relocate(src []byte, to *DB, dst []byte) {
 	o, _ := d.keys.Get(src)
 	at, hasTTL := d.expires.Get(src)
 	d.keys.Delete(src)
+	if d.slots != nil {
+		d.unindex(src)
+	}
 	if hasTTL {
 		d.expires.Delete(src)
 	}
-	if to.keys.Set(dst, o) && d.ks.OnNew != nil {
-		d.ks.OnNew(to.ID, dst)
+	if to.keys.Set(dst, o) {
+		if to.slots != nil {
+			to.indexNew(dst)
+		}
+		if d.ks.OnNew != nil {
+			d.ks.OnNew(to.ID, dst)
+		}
 	}
 	if hasTTL {
 		to.setExpire(dst, at)
@@ -405,6 +427,9 @@ func (d *DB) Flush() {
 	}
 	d.keys.Clear()
 	d.expires.Clear()
+	if d.slots != nil {
+		*d.slots = slotIndex{}
+	}
 }
 
 // Present reports whether key is stored, even if past its expiry time.
