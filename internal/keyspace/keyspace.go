@@ -2,6 +2,7 @@ package keyspace
 
 import (
 	"math/rand/v2"
+	"unsafe"
 
 	"github.com/respd/respd/internal/clock"
 	"github.com/respd/respd/internal/ds/dict"
@@ -157,9 +158,10 @@ func (d *DB) deleteExpired(key string) {
 	if d.ks.snap != nil {
 		d.preserve([]byte(key))
 	}
-	if d.keys.DeleteString(key) && d.slots != nil {
-		d.slots.remove(key)
+	if d.slots != nil {
+		d.unindex(unsafe.Slice(unsafe.StringData(key), len(key)))
 	}
+	d.keys.DeleteString(key)
 	d.expires.DeleteString(key)
 	d.ks.Stats.ExpiredKeys++
 	d.ks.signal(d.ID, []byte(key))
@@ -332,11 +334,11 @@ func (d *DB) Delete(key []byte) bool {
 	if d.ks.snap != nil {
 		d.preserve(key)
 	}
-	if !d.keys.Delete(key) {
-		return false
-	}
 	if d.slots != nil {
 		d.unindex(key)
+	}
+	if !d.keys.Delete(key) {
+		return false
 	}
 	if d.expires.Len() > 0 {
 		d.expires.Delete(key)
@@ -355,10 +357,10 @@ func (d *DB) Relocate(src []byte, to *DB, dst []byte) {
 	}
 	o, _ := d.keys.Get(src)
 	at, hasTTL := d.expires.Get(src)
-	d.keys.Delete(src)
 	if d.slots != nil {
 		d.unindex(src)
 	}
+	d.keys.Delete(src)
 	if hasTTL {
 		d.expires.Delete(src)
 	}

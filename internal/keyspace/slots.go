@@ -13,27 +13,31 @@ import (
 // only cost is a nil check where a key is added or removed (never on an
 // overwrite or a read).
 //
-// Each slot holds the set of its keys as a Go map whose keys are the key
-// table's own copy of each name (dict.Key), so the index costs a map
-// slot per key and no second copy of the name. The index follows what
-// the key table physically holds, like Redis's: a key past its expiry
-// time counts until it is reclaimed (lazily or by active expiry).
+// The index holds the key table's own copy of each name (dict.Key), so it
+// never copies a name. A slot's keys are kept in one of two forms:
 //
-// Go maps never shrink, and resharding empties slots wholesale (GETKEYSINSLOT
-// then MIGRATE of what it returned, over and over); a slot's map is
-// therefore dropped when it empties and rebuilt when it holds an eighth
-// of its high-water mark, which keeps both the memory and the iteration
-// of GETKEYSINSLOT (which walks empty map slots too) proportional to the
-// keys present.
+//   - up to listMax keys, a dense slice. Adding appends; removing finds
+//     the name by its data pointer (the key table's copy is unique to
+//     the key, so comparing pointers is exact and never touches the
+//     names' memory) and moves the last one into its place. That costs
+//     16 bytes per key plus the slice's slack, and a scan of at most
+//     listMax pointers on removal: a million keys is about 61 per slot.
+//   - above that, a Go map, O(1) for every operation at some 20 to 40
+//     bytes per key, and back to a slice below listMax/2.
+//
+// The index follows what the key table physically holds, as Redis's
+// does: a key past its expiry time counts until it is reclaimed (lazily
+// or by active expiry). Resharding empties slots wholesale, so slices
+// give their memory back when they fall to a quarter of their capacity,
+// and an emptied slot holds nothing.
 type slotIndex struct {
-	keys [slot.Count]map[string]struct{}
-	// peak is each map's largest size since it was made.
-	peak [slot.Count]int32
+	lists [slot.Count][]string
+	sets  [slot.Count]map[string]struct{}
 }
 
-// shrinkMin is the high-water mark below which a map is never rebuilt:
-// small maps waste little.
-const shrinkMin = 64
+// listMax is the largest slot kept as a slice (a variable so tests can
+// push small slots through both forms).
+var listMax = 256
 
 // EnableSlots turns the per-slot key index on for every database,
 // indexing the keys already stored. Cluster mode calls it at start-up;
@@ -62,7 +66,7 @@ func (d *DB) CountKeysInSlot(s int) int {
 	if d.slots == nil || s < 0 || s >= slot.Count {
 		return 0
 	}
-	return len(d.slots.keys[s])
+	return d.slots.count(s)
 }
 
 // SlotHasKeys reports whether any key of the database hashes to slot.
@@ -74,49 +78,97 @@ func (d *DB) KeysInSlot(s, count int) [][]byte {
 	if d.slots == nil || s < 0 || s >= slot.Count || count <= 0 {
 		return nil
 	}
-	m := d.slots.keys[s]
-	out := make([][]byte, 0, min(count, len(m)))
-	for k := range m {
-		if len(out) == count {
-			break
+	names := d.slots.lists[s]
+	if names != nil {
+		names = names[:min(count, len(names))]
+	} else if m := d.slots.sets[s]; m != nil {
+		names = make([]string, 0, min(count, len(m)))
+		for k := range m {
+			if len(names) == count {
+				break
+			}
+			names = append(names, k)
 		}
-		out = append(out, []byte(k))
+	}
+	// The copies share one buffer: two allocations, whatever the count.
+	n := 0
+	for _, k := range names {
+		n += len(k)
+	}
+	buf := make([]byte, 0, n)
+	out := make([][]byte, len(names))
+	for i, k := range names {
+		buf = append(buf, k...)
+		out[i] = buf[len(buf)-len(k) : len(buf) : len(buf)]
 	}
 	return out
 }
 
-// add indexes name, which must be the key table's copy of the key.
-func (x *slotIndex) add(name string) {
-	s := slot.Of(unsafe.Slice(unsafe.StringData(name), len(name)))
-	m := x.keys[s]
-	if m == nil {
-		m = make(map[string]struct{})
-		x.keys[s] = m
+// count is the number of keys in slot s.
+func (x *slotIndex) count(s int) int {
+	if m := x.sets[s]; m != nil {
+		return len(m)
 	}
-	m[name] = struct{}{}
-	if n := int32(len(m)); n > x.peak[s] {
-		x.peak[s] = n
-	}
+	return len(x.lists[s])
 }
 
-// remove drops key from the index; key may be a view of a caller's
-// bytes, as it is only compared.
-func (x *slotIndex) remove(key string) {
-	s := slot.Of(unsafe.Slice(unsafe.StringData(key), len(key)))
-	m := x.keys[s]
-	if m == nil {
+func slotOfString(k string) int {
+	return slot.Of(unsafe.Slice(unsafe.StringData(k), len(k)))
+}
+
+// add indexes name, which must be the key table's copy of a key it has
+// just added.
+func (x *slotIndex) add(name string) {
+	s := slotOfString(name)
+	if m := x.sets[s]; m != nil {
+		m[name] = struct{}{}
 		return
 	}
-	delete(m, key)
-	switch n := int32(len(m)); {
-	case n == 0:
-		x.keys[s], x.peak[s] = nil, 0
-	case x.peak[s] >= shrinkMin && n <= x.peak[s]/8:
-		fresh := make(map[string]struct{}, n)
-		for k := range m {
-			fresh[k] = struct{}{}
+	l := append(x.lists[s], name)
+	if len(l) <= listMax {
+		x.lists[s] = l
+		return
+	}
+	m := make(map[string]struct{}, len(l))
+	for _, k := range l {
+		m[k] = struct{}{}
+	}
+	x.sets[s], x.lists[s] = m, nil
+}
+
+// remove drops name, the key table's copy of a key it is about to
+// delete, from the index.
+func (x *slotIndex) remove(name string) {
+	s := slotOfString(name)
+	if m := x.sets[s]; m != nil {
+		delete(m, name)
+		if len(m) < listMax/2 {
+			l := make([]string, 0, len(m))
+			for k := range m {
+				l = append(l, k)
+			}
+			x.sets[s], x.lists[s] = nil, l
 		}
-		x.keys[s], x.peak[s] = fresh, n
+		return
+	}
+	l := x.lists[s]
+	p := unsafe.StringData(name)
+	for i, k := range l {
+		if unsafe.StringData(k) != p || len(k) != len(name) {
+			continue
+		}
+		last := len(l) - 1
+		l[i] = l[last]
+		l[last] = ""
+		l = l[:last]
+		switch {
+		case last == 0:
+			l = nil
+		case last <= cap(l)/4:
+			l = append([]string(nil), l...)
+		}
+		x.lists[s] = l
+		return
 	}
 }
 
@@ -127,7 +179,10 @@ func (d *DB) indexNew(key []byte) {
 	}
 }
 
-// unindex drops key, just removed from the key table, from the index.
+// unindex drops key, about to be removed from the key table, from the
+// index.
 func (d *DB) unindex(key []byte) {
-	d.slots.remove(unsafe.String(unsafe.SliceData(key), len(key)))
+	if name, ok := d.keys.Key(key); ok {
+		d.slots.remove(name)
+	}
 }

@@ -92,8 +92,15 @@ func testKeys() []string {
 // at random and checks the index against the key table after every step
 // and the live keys against a model now and then.
 func TestSlotIndexRandomized(t *testing.T) {
-	for seed := range uint64(4) {
-		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) {
+	defer func(m int) { listMax = m }(listMax)
+	for seed := range uint64(6) {
+		// Half the runs make slots of a few keys maps, so keys move
+		// between the two forms all the time.
+		listMax = 256
+		if seed%2 == 1 {
+			listMax = 4
+		}
+		t.Run(fmt.Sprint("seed", seed, "-listmax", listMax), func(t *testing.T) {
 			r := rand.New(rand.NewPCG(seed, 99))
 			ks, clk := newTest()
 			keys := testKeys()
@@ -270,33 +277,57 @@ func TestSlotIndexOff(t *testing.T) {
 	}
 }
 
-// TestSlotIndexShrinks: emptying most of a big slot rebuilds its map,
-// and an emptied slot drops it, so resharding leaves no dead maps.
-func TestSlotIndexShrinks(t *testing.T) {
+// TestSlotIndexForms: a slot grows from a slice into a map and back,
+// and an emptied slot holds nothing, so resharding leaves no dead
+// memory; the keys stay exact through both changes.
+func TestSlotIndexForms(t *testing.T) {
 	ks, _ := newTest()
 	ks.EnableSlots()
 	d := ks.DBs[0]
 	const n = 1000
+	s := slot.Of([]byte("{s}"))
+	check := func(want int) {
+		t.Helper()
+		if got := d.CountKeysInSlot(s); got != want {
+			t.Fatalf("count %d, want %d", got, want)
+		}
+		seen := map[string]bool{}
+		for _, k := range d.KeysInSlot(s, n) {
+			if seen[string(k)] || !d.Exists(k) {
+				t.Fatalf("KeysInSlot gave %q twice or a missing key", k)
+			}
+			seen[string(k)] = true
+		}
+		if len(seen) != want {
+			t.Fatalf("KeysInSlot gave %d keys, want %d", len(seen), want)
+		}
+	}
 	for i := range n {
 		d.SetString(fmt.Appendf(nil, "{s}%d", i), []byte("v"), false)
 	}
-	s := slot.Of([]byte("{s}"))
-	if d.slots.peak[s] != n {
-		t.Fatalf("peak %d, want %d", d.slots.peak[s], n)
+	if d.slots.sets[s] == nil {
+		t.Fatalf("a slot of %d keys is not a map", n)
 	}
+	check(n)
 	for i := range n - 100 {
 		d.Delete(fmt.Appendf(nil, "{s}%d", i))
 	}
-	if p := d.slots.peak[s]; p >= n {
-		t.Fatalf("peak still %d after deleting 90%% of the slot", p)
+	if d.slots.sets[s] != nil || d.slots.lists[s] == nil {
+		t.Fatal("a slot of 100 keys is still a map")
 	}
-	if d.CountKeysInSlot(s) != 100 {
-		t.Fatalf("count %d, want 100", d.CountKeysInSlot(s))
-	}
-	for i := n - 100; i < n; i++ {
+	check(100)
+	for i := n - 100; i < n-10; i++ {
 		d.Delete(fmt.Appendf(nil, "{s}%d", i))
 	}
-	if d.slots.keys[s] != nil {
-		t.Fatal("empty slot keeps its map")
+	if c := cap(d.slots.lists[s]); c > 40 {
+		t.Fatalf("a slice of 10 keys keeps capacity %d", c)
 	}
+	check(10)
+	for i := n - 10; i < n; i++ {
+		d.Delete(fmt.Appendf(nil, "{s}%d", i))
+	}
+	if d.slots.lists[s] != nil || d.slots.sets[s] != nil {
+		t.Fatal("an empty slot keeps memory")
+	}
+	check(0)
 }
