@@ -53,69 +53,65 @@ type migrateConn struct {
 	idle    *time.Timer
 }
 
-// migrateCache is one server's cache. MIGRATE uses it under the engine
-// lock; the idle timers close connections from their own goroutines,
-// hence the mutex.
-type migrateCache struct {
-	mu    sync.Mutex
-	conns map[string]*migrateConn
+// migrateKey names a cached connection: the server that owns it (found
+// by its keyspace, as a process may run several servers, as the tests
+// do) and the target as spelled in the command.
+type migrateKey struct {
+	ks   *keyspace.Keyspace
+	name string
 }
 
-// migrateCaches holds a cache per server, found by its keyspace (a
-// process may run several servers, as the tests do).
+// migrateConns is every server's cache. MIGRATE uses it under its
+// server's engine lock; the idle timers close connections from their
+// own goroutines, hence the mutex.
 var (
-	migrateCachesMu sync.Mutex
-	migrateCaches   = map[*keyspace.Keyspace]*migrateCache{}
+	migrateMu    sync.Mutex
+	migrateConns = map[migrateKey]*migrateConn{}
 )
 
-func cacheOf(ks *keyspace.Keyspace) *migrateCache {
-	migrateCachesMu.Lock()
-	defer migrateCachesMu.Unlock()
-	mc := migrateCaches[ks]
-	if mc == nil {
-		mc = &migrateCache{conns: map[string]*migrateConn{}}
-		migrateCaches[ks] = mc
-	}
-	return mc
-}
-
-// get returns the cached connection to host:port or dials one; on
-// failure it returns the error reply.
-func (mc *migrateCache) get(host, port []byte, timeout time.Duration) (*migrateConn, string, resp.Error) {
-	name := string(host) + ":" + string(port)
-	mc.mu.Lock()
-	defer mc.mu.Unlock()
-	if cc := mc.conns[name]; cc != nil {
+// migrateGet returns ks's cached connection to host:port or dials one;
+// on failure it returns the error reply.
+func migrateGet(ks *keyspace.Keyspace, host, port []byte, timeout time.Duration) (*migrateConn, migrateKey, resp.Error) {
+	key := migrateKey{ks, string(host) + ":" + string(port)}
+	migrateMu.Lock()
+	if cc := migrateConns[key]; cc != nil {
 		cc.lastUse = time.Now()
-		return cc, name, ""
+		migrateMu.Unlock()
+		return cc, key, ""
 	}
-	if len(mc.conns) >= migrateCacheMax {
-		n := rand.IntN(len(mc.conns))
-		for k, cc := range mc.conns {
-			if n == 0 {
-				mc.closeLocked(k, cc)
-				break
-			}
-			n--
+	var mine []migrateKey
+	for k := range migrateConns {
+		if k.ks == ks {
+			mine = append(mine, k)
 		}
 	}
+	if len(mine) >= migrateCacheMax {
+		k := mine[rand.IntN(len(mine))]
+		migrateCloseLocked(k, migrateConns[k])
+	}
+	migrateMu.Unlock()
+
 	conn, err := net.DialTimeout("tcp", net.JoinHostPort(string(host), strconv.Itoa(targetPort(port))), timeout)
 	if err != nil {
 		// Redis connects without blocking and only waits for the socket
 		// to become writable: a refused connection shows as a failed
 		// write; a timeout or an unresolvable name fails the connect.
 		if errors.Is(err, syscall.ECONNREFUSED) {
-			return nil, name, errMigrateWriting
+			return nil, key, errMigrateWriting
 		}
-		return nil, name, errMigrateConnect
+		return nil, key, errMigrateConnect
 	}
 	if tc, ok := conn.(*net.TCPConn); ok {
 		tc.SetNoDelay(true)
 	}
 	cc := &migrateConn{conn: conn, r: bufio.NewReader(conn), lastDB: -1, lastUse: time.Now()}
-	cc.idle = time.AfterFunc(migrateIdle, func() { mc.expire(name, cc) })
-	mc.conns[name] = cc
-	return cc, name, ""
+	cc.idle = time.AfterFunc(migrateIdle, func() { migrateExpire(key, cc) })
+	migrateMu.Lock()
+	// Only this server's engine dials for it, so nobody cached another
+	// connection to the target meanwhile.
+	migrateConns[key] = cc
+	migrateMu.Unlock()
+	return cc, key, ""
 }
 
 // targetPort reads the port as Redis's atoi does (leading digits, 0 when
@@ -138,33 +134,33 @@ func targetPort(b []byte) int {
 	return n & 0xffff
 }
 
-// expire closes cc if it is still cached and idle.
-func (mc *migrateCache) expire(name string, cc *migrateConn) {
-	mc.mu.Lock()
-	defer mc.mu.Unlock()
-	if mc.conns[name] != cc {
+// migrateExpire closes cc if it is still cached and idle.
+func migrateExpire(key migrateKey, cc *migrateConn) {
+	migrateMu.Lock()
+	defer migrateMu.Unlock()
+	if migrateConns[key] != cc {
 		return
 	}
 	if wait := migrateIdle - time.Since(cc.lastUse); wait > 0 {
 		cc.idle.Reset(wait)
 		return
 	}
-	mc.closeLocked(name, cc)
+	migrateCloseLocked(key, cc)
 }
 
-// close drops name's connection from the cache, if cached.
-func (mc *migrateCache) close(name string) {
-	mc.mu.Lock()
-	defer mc.mu.Unlock()
-	if cc := mc.conns[name]; cc != nil {
-		mc.closeLocked(name, cc)
+// migrateClose closes and forgets key's connection, if cached.
+func migrateClose(key migrateKey) {
+	migrateMu.Lock()
+	defer migrateMu.Unlock()
+	if cc := migrateConns[key]; cc != nil {
+		migrateCloseLocked(key, cc)
 	}
 }
 
-func (mc *migrateCache) closeLocked(name string, cc *migrateConn) {
+func migrateCloseLocked(key migrateKey, cc *migrateConn) {
 	cc.idle.Stop()
 	cc.conn.Close()
-	delete(mc.conns, name)
+	delete(migrateConns, key)
 }
 
 // readLine reads one reply line within timeout, without its CRLF.
@@ -289,14 +285,13 @@ func migrateCommand(c *Ctx) {
 		return
 	}
 
-	mc := cacheOf(c.KS)
 	host, port := c.Args[1], c.Args[2]
 	restoreVerb := argRESTORE
 	if c.configBool("cluster-enabled") {
 		restoreVerb = argRESTOREASKING
 	}
 	for mayRetry := true; ; mayRetry = false {
-		cc, name, errReply := mc.get(host, port, timeout)
+		cc, key, errReply := migrateGet(c.KS, host, port, timeout)
 		if errReply != "" {
 			c.Error(errReply)
 			return
@@ -337,7 +332,7 @@ func migrateCommand(c *Ctx) {
 		// error was a timeout (a stale cached connection is the common
 		// case); otherwise the client gets the IOERR.
 		failed := func(err error, writing bool) bool {
-			mc.close(name)
+			migrateClose(key)
 			if mayRetry && !isTimeout(err) {
 				return true
 			}
@@ -408,11 +403,11 @@ func migrateCommand(c *Ctx) {
 		}
 		if err != nil && !targetErr && j == 0 && mayRetry && !isTimeout(err) {
 			// Nothing was processed: try again on a fresh connection.
-			mc.close(name)
+			migrateClose(key)
 			continue
 		}
 		if err != nil {
-			mc.close(name)
+			migrateClose(key)
 		}
 		if len(moved) > 0 && c.Propagating() {
 			c.Rewrite(append([][]byte{argDEL}, moved...)...)
