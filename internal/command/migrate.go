@@ -219,7 +219,7 @@ var (
 // while the server is blocked, as Redis does, and deletes the keys the
 // target accepted unless COPY; those deletions propagate as one DEL.
 func migrateCommand(c *Ctx) {
-	var copyOpt, replace bool
+	var copyOpt, replace, hasPass, hasUser bool
 	var user, pass []byte
 	firstKey, numKeys := 3, 1
 	for j := 6; j < len(c.Args); j++ {
@@ -235,13 +235,13 @@ func migrateCommand(c *Ctx) {
 				return
 			}
 			j++
-			pass = c.Args[j]
+			pass, hasPass = c.Args[j], true
 		case c.ArgIs(j, "auth2"):
 			if more < 2 {
 				c.Error(ErrSyntax)
 				return
 			}
-			user, pass = c.Args[j+1], c.Args[j+2]
+			user, pass, hasUser, hasPass = c.Args[j+1], c.Args[j+2], true, true
 			j += 2
 		case c.ArgIs(j, "keys"):
 			if len(c.Args[3]) != 0 {
@@ -297,8 +297,8 @@ func migrateCommand(c *Ctx) {
 			return
 		}
 		var buf []byte
-		if pass != nil {
-			if user != nil {
+		if hasPass {
+			if hasUser {
 				buf = resp.AppendCommand(buf, argAUTH, user, pass)
 			} else {
 				buf = resp.AppendCommand(buf, argAUTH, pass)
@@ -351,7 +351,7 @@ func migrateCommand(c *Ctx) {
 		}
 		var authReply, selReply []byte
 		var err error
-		if pass != nil {
+		if hasPass {
 			if authReply, err = cc.readLine(timeout); err != nil {
 				if failed(err, false) {
 					continue
