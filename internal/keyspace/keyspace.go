@@ -56,6 +56,9 @@ type Keyspace struct {
 	unshared int
 	// access says what Object.Access holds (access.go).
 	access AccessPolicy
+	// slotsOn keeps a per-slot index of every database's keys, for
+	// cluster mode (slots.go).
+	slotsOn bool
 }
 
 // New returns a keyspace of n empty databases.
@@ -113,7 +116,8 @@ type DB struct {
 	keys    *dict.Dict[*Object]
 	expires *dict.Dict[int64]
 	// slots indexes the keys by cluster hash slot; nil unless
-	// EnableSlots was called (slots.go).
+	// EnableSlots was called and the database has held a key since its
+	// last flush (slots.go).
 	slots *slotIndex
 }
 
@@ -247,7 +251,7 @@ func (d *DB) set(key []byte, name string, o *Object, keepTTL bool) {
 		isNew = d.keys.Set(key, o)
 	}
 	if isNew {
-		if d.slots != nil {
+		if d.ks.slotsOn {
 			d.indexNew(key)
 		}
 		if d.ks.OnNew != nil {
@@ -365,7 +369,7 @@ func (d *DB) Relocate(src []byte, to *DB, dst []byte) {
 		d.expires.Delete(src)
 	}
 	if to.keys.Set(dst, o) {
-		if to.slots != nil {
+		if d.ks.slotsOn {
 			to.indexNew(dst)
 		}
 		if d.ks.OnNew != nil {
@@ -429,9 +433,7 @@ func (d *DB) Flush() {
 	}
 	d.keys.Clear()
 	d.expires.Clear()
-	if d.slots != nil {
-		*d.slots = slotIndex{}
-	}
+	d.slots = nil
 }
 
 // Present reports whether key is stored, even if past its expiry time.

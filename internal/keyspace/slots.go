@@ -41,22 +41,24 @@ var listMax = 256
 
 // EnableSlots turns the per-slot key index on for every database,
 // indexing the keys already stored. Cluster mode calls it at start-up;
-// calling it again does nothing.
+// calling it again does nothing. A database's index (half a megabyte of
+// slot heads) is only allocated once it holds a key, and dropped when it
+// is flushed, so the databases cluster mode leaves unused cost nothing.
 func (ks *Keyspace) EnableSlots() {
+	if ks.slotsOn {
+		return
+	}
+	ks.slotsOn = true
 	for _, d := range ks.DBs {
-		if d.slots != nil {
-			continue
-		}
-		d.slots = new(slotIndex)
 		d.keys.Range(func(k string, _ *Object) bool {
-			d.slots.add(k)
+			d.index(k)
 			return true
 		})
 	}
 }
 
 // SlotsEnabled reports whether EnableSlots was called.
-func (ks *Keyspace) SlotsEnabled() bool { return len(ks.DBs) > 0 && ks.DBs[0].slots != nil }
+func (ks *Keyspace) SlotsEnabled() bool { return ks.slotsOn }
 
 // CountKeysInSlot returns how many keys of the database hash to slot
 // (keys past their expiry time included until they are reclaimed, as in
@@ -73,7 +75,7 @@ func (d *DB) CountKeysInSlot(s int) int {
 func (d *DB) SlotHasKeys(s int) bool { return d.CountKeysInSlot(s) > 0 }
 
 // KeysInSlot returns copies of up to count keys hashing to slot, in no
-// particular order; nil while the index is off.
+// particular order.
 func (d *DB) KeysInSlot(s, count int) [][]byte {
 	if d.slots == nil || s < 0 || s >= slot.Count || count <= 0 {
 		return nil
@@ -175,8 +177,17 @@ func (x *slotIndex) remove(name string) {
 // indexNew indexes key, just added to the key table.
 func (d *DB) indexNew(key []byte) {
 	if name, ok := d.keys.Key(key); ok {
-		d.slots.add(name)
+		d.index(name)
 	}
+}
+
+// index adds name, the key table's copy of a key, allocating the
+// database's index on its first key.
+func (d *DB) index(name string) {
+	if d.slots == nil {
+		d.slots = new(slotIndex)
+	}
+	d.slots.add(name)
 }
 
 // unindex drops key, about to be removed from the key table, from the

@@ -265,7 +265,7 @@ func TestSlotIndexOff(t *testing.T) {
 	d := ks.DBs[0]
 	d.SetString([]byte("foo"), []byte("bar"), false)
 	s := slot.Of([]byte("foo"))
-	if ks.SlotsEnabled() || d.slots != nil || d.CountKeysInSlot(s) != 0 || d.KeysInSlot(s, 10) != nil {
+	if ks.SlotsEnabled() || d.slots != nil || d.CountKeysInSlot(s) != 0 || len(d.KeysInSlot(s, 10)) != 0 {
 		t.Fatal("index active without EnableSlots")
 	}
 	ks.EnableSlots()
@@ -274,6 +274,18 @@ func TestSlotIndexOff(t *testing.T) {
 	}
 	if d.CountKeysInSlot(-1) != 0 || d.CountKeysInSlot(slot.Count) != 0 || d.KeysInSlot(s, 0) != nil {
 		t.Fatal("out-of-range slot or zero count answered with keys")
+	}
+	// An unused database allocates no index; a flushed one drops it.
+	if ks.DBs[1].slots != nil {
+		t.Fatal("an empty database allocated an index")
+	}
+	d.Flush()
+	if d.slots != nil {
+		t.Fatal("a flushed database keeps its index")
+	}
+	d.SetString([]byte("foo"), []byte("bar"), false)
+	if d.CountKeysInSlot(s) != 1 {
+		t.Fatal("a key written after a flush is not indexed")
 	}
 }
 
