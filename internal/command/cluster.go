@@ -46,9 +46,6 @@ var clusterCommands = []*Command{
 	}},
 	{Name: "readonly", Fn: readonlyCommand, Arity: 1, Flags: Loading | Stale | Fast, ACL: CatFast | CatConnection, Group: "cluster", Since: "3.0.0", Summary: "Allows reads from this replica."},
 	{Name: "readwrite", Fn: readonlyCommand, Arity: 1, Flags: Loading | Stale | Fast, ACL: CatFast | CatConnection, Group: "cluster", Since: "3.0.0", Summary: "Ends READONLY."},
-	// MIGRATE sends RESTORE-ASKING in cluster mode: a RESTORE that
-	// reaches a slot being imported without a separate ASKING.
-	{Name: "restore-asking", Fn: restoreCommand, Arity: -4, Flags: Write | DenyOOM, Keys: keys(1, 1, 1), ACL: CatKeyspace | CatWrite | CatSlow | CatDangerous, Group: "server", Since: "3.0.0", Summary: "Restores a migrated key into an importing slot."},
 	{Name: "asking", Fn: askingCommand, Arity: 1, Flags: Fast, ACL: CatFast | CatConnection, Group: "cluster", Since: "3.0.0", Summary: "Lets the next command reach an importing slot."},
 }
 

@@ -31,6 +31,9 @@ const (
 	NoMandatoryKeys
 	NoAsyncLoading
 	AllowQueuedInMulti
+	// Asking commands are served for a slot being imported as if the
+	// client had sent ASKING (RESTORE-ASKING, which MIGRATE sends).
+	Asking
 
 	// Flags below are respd's own and not shown by COMMAND.
 
@@ -51,7 +54,7 @@ const (
 
 var flagNames = []string{"write", "readonly", "denyoom", "admin", "pubsub", "noscript", "blocking", "loading", "stale",
 	"skip_monitor", "skip_slowlog", "fast", "no_auth", "may_replicate", "no_multi", "allow_busy", "sentinel",
-	"only_sentinel", "no_mandatory_keys", "no_async_loading", "allow_queued_in_multi"}
+	"only_sentinel", "no_mandatory_keys", "no_async_loading", "allow_queued_in_multi", "asking"}
 
 // Category is a set of ACL categories.
 type Category uint32
@@ -137,7 +140,7 @@ var families = [][]*Command{
 	connectionCommands, serverCommands, configCommands, transactionCommands, pubsubCommands,
 	stringCommands, keyCommands, listCommands, hashCommands, setCommands, bitmapCommands, hllCommands,
 	zsetCommands, geoCommands, streamCommands, sortCommands,
-	slowlogCommands, latencyCommands, debugCommands, memoryCommands, persistenceCommands, dumpCommands,
+	slowlogCommands, latencyCommands, debugCommands, memoryCommands, persistenceCommands, dumpCommands, migrateCommands,
 	replicationCommands, aclCommands, scriptingCommands, clusterCommands,
 }
 

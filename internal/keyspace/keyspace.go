@@ -2,6 +2,7 @@ package keyspace
 
 import (
 	"math/rand/v2"
+	"unsafe"
 
 	"github.com/respd/respd/internal/clock"
 	"github.com/respd/respd/internal/ds/dict"
@@ -55,6 +56,9 @@ type Keyspace struct {
 	unshared int
 	// access says what Object.Access holds (access.go).
 	access AccessPolicy
+	// slotsOn keeps a per-slot index of every database's keys, for
+	// cluster mode (slots.go).
+	slotsOn bool
 }
 
 // New returns a keyspace of n empty databases.
@@ -80,6 +84,7 @@ func (ks *Keyspace) Swap(a, b int) {
 	}
 	da.keys, db.keys = db.keys, da.keys
 	da.expires, db.expires = db.expires, da.expires
+	da.slots, db.slots = db.slots, da.slots
 	ks.changed(a, nil)
 	ks.changed(b, nil)
 }
@@ -110,6 +115,10 @@ type DB struct {
 	ID      int
 	keys    *dict.Dict[*Object]
 	expires *dict.Dict[int64]
+	// slots indexes the keys by cluster hash slot; nil unless
+	// EnableSlots was called and the database has held a key since its
+	// last flush (slots.go).
+	slots *slotIndex
 }
 
 func newDB(ks *Keyspace, id int) *DB {
@@ -152,6 +161,9 @@ func (d *DB) expired(key []byte) bool {
 func (d *DB) deleteExpired(key string) {
 	if d.ks.snap != nil {
 		d.preserve([]byte(key))
+	}
+	if d.slots != nil {
+		d.unindex(unsafe.Slice(unsafe.StringData(key), len(key)))
 	}
 	d.keys.DeleteString(key)
 	d.expires.DeleteString(key)
@@ -238,8 +250,13 @@ func (d *DB) set(key []byte, name string, o *Object, keepTTL bool) {
 	} else {
 		isNew = d.keys.Set(key, o)
 	}
-	if isNew && d.ks.OnNew != nil {
-		d.ks.OnNew(d.ID, key)
+	if isNew {
+		if d.ks.slotsOn {
+			d.indexNew(key)
+		}
+		if d.ks.OnNew != nil {
+			d.ks.OnNew(d.ID, key)
+		}
 	}
 	if !keepTTL && d.expires.Len() > 0 {
 		d.expires.Delete(key)
@@ -321,6 +338,9 @@ func (d *DB) Delete(key []byte) bool {
 	if d.ks.snap != nil {
 		d.preserve(key)
 	}
+	if d.slots != nil {
+		d.unindex(key)
+	}
 	if !d.keys.Delete(key) {
 		return false
 	}
@@ -341,12 +361,20 @@ func (d *DB) Relocate(src []byte, to *DB, dst []byte) {
 	}
 	o, _ := d.keys.Get(src)
 	at, hasTTL := d.expires.Get(src)
+	if d.slots != nil {
+		d.unindex(src)
+	}
 	d.keys.Delete(src)
 	if hasTTL {
 		d.expires.Delete(src)
 	}
-	if to.keys.Set(dst, o) && d.ks.OnNew != nil {
-		d.ks.OnNew(to.ID, dst)
+	if to.keys.Set(dst, o) {
+		if d.ks.slotsOn {
+			to.indexNew(dst)
+		}
+		if d.ks.OnNew != nil {
+			d.ks.OnNew(to.ID, dst)
+		}
 	}
 	if hasTTL {
 		to.setExpire(dst, at)
@@ -405,6 +433,7 @@ func (d *DB) Flush() {
 	}
 	d.keys.Clear()
 	d.expires.Clear()
+	d.slots = nil
 }
 
 // Present reports whether key is stored, even if past its expiry time.

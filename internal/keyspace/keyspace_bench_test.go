@@ -7,6 +7,7 @@ import (
 
 	"github.com/respd/respd/internal/clock"
 	"github.com/respd/respd/internal/keyspace"
+	"github.com/respd/respd/internal/slot"
 )
 
 // The keyspace benchmarks measure the operations under every string
@@ -28,6 +29,13 @@ func benchKey(i int) []byte {
 // and the keys.
 func benchDB(b *testing.B) (*keyspace.DB, [][]byte) {
 	b.Helper()
+	_, db, keys := benchKeyspace(b)
+	return db, keys
+}
+
+// benchKeyspace is benchDB with the keyspace around the database.
+func benchKeyspace(b *testing.B) (*keyspace.Keyspace, *keyspace.DB, [][]byte) {
+	b.Helper()
 	ks := keyspace.New(1, clock.Real{})
 	db := ks.DBs[0]
 	keys := make([][]byte, benchKeys)
@@ -36,7 +44,7 @@ func benchDB(b *testing.B) (*keyspace.DB, [][]byte) {
 		keys[i] = benchKey(i)
 		db.SetString(keys[i], val, false)
 	}
-	return db, keys
+	return ks, db, keys
 }
 
 func BenchmarkLookupHit(b *testing.B) {
@@ -118,4 +126,57 @@ func BenchmarkGC(b *testing.B) {
 	}
 	b.StopTimer()
 	runtime.KeepAlive(db)
+}
+
+// heapAfterGC is the live heap once the collector has run.
+func heapAfterGC() uint64 {
+	var m runtime.MemStats
+	runtime.GC()
+	runtime.GC()
+	runtime.ReadMemStats(&m)
+	return m.HeapAlloc
+}
+
+// BenchmarkSlotIndexMemory reports what the per-slot key index of
+// cluster mode adds to a database of benchKeys keys, per key
+// (index-B/key), and what the database costs without it (db-B/key).
+func BenchmarkSlotIndexMemory(b *testing.B) {
+	for range b.N {
+		before := heapAfterGC()
+		ks, db, _ := benchKeyspace(b)
+		off := heapAfterGC()
+		ks.EnableSlots()
+		on := heapAfterGC()
+		b.ReportMetric(float64(off-before)/benchKeys, "db-B/key")
+		b.ReportMetric(float64(on-off)/benchKeys, "index-B/key")
+		runtime.KeepAlive(db)
+	}
+}
+
+// BenchmarkSetDeleteSlots is BenchmarkSetDelete with the slot index on.
+func BenchmarkSetDeleteSlots(b *testing.B) {
+	ks, db, _ := benchKeyspace(b)
+	ks.EnableSlots()
+	val := []byte("xxxxxxxxxxxxxxxx")
+	k := []byte("tmp:000000000000")
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		db.SetString(k, val, false)
+		db.Delete(k)
+	}
+}
+
+// BenchmarkKeysInSlot is GETKEYSINSLOT slot 10 on a million keys (about
+// 61 per slot).
+func BenchmarkKeysInSlot(b *testing.B) {
+	ks, db, _ := benchKeyspace(b)
+	ks.EnableSlots()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if len(db.KeysInSlot(i&(slot.Count-1), 10)) != 10 {
+			b.Fatal("short slot")
+		}
+	}
 }

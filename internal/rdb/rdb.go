@@ -226,7 +226,10 @@ func (r *reader) str() ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		if ulen > uint64(r.limit) {
+		// A DUMP payload's limit is its own size, but a compressed string
+		// legitimately expands past it (Redis compresses a big list's
+		// nodes): allow what LZF can produce from clen bytes.
+		if ulen > uint64(r.limit) && ulen > clen*lzfMaxRatio {
 			return nil, corrupt("LZF length %d too large at offset %d", ulen, r.off)
 		}
 		c, err := r.bytesN(clen)

@@ -175,7 +175,7 @@ func (s *Server) infoCluster(b *strings.Builder) {
 // replies with the redirection or error and returns false.
 func (c *client) routeCluster(cmd *command.Command, args [][]byte) bool {
 	s := c.s
-	asking := c.sess.Asking || cmd.Name == "restore-asking"
+	asking := c.sess.Asking || cmd.Has(command.Asking)
 	if cmd.Name != "asking" && c.multi == nil {
 		c.sess.Asking = false
 	}
