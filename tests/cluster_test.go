@@ -261,4 +261,3 @@ func pairs(v any) map[string]any {
 	}
 	return m
 }
-
