@@ -206,6 +206,9 @@ type testCluster struct {
 	nodes          []*clusterNode
 	used           map[int]bool
 	net            *netnsNet // nil: every node on 127.0.0.1
+	// size is how many nodes every member must list before the cluster
+	// counts as healthy; tests change it around add-node and del-node.
+	size int
 }
 
 func newTestCluster(t *testing.T, kind string, nn *netnsNet) *testCluster {
@@ -285,6 +288,7 @@ func (c *testCluster) create(t *testing.T, masters, replicas int) {
 	}
 	args = append(args, "--cluster-replicas", strconv.Itoa(replicas), "--cluster-yes")
 	c.mustRun(t, args...)
+	c.size = len(c.nodes)
 	c.waitHealthy(t, c.nodes[0], 60*time.Second)
 }
 
@@ -322,8 +326,8 @@ func (c *testCluster) waitHealthy(t *testing.T, n *clusterNode, within time.Dura
 
 // disagreement describes why the members of n's cluster do not yet
 // agree ("" once they do): each must report cluster_state:ok and list
-// the same nodes with the same roles, masters and slots, none failing
-// or disconnected. Redis spreads roles by gossip, so a replica may show
+// the same c.size nodes with the same roles, masters and slots, none
+// failing or disconnected. Redis spreads roles by gossip, so a replica may show
 // as a master elsewhere for a while after --cluster create.
 func (c *testCluster) disagreement(t *testing.T, n *clusterNode) string {
 	t.Helper()
@@ -346,6 +350,9 @@ func (c *testCluster) disagreement(t *testing.T, n *clusterNode) string {
 				return fmt.Sprintf("%s sees %s as %v, link %s", m.addr(), l.addr, l.flags, l.link)
 			}
 			view = append(view, strings.Join(append([]string{l.id, l.addr, role, l.master}, l.slots...), " "))
+		}
+		if len(view) != c.size {
+			return fmt.Sprintf("%s knows %d nodes, want %d", m.addr(), len(view), c.size)
 		}
 		slices.Sort(view)
 		s := strings.Join(view, "\n")
