@@ -398,9 +398,12 @@ func (c *testCluster) byID(t *testing.T, id string) *clusterNode {
 	return nil
 }
 
-// clusterClient is a go-redis ClusterClient seeded with every node, with
-// room for the redirections of a resharding.
-func (c *testCluster) clusterClient(seeds ...*clusterNode) *redis.ClusterClient {
+// clusterClient is a go-redis ClusterClient seeded with the given nodes
+// (all when none), with room for the redirections of a resharding.
+// reload is how often it reloads CLUSTER SLOTS on its own (0: go-redis's
+// default, a minute): a dead master sends no MOVED, so after a failover
+// the client only finds the promoted replica by reloading.
+func (c *testCluster) clusterClient(reload time.Duration, seeds ...*clusterNode) *redis.ClusterClient {
 	if len(seeds) == 0 {
 		seeds = c.nodes
 	}
@@ -409,7 +412,8 @@ func (c *testCluster) clusterClient(seeds ...*clusterNode) *redis.ClusterClient 
 		addrs = append(addrs, n.addr())
 	}
 	return redis.NewClusterClient(&redis.ClusterOptions{Addrs: addrs, Protocol: 2, DisableIdentity: true,
-		MaxRedirects: 16, DialTimeout: 2 * time.Second, ReadTimeout: 5 * time.Second, WriteTimeout: 5 * time.Second})
+		MaxRedirects: 16, DialTimeout: 2 * time.Second, ReadTimeout: 5 * time.Second, WriteTimeout: 5 * time.Second,
+		ClusterStateReloadInterval: reload})
 }
 
 // nodeLine is one line of CLUSTER NODES.

@@ -170,7 +170,7 @@ func TestClusterReshard(t *testing.T) {
 		c := newTestCluster(t, kind, nil)
 		c.create(t, 3, 1)
 		n0 := c.nodes[0]
-		cc := c.clusterClient()
+		cc := c.clusterClient(0)
 		defer cc.Close()
 		load := startClusterLoad(cc, 8, 500)
 		defer func() {
