@@ -290,6 +290,16 @@ func (c *testCluster) create(t *testing.T, masters, replicas int) {
 	c.mustRun(t, args...)
 	c.size = len(c.nodes)
 	c.waitHealthy(t, c.nodes[0], 60*time.Second)
+	// A replica that has not finished its first sync cannot be promoted
+	// (Redis delays that sync by repl-diskless-sync-delay), so scenarios
+	// start once every replica's link is up.
+	for _, n := range c.nodes {
+		waitUntil(t, 60*time.Second, "replication link of "+n.addr(), func() bool {
+			v, err := n.do("INFO", "replication")
+			s, _ := v.(string)
+			return err == nil && (strings.Contains(s, "role:master") || strings.Contains(s, "master_link_status:up"))
+		})
+	}
 }
 
 // check runs redis-cli --cluster check through n, returning its output
