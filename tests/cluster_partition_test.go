@@ -15,10 +15,11 @@ import (
 // and the majority's write is the value everyone sees.
 func TestClusterPartition(t *testing.T) {
 	eachClusterKind(t, func(t *testing.T, kind string) {
-		bin := clusterBinary(t, kind)
+		// The cluster first, so that a missing binary skips before any
+		// namespace is made.
+		c := newTestCluster(t, kind, nil)
 		nn := newNetnsNet(t)
-		c := newTestCluster(t, kind, nn)
-		c.bin = bin
+		c.net = nn
 		c.create(t, 3, 1)
 		const key = "partition:key"
 		ml, reps := shardOf(t, c.nodes[0], key)

@@ -64,6 +64,9 @@ func TestClusterCreate(t *testing.T) {
 			checkClusterSlots(t, n, ids)
 			checkClusterShards(t, n, ids)
 		}
+		if out, clean := c.check(c.nodes[5]); !clean {
+			t.Errorf("redis-cli --cluster check through a replica:\n%s", out)
+		}
 		// Without -c, a node that does not own the slot answers MOVED
 		// with the owner's address.
 		moved := 0
