@@ -310,6 +310,9 @@ func (c *testCluster) create(t *testing.T, masters, replicas int) {
 // node agreeing, no error or warning, no open slot.
 func (c *testCluster) check(n *clusterNode) (string, bool) {
 	out, err := c.run("--cluster", "check", n.addr())
+	if err != nil {
+		out = fmt.Sprintf("(redis-cli: %v)\n%s", err, out)
+	}
 	clean := err == nil && strings.Contains(out, "[OK] All nodes agree about slots configuration.") &&
 		strings.Contains(out, "[OK] All 16384 slots covered.") &&
 		!strings.Contains(out, "[ERR]") && !strings.Contains(out, "[WARNING]")
@@ -323,10 +326,7 @@ func (c *testCluster) waitHealthy(t *testing.T, n *clusterNode, within time.Dura
 	deadline := time.Now().Add(within)
 	for {
 		out, clean := c.check(n)
-		bad := ""
-		if clean {
-			bad = c.disagreement(t, n)
-		}
+		bad := c.disagreement(t, n)
 		if clean && bad == "" {
 			return
 		}
