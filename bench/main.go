@@ -19,6 +19,9 @@
 //   - ttl: the same keys with a TTL on every other one: RSS per key.
 //   - small: hashes, sets and sorted sets of 10 fields: RSS per key.
 //   - idle: RSS added by 10,000 idle connections.
+//   - cluster: redis-benchmark --cluster SET and GET at -P 16 against a
+//     3-master cluster, next to one standalone node (all nodes share
+//     the server CPUs).
 //
 // RSS is VmRSS from /proc/PID/status, less the freshly started server's.
 package main
@@ -36,6 +39,7 @@ import (
 // config holds the flags.
 type config struct {
 	respd, redis, benchmark string
+	cli                     string
 	serverCPU, clientCPU    string
 	dir                     string
 	rounds, clients         int
@@ -52,6 +56,7 @@ func main() {
 	flag.StringVar(&cfg.respd, "respd", "", "respd binary (required)")
 	flag.StringVar(&cfg.redis, "redis-server", "redis-server", "redis-server binary")
 	flag.StringVar(&cfg.benchmark, "redis-benchmark", "redis-benchmark", "redis-benchmark binary")
+	flag.StringVar(&cfg.cli, "redis-cli", "redis-cli", "redis-cli binary (creates the cluster)")
 	flag.StringVar(&cfg.serverCPU, "server-cpu", "0", "CPU list the servers are pinned to")
 	flag.StringVar(&cfg.clientCPU, "client-cpu", "1", "CPU list redis-benchmark is pinned to")
 	flag.BoolVar(&quick, "quick", false, "a short trial run: one round, a tenth of the requests and keys")
@@ -63,7 +68,7 @@ func main() {
 	flag.IntVar(&cfg.small, "small", 200000, "keys of each small-collection type")
 	flag.IntVar(&cfg.idle, "idle", 10000, "idle connections")
 	flag.DurationVar(&cfg.gcTimeout, "gc-timeout", 90*time.Second, "longest garbage churn waiting for two GC cycles")
-	flag.StringVar(&only, "only", "rps,big,ttl,small,idle", "sections to run")
+	flag.StringVar(&only, "only", "rps,big,ttl,small,idle,cluster", "sections to run")
 	flag.Parse()
 	if cfg.respd == "" {
 		log.Fatal("bench: -respd is required (bench/run.sh builds it)")
@@ -99,6 +104,7 @@ func main() {
 		{"ttl", ttlSection},
 		{"small", smallSection},
 		{"idle", idleSection},
+		{"cluster", clusterSection},
 	} {
 		if !cfg.only[sec.name] {
 			continue

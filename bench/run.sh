@@ -2,7 +2,8 @@
 # Benchmarks respd against the real redis-server in one run and prints
 # every figure of the performance goals (rps, CPU per request, 3M-key
 # memory, throughput and latency, GC pauses, latency during BGSAVE and
-# BGREWRITEAOF, small collections, idle connections) as a Markdown table
+# BGREWRITEAOF, small collections, idle connections, a 3-master cluster
+# against one node) as a Markdown table
 # with respd's value, Redis's, the ratio, the goal and whether it is met.
 # Servers run on cpu0; redis-benchmark and the loaders on cpu1.
 #
@@ -14,7 +15,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-for bin in redis-server redis-benchmark taskset; do
+for bin in redis-server redis-benchmark redis-cli taskset; do
 	command -v "$bin" >/dev/null || { echo "bench: $bin not found" >&2; exit 1; }
 done
 

@@ -41,6 +41,18 @@ func (s *server) benchmark(cfg *config, test string, pipe, n, keyspace, size int
 	if err != nil {
 		return benchResult{}, err
 	}
+	r, err := parseBenchCSV(test, out)
+	r.cpuUS = (after - before) * 1e6 / float64(n)
+	return r, err
+}
+
+// parseBenchCSV reads rps and p99 from redis-benchmark --csv output of
+// one test.
+func parseBenchCSV(test string, out []byte) (benchResult, error) {
+	// In cluster mode the CSV follows a description of the masters.
+	if i := bytes.Index(out, []byte(`"test",`)); i > 0 {
+		out = out[i:]
+	}
 	recs, err := csv.NewReader(bytes.NewReader(out)).ReadAll()
 	if err != nil || len(recs) < 2 {
 		return benchResult{}, fmt.Errorf("redis-benchmark %s printed %q", test, out)
@@ -56,7 +68,7 @@ func (s *server) benchmark(cfg *config, test string, pipe, n, keyspace, size int
 		}
 		return v
 	}
-	return benchResult{rps: col("rps"), p99: col("p99_latency_ms"), cpuUS: (after - before) * 1e6 / float64(n)}, nil
+	return benchResult{rps: col("rps"), p99: col("p99_latency_ms")}, nil
 }
 
 func median(v []float64) float64 {

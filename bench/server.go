@@ -53,14 +53,21 @@ func startPair(cfg *config, tag string, extra ...string) (pair, error) {
 }
 
 func startServer(cfg *config, name, tag string, extra []string) (*server, error) {
-	dir := filepath.Join(cfg.dir, tag+"-"+name)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, err
-	}
 	port, err := freePort()
 	if err != nil {
 		return nil, err
 	}
+	return startServerOn(cfg, name, tag, port, extra)
+}
+
+// startServerOn is startServer on a given port: cluster nodes need one
+// whose bus port (port+10000) is free too.
+func startServerOn(cfg *config, name, tag string, port int, extra []string) (*server, error) {
+	dir := filepath.Join(cfg.dir, tag+"-"+name)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	var err error
 	args := []string{"-c", cfg.serverCPU}
 	if name == "respd" {
 		args = append(args, cfg.respd)

@@ -20,8 +20,15 @@ type row struct {
 	met          string
 }
 
-// table collects the rows in the order they are measured.
-type table struct{ rows []row }
+// table collects the rows in the order they are measured, and notes on
+// how to read them, printed under the table.
+type table struct {
+	rows  []row
+	notes []string
+}
+
+// note adds a line printed under the table.
+func (t *table) note(s string) { t.notes = append(t.notes, s) }
 
 // ratio adds a figure whose goal bounds respd/redis.
 func (t *table) ratio(figure, unit string, a, b float64, op string, limit float64) {
@@ -100,5 +107,11 @@ func (t *table) print(w io.Writer) {
 			met = "-"
 		}
 		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s |\n", fig, format(r.respd, r.unit), format(r.redis, r.unit), ratio, goal, met)
+	}
+	if len(t.notes) > 0 {
+		fmt.Fprintln(w)
+	}
+	for _, n := range t.notes {
+		fmt.Fprintln(w, n)
 	}
 }
