@@ -39,25 +39,12 @@ func eachClusterKind(t *testing.T, fn func(t *testing.T, kind string)) {
 	}
 }
 
-// respdClusterBinary is the respd binary the respd variant runs. Cluster
-// mode is developed on another branch, so the binary comes from
-// RESPD_CLUSTER_BIN until it is in this tree; this is the one place to
-// switch to buildRespd(t).
-func respdClusterBinary(t *testing.T) string {
-	t.Helper()
-	bin := os.Getenv("RESPD_CLUSTER_BIN")
-	if bin == "" {
-		t.Skip("respd variant skipped: cluster mode is not in this tree yet; set RESPD_CLUSTER_BIN to a respd binary built with it")
-	}
-	return bin
-}
-
 // clusterBinary is the server binary of kind; the redis variant is
 // skipped without redis-server, or fails when CI=true (CI installs it).
 func clusterBinary(t *testing.T, kind string) string {
 	t.Helper()
 	if kind == "respd" {
-		return respdClusterBinary(t)
+		return buildRespd(t)
 	}
 	return toolPath(t, "redis-server")
 }
