@@ -232,9 +232,20 @@ func (s *Server) startBgsave() error {
 	return nil
 }
 
-// bgsaveStep is how many keys a background save encodes per turn of the
-// engine lock.
-const bgsaveStep = 512
+// snapshotTurn is how long a background snapshot may hold the engine
+// lock per turn, and so about the longest a client's request waits for
+// it: the number of keys per turn adapts to it (the cost of a key varies
+// from a few bytes to a big collection). Between turns the writer yields
+// to the clients (see netYielder).
+const snapshotTurn = 50 * time.Microsecond
+
+// Bounds of the keys per turn: at least a few, so the per-turn costs (a
+// write, a yield) stay small next to the encoding; at most so many that
+// one turn of cheap keys cannot run long.
+const (
+	minTurnKeys = 8
+	maxTurnKeys = 4096
+)
 
 var errBgsaveCancelled = errors.New("background save cancelled")
 
@@ -272,6 +283,9 @@ func (s *Server) streamSnapshot(snap *keyspace.Snapshot, enc snapshotEncoder, w 
 		s.mu.Unlock()
 		return err
 	}
+	y := newNetYielder()
+	defer y.close()
+	step := 64
 	for more := true; more; {
 		select {
 		case <-cancel:
@@ -281,30 +295,51 @@ func (s *Server) streamSnapshot(snap *keyspace.Snapshot, enc snapshotEncoder, w 
 		default:
 		}
 		s.mu.Lock()
+		t0 := time.Now()
 		before := snap.Saved()
-		step := bgsaveStep
 		delay := s.cfg.Int("rdb-key-save-delay")
+		n := step
 		if delay > 0 {
-			step = 1
+			n = 1
 		}
-		more = snap.Step(step)
+		more = snap.Step(n)
 		if !more {
 			enc.End()
 		}
 		b := enc.Take()
 		saved := snap.Saved() - before
+		took := time.Since(t0)
 		s.mu.Unlock()
+		step = nextTurnKeys(step, saved, took)
 		if delay > 0 {
 			// Redis's test knob: microseconds per key saved, to widen
 			// the window in which writes race a background save.
 			time.Sleep(time.Duration(delay*int64(saved)) * time.Microsecond)
 		}
-		if _, err := w.Write(b); err != nil {
-			return abort(err)
+		if len(b) > 0 {
+			if _, err := w.Write(b); err != nil {
+				return abort(err)
+			}
+		}
+		if more {
+			y.yield()
 		}
 	}
 	_, err := w.Write(enc.Trailer())
 	return err
+}
+
+// nextTurnKeys is the number of keys for the next turn of a snapshot,
+// after one that saved saved keys in took: what fits in snapshotTurn at
+// that pace, moving at most by half or double so one odd key (a big
+// collection, a descheduled thread) does not swing it.
+func nextTurnKeys(step, saved int, took time.Duration) int {
+	if saved <= 0 {
+		return step
+	}
+	want := int(int64(saved) * int64(snapshotTurn) / max(int64(took), 1))
+	want = min(max(want, step/2), step*2)
+	return min(max(want, minTurnKeys), maxTurnKeys)
 }
 
 // snapshotEncoder renders a snapshot: an RDB file, or the command form of
@@ -313,8 +348,8 @@ type snapshotEncoder interface {
 	SelectDB(db, keys, expires int)
 	Key(key string, o *keyspace.Object, expireAt int64)
 	// End closes the stream of records; Take returns what was encoded
-	// since the last Take; Trailer is what follows everything taken (an
-	// RDB's checksum).
+	// since the last Take, valid until the next Take; Trailer is what
+	// follows everything taken (an RDB's checksum).
 	End() error
 	Take() []byte
 	Trailer() []byte
