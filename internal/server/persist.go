@@ -232,20 +232,27 @@ func (s *Server) startBgsave() error {
 	return nil
 }
 
-// snapshotTurn is how long a background snapshot may hold the engine
-// lock per turn, and so about the longest a client's request waits for
-// it: the number of keys per turn adapts to it (the cost of a key varies
-// from a few bytes to a big collection). Between turns the writer yields
-// to the clients (see netYielder).
+// snapshotTurn is how long a background snapshot holds the engine lock
+// per turn when the clients leave it the processor, and so about the
+// longest a request waits for it: the number of keys per turn adapts to
+// it (the cost of a key varies from a few bytes to a big collection).
+// Between turns the writer yields to the clients (see netYielder).
 const snapshotTurn = 50 * time.Microsecond
 
-// Bounds of the keys per turn: at least a few, so the per-turn costs (a
-// write, a yield) stay small next to the encoding; at most so many that
-// one turn of cheap keys cannot run long.
+// snapshotShare is the part of the time the snapshot takes for itself
+// when clients keep the server busy: a turn lasts a third of the time the
+// clients had since the last one (a quarter of the whole), up to
+// maxSnapshotTurn. So a saturated server serves its requests at about
+// three quarters of its pace during a snapshot, rather than starving the
+// snapshot, whose copy-on-write pre-images pile up while it runs.
 const (
-	minTurnKeys = 8
-	maxTurnKeys = 4096
+	snapshotShare   = 3
+	maxSnapshotTurn = 2 * time.Millisecond
 )
+
+// minTurnKeys keeps a turn's fixed costs (a write, a yield) small next to
+// its encoding.
+const minTurnKeys = 8
 
 var errBgsaveCancelled = errors.New("background save cancelled")
 
@@ -273,9 +280,10 @@ func (s *Server) runBgsave(bg *bgsave, f *os.File, path string) error {
 }
 
 // streamSnapshot writes a snapshot to w: a turn of keys encoded under the
-// engine lock, then written without it, until the snapshot is complete
-// and the encoder's ending written; or until cancel is closed, the
-// server stops or a write fails, which abort the snapshot.
+// engine lock (sized to snapshotTurn), then written without it, then a
+// yield to the clients whose requests came meanwhile, until the snapshot
+// is complete and the encoder's ending written; or until cancel is
+// closed, the server stops or a write fails, which abort the snapshot.
 func (s *Server) streamSnapshot(snap *keyspace.Snapshot, enc snapshotEncoder, w io.Writer, cancel <-chan struct{}) error {
 	abort := func(err error) error {
 		s.mu.Lock()
@@ -285,7 +293,7 @@ func (s *Server) streamSnapshot(snap *keyspace.Snapshot, enc snapshotEncoder, w 
 	}
 	y := newNetYielder()
 	defer y.close()
-	step := 64
+	step, turn := 64, snapshotTurn
 	for more := true; more; {
 		select {
 		case <-cancel:
@@ -310,7 +318,7 @@ func (s *Server) streamSnapshot(snap *keyspace.Snapshot, enc snapshotEncoder, w 
 		saved := snap.Saved() - before
 		took := time.Since(t0)
 		s.mu.Unlock()
-		step = nextTurnKeys(step, saved, took)
+		step = nextTurnKeys(step, saved, took, turn)
 		if delay > 0 {
 			// Redis's test knob: microseconds per key saved, to widen
 			// the window in which writes race a background save.
@@ -322,7 +330,9 @@ func (s *Server) streamSnapshot(snap *keyspace.Snapshot, enc snapshotEncoder, w 
 			}
 		}
 		if more {
+			ty := time.Now()
 			y.yield()
+			turn = min(max(time.Since(ty)/snapshotShare, snapshotTurn), maxSnapshotTurn)
 		}
 	}
 	_, err := w.Write(enc.Trailer())
@@ -330,16 +340,14 @@ func (s *Server) streamSnapshot(snap *keyspace.Snapshot, enc snapshotEncoder, w 
 }
 
 // nextTurnKeys is the number of keys for the next turn of a snapshot,
-// after one that saved saved keys in took: what fits in snapshotTurn at
-// that pace, moving at most by half or double so one odd key (a big
-// collection, a descheduled thread) does not swing it.
-func nextTurnKeys(step, saved int, took time.Duration) int {
+// after one that saved saved keys in took: what fits in turn at that
+// pace, at most double the last, so one cheap turn does not swing it.
+func nextTurnKeys(step, saved int, took, turn time.Duration) int {
 	if saved <= 0 {
 		return step
 	}
-	want := int(int64(saved) * int64(snapshotTurn) / max(int64(took), 1))
-	want = min(max(want, step/2), step*2)
-	return min(max(want, minTurnKeys), maxTurnKeys)
+	want := int64(saved) * int64(turn) / max(int64(took), 1)
+	return int(max(min(want, int64(step)*2), minTurnKeys))
 }
 
 // snapshotEncoder renders a snapshot: an RDB file, or the command form of
