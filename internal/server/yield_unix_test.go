@@ -5,9 +5,9 @@ package server
 import (
 	"net"
 	"runtime"
+	"slices"
 	"sync/atomic"
 	"testing"
-	"time"
 )
 
 // TestNetYieldRunsReadiedClients checks what the snapshot writer relies
@@ -50,33 +50,27 @@ func TestNetYieldRunsReadiedClients(t *testing.T) {
 			served.Add(1)
 		}
 	}()
-	worst := 0
+	counts := make([]int, rounds)
 	for i := range rounds {
-		// Let the reader park in the netpoller first.
-		deadline := time.Now().Add(10 * time.Second)
-		for runtime.Gosched(); time.Now().Before(deadline); runtime.Gosched() {
-			if served.Load() == int64(i) {
-				break
-			}
-		}
 		if _, err := client.Write([]byte{'x'}); err != nil {
 			t.Fatal(err)
 		}
 		// Busy from here on: only yields give the processor away.
-		yields := 0
 		for served.Load() != int64(i+1) {
-			if yields == 1000 {
-				t.Fatalf("round %d: the reader did not run in %d yields", i, yields)
+			if counts[i] == 10_000_000 {
+				t.Fatalf("round %d: the reader did not run in %d yields", i, counts[i])
 			}
 			y.yield()
-			yields++
+			counts[i]++
 		}
-		worst = max(worst, yields)
 	}
-	t.Logf("the reader ran within %d yields", worst)
-	// Loopback delivers the byte before Write returns, so one yield is
-	// normally enough; a few allow for a descheduled thread.
-	if worst > 3 {
-		t.Errorf("the reader needed up to %d yields to run, want at most 3", worst)
+	// Loopback has the byte queued when Write returns, so one yield
+	// normally does; the median allows for a loaded machine's delays.
+	// Plain Gosched calls would need about 10 ms worth of them each
+	// round, until the runtime's monitor polls the network.
+	slices.Sort(counts)
+	t.Logf("yields needed per round: median %d, most %d", counts[rounds/2], counts[rounds-1])
+	if counts[rounds/2] > 2 {
+		t.Errorf("the reader needed a median of %d yields to run, want at most 2", counts[rounds/2])
 	}
 }
