@@ -21,9 +21,12 @@ const itemsPerCommand = 64
 // file of an AOF when aof-use-rdb-preamble is off. Its methods mirror
 // rdb.Encoder's so a server snapshot can drive either.
 type BaseEncoder struct {
-	buf  []byte
-	args [][]byte
-	num  [3][24]byte
+	buf []byte
+	// spare is the buffer handed out by the last Take, reused by the
+	// next.
+	spare []byte
+	args  [][]byte
+	num   [3][24]byte
 }
 
 // SelectDB starts the commands of database db.
@@ -153,10 +156,12 @@ func (e *BaseEncoder) stream(k []byte, s *stream.Stream) {
 // End is a no-op: a command base simply stops.
 func (e *BaseEncoder) End() error { return nil }
 
-// Take returns the commands encoded so far, which the caller then owns.
+// Take returns the commands encoded so far and starts a new buffer. As
+// with rdb.Encoder.Take, the bytes stay valid until the next Take, which
+// reuses their array.
 func (e *BaseEncoder) Take() []byte {
 	b := e.buf
-	e.buf = nil
+	e.buf, e.spare = e.spare[:0], b
 	return b
 }
 

@@ -26,6 +26,9 @@ type Encoder struct {
 	// written when >= 0. Redis 7.0 writes IDLE under an LRU policy and
 	// FREQ under an LFU one; DUMP payloads have neither.
 	Access func(o *keyspace.Object) (idleSeconds, freq int64)
+	// spare is the buffer handed out by the last Take, reused by the
+	// next.
+	spare []byte
 }
 
 // NewEncoder returns an encoder writing to dst, or only buffering when dst
@@ -179,12 +182,19 @@ func (e *Encoder) list(l *list.List) {
 // Len is how many bytes are buffered.
 func (e *Encoder) Len() int { return len(e.w.buf) }
 
-// Take returns the buffered bytes, which the caller then owns, and starts
-// a new buffer. The checksum covers what was taken (see Trailer).
+// Take returns the buffered bytes and starts a new buffer. The bytes
+// stay valid until the next Take, which reuses their array, so a
+// snapshot written a turn at a time cycles between two buffers instead
+// of leaving one behind per turn for the garbage collector; a caller
+// that keeps them longer copies them. The checksum covers what was
+// taken (see Trailer).
 func (e *Encoder) Take() []byte {
 	b := e.w.buf
 	e.w.crc = crc64Update(e.w.crc, b)
-	e.w.buf = make([]byte, 0, max(cap(b), flushAt))
+	e.w.buf, e.spare = e.spare[:0], b
+	if e.w.buf == nil {
+		e.w.buf = make([]byte, 0, max(cap(b), flushAt))
+	}
 	return b
 }
 

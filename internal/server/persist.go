@@ -232,9 +232,27 @@ func (s *Server) startBgsave() error {
 	return nil
 }
 
-// bgsaveStep is how many keys a background save encodes per turn of the
-// engine lock.
-const bgsaveStep = 512
+// snapshotTurn is how long a background snapshot holds the engine lock
+// per turn when the clients leave it the processor, and so about the
+// longest a request waits for it: the number of keys per turn adapts to
+// it (the cost of a key varies from a few bytes to a big collection).
+// Between turns the writer yields to the clients (see netYielder).
+const snapshotTurn = 50 * time.Microsecond
+
+// snapshotShare is the part of the time the snapshot takes for itself
+// when clients keep the server busy: a turn lasts a third of the time the
+// clients had since the last one (a quarter of the whole), up to
+// maxSnapshotTurn. So a saturated server serves its requests at about
+// three quarters of its pace during a snapshot, rather than starving the
+// snapshot, whose copy-on-write pre-images pile up while it runs.
+const (
+	snapshotShare   = 3
+	maxSnapshotTurn = 2 * time.Millisecond
+)
+
+// minTurnKeys keeps a turn's fixed costs (a write, a yield) small next to
+// its encoding.
+const minTurnKeys = 8
 
 var errBgsaveCancelled = errors.New("background save cancelled")
 
@@ -262,9 +280,10 @@ func (s *Server) runBgsave(bg *bgsave, f *os.File, path string) error {
 }
 
 // streamSnapshot writes a snapshot to w: a turn of keys encoded under the
-// engine lock, then written without it, until the snapshot is complete
-// and the encoder's ending written; or until cancel is closed, the
-// server stops or a write fails, which abort the snapshot.
+// engine lock (sized to snapshotTurn), then written without it, then a
+// yield to the clients whose requests came meanwhile, until the snapshot
+// is complete and the encoder's ending written; or until cancel is
+// closed, the server stops or a write fails, which abort the snapshot.
 func (s *Server) streamSnapshot(snap *keyspace.Snapshot, enc snapshotEncoder, w io.Writer, cancel <-chan struct{}) error {
 	abort := func(err error) error {
 		s.mu.Lock()
@@ -272,6 +291,9 @@ func (s *Server) streamSnapshot(snap *keyspace.Snapshot, enc snapshotEncoder, w 
 		s.mu.Unlock()
 		return err
 	}
+	y := newNetYielder()
+	defer y.close()
+	step, turn := 64, snapshotTurn
 	for more := true; more; {
 		select {
 		case <-cancel:
@@ -281,30 +303,51 @@ func (s *Server) streamSnapshot(snap *keyspace.Snapshot, enc snapshotEncoder, w 
 		default:
 		}
 		s.mu.Lock()
+		t0 := time.Now()
 		before := snap.Saved()
-		step := bgsaveStep
 		delay := s.cfg.Int("rdb-key-save-delay")
+		n := step
 		if delay > 0 {
-			step = 1
+			n = 1
 		}
-		more = snap.Step(step)
+		more = snap.Step(n)
 		if !more {
 			enc.End()
 		}
 		b := enc.Take()
 		saved := snap.Saved() - before
+		took := time.Since(t0)
 		s.mu.Unlock()
+		step = nextTurnKeys(step, saved, took, turn)
 		if delay > 0 {
 			// Redis's test knob: microseconds per key saved, to widen
 			// the window in which writes race a background save.
 			time.Sleep(time.Duration(delay*int64(saved)) * time.Microsecond)
 		}
-		if _, err := w.Write(b); err != nil {
-			return abort(err)
+		if len(b) > 0 {
+			if _, err := w.Write(b); err != nil {
+				return abort(err)
+			}
+		}
+		if more {
+			ty := time.Now()
+			y.yield()
+			turn = min(max(time.Since(ty)/snapshotShare, snapshotTurn), maxSnapshotTurn)
 		}
 	}
 	_, err := w.Write(enc.Trailer())
 	return err
+}
+
+// nextTurnKeys is the number of keys for the next turn of a snapshot,
+// after one that saved saved keys in took: what fits in turn at that
+// pace, at most double the last, so one cheap turn does not swing it.
+func nextTurnKeys(step, saved int, took, turn time.Duration) int {
+	if saved <= 0 {
+		return step
+	}
+	want := int64(saved) * int64(turn) / max(int64(took), 1)
+	return int(max(min(want, int64(step)*2), minTurnKeys))
 }
 
 // snapshotEncoder renders a snapshot: an RDB file, or the command form of
@@ -313,8 +356,8 @@ type snapshotEncoder interface {
 	SelectDB(db, keys, expires int)
 	Key(key string, o *keyspace.Object, expireAt int64)
 	// End closes the stream of records; Take returns what was encoded
-	// since the last Take; Trailer is what follows everything taken (an
-	// RDB's checksum).
+	// since the last Take, valid until the next Take; Trailer is what
+	// follows everything taken (an RDB's checksum).
 	End() error
 	Take() []byte
 	Trailer() []byte

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"errors"
 	"sync"
 )
@@ -91,7 +92,9 @@ func (f *syncFeed) Write(b []byte) (int, error) {
 	if len(f.readers) == 0 {
 		return 0, errFeedAbandoned
 	}
-	f.chunks = append(f.chunks, b)
+	// The chunk outlives the call (the producer's encoder reuses b), so
+	// the feed keeps a copy.
+	f.chunks = append(f.chunks, bytes.Clone(b))
 	f.cond.Broadcast()
 	return len(b), nil
 }
