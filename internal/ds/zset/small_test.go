@@ -1,0 +1,97 @@
+package zset
+
+import (
+	"math"
+	"strings"
+	"testing"
+)
+
+// TestScoreCoding round-trips scores through the small form's encoding,
+// at the edges of its integer range and with floats that are not whole.
+func TestScoreCoding(t *testing.T) {
+	scores := []float64{0, 1, -1, 63, -64, 64, 1 << 20, -(1 << 20), 200000,
+		maxExactInt - 1, -(maxExactInt - 1), maxExactInt, -maxExactInt, 1 << 60,
+		math.MaxInt64, math.MinInt64, 0.5, -0.1, 1e300, -1e-300, math.SmallestNonzeroFloat64,
+		math.MaxFloat64, math.Inf(1), math.Inf(-1)}
+	for _, s := range scores {
+		b := appendScore([]byte{0xff}, s)
+		if len(b)-1 != scoreSize(s) {
+			t.Errorf("score %v: %d bytes written, scoreSize says %d", s, len(b)-1, scoreSize(s))
+		}
+		got, next := readScore(b, 1)
+		if got != s || math.Signbit(got) != math.Signbit(s) {
+			t.Errorf("score %v read back as %v", s, got)
+		}
+		if next != len(b) || skipScore(b, 1) != len(b) {
+			t.Errorf("score %v: read ends at %d, skip at %d, want %d", s, next, skipScore(b, 1), len(b))
+		}
+	}
+	// -0 is a whole number: the small form keeps it as the integer 0.
+	got, _ := readScore(appendScore(nil, math.Copysign(0, -1)), 0)
+	if got != 0 || math.Signbit(got) {
+		t.Errorf("-0 read back as %v (sign bit %v), want 0", got, math.Signbit(got))
+	}
+}
+
+// TestSmallLongMembers covers members whose length prefix takes two
+// bytes and members past SetScore's stack buffer, in order and after
+// score changes.
+func TestSmallLongMembers(t *testing.T) {
+	lim := Limits{MaxEntries: 128, MaxValue: 1000}
+	z := New()
+	long := strings.Repeat("x", 300)
+	mid := strings.Repeat("y", 70)
+	z.Add([]byte(long), 2.5, lim)
+	z.Add([]byte(mid), 1, lim)
+	z.Add([]byte("a"), 3, lim)
+	if !z.Listpack() || z.Len() != 3 {
+		t.Fatalf("Listpack %v, Len %d; want a small set of 3", z.Listpack(), z.Len())
+	}
+	r, _, ok := z.Find([]byte(mid))
+	if !ok {
+		t.Fatal("mid member missing")
+	}
+	z.SetScore(r, 10)
+	r, _, _ = z.Find([]byte(long))
+	z.SetScore(r, -1e10)
+	var got []Entry
+	z.Ascend(0, func(e Entry) bool {
+		got = append(got, Entry{strings.Clone(e.Member), e.Score})
+		return true
+	})
+	want := []Entry{{long, -1e10}, {"a", 3}, {mid, 10}}
+	if len(got) != len(want) {
+		t.Fatalf("got %d entries, want %d", len(got), len(want))
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("entry %d = %.20q/%v, want %.20q/%v", i, got[i].Member, got[i].Score, want[i].Member, want[i].Score)
+		}
+	}
+	if rk, s, ok := z.Rank([]byte(mid)); !ok || rk != 2 || s != 10 {
+		t.Errorf("Rank(mid) = %d, %v, %v; want 2, 10, true", rk, s, ok)
+	}
+}
+
+// TestBuildCopiesMembers checks that a large set built from entries that
+// alias a small set's buffer does not change when the small set does.
+func TestBuildCopiesMembers(t *testing.T) {
+	lim := Limits{MaxEntries: 128, MaxValue: 64}
+	src := New()
+	src.Add([]byte("aaa"), 1, lim)
+	src.Add([]byte("bbb"), 2, lim)
+	var entries []Entry
+	src.Ascend(0, func(e Entry) bool { entries = append(entries, e); return true })
+	dst := Build(entries, Limits{MaxEntries: 1, MaxValue: 64})
+	if dst.Listpack() {
+		t.Fatal("Build kept the small form past MaxEntries")
+	}
+	src.Remove([]byte("aaa"))
+	src.Add([]byte("ccc"), 0, lim)
+	if _, ok := dst.Score([]byte("aaa")); !ok {
+		t.Error("built set lost aaa after the source changed")
+	}
+	if _, ok := dst.Score([]byte("bbb")); !ok {
+		t.Error("built set lost bbb after the source changed")
+	}
+}
