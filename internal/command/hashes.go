@@ -120,6 +120,9 @@ func hset(c *Ctx, ok bool) {
 	if !found {
 		return
 	}
+	if len(c.Args) > 4 {
+		w.h.Reserve(c.Args[2:], w.lim)
+	}
 	added := int64(0)
 	for i := 2; i < len(c.Args); i += 2 {
 		if w.set(c.Args[i], c.Args[i+1]) {

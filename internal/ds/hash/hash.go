@@ -132,6 +132,29 @@ func (h *Hash) Set(field, value []byte, lim Limits) bool {
 	return added
 }
 
+// Reserve makes room in a listpack hash, in one allocation of the exact
+// size, for the fields and values of pairs (field, value, field,
+// value...) when all of them could be added without leaving the listpack
+// encoding; it changes nothing otherwise. A bulk HSET then fills one
+// buffer with no slack instead of regrowing it per field.
+func (h *Hash) Reserve(pairs [][]byte, lim Limits) {
+	if !h.Listpack() || int64(h.Len()+len(pairs)/2) > lim.MaxEntries {
+		return
+	}
+	extra := 0
+	for _, s := range pairs {
+		if int64(len(s)) > lim.MaxValue {
+			return
+		}
+		extra += packed.Size(s)
+	}
+	if len(h.b)+extra > cap(h.b) {
+		b := make([]byte, len(h.b), len(h.b)+extra)
+		copy(b, h.b)
+		h.b = b
+	}
+}
+
 func (h *Hash) setPacked(field, value []byte) bool {
 	off, voff := h.find(field)
 	if off >= 0 {

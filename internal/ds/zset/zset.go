@@ -165,6 +165,35 @@ func (z *ZSet) Add(m []byte, score float64, lim Limits) bool {
 	return true
 }
 
+// Reserve makes room in a small set, in one allocation of the exact
+// size, for the members of pairs (ZADD's score, member, score,
+// member... arguments, with scores their parsed scores) when all of them
+// could be added without leaving the small encoding; it changes nothing
+// otherwise. A bulk insert then fills one buffer with no slack instead
+// of regrowing it per member.
+func (z *ZSet) Reserve(pairs [][]byte, scores []float64, lim Limits) {
+	if z.big != nil || int64(z.Len()+len(scores)) > lim.MaxEntries {
+		return
+	}
+	extra := 0
+	for j, s := range scores {
+		m := pairs[2*j+1]
+		if int64(len(m)) > lim.MaxValue {
+			return
+		}
+		extra += entrySize(len(m), lpScore(s))
+	}
+	if len(z.lp) == 0 {
+		z.lp = make([]byte, smallHeader, smallHeader+extra)
+		return
+	}
+	if len(z.lp)+extra > cap(z.lp) {
+		b := make([]byte, len(z.lp), len(z.lp)+extra)
+		copy(b, z.lp)
+		z.lp = b
+	}
+}
+
 // Remove deletes m and reports whether it was present.
 func (z *ZSet) Remove(m []byte) bool {
 	if z.big == nil {
