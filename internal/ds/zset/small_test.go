@@ -95,3 +95,26 @@ func TestBuildCopiesMembers(t *testing.T) {
 		t.Error("built set lost bbb after the source changed")
 	}
 }
+
+// TestDraw checks that Draw returns members of the set, with scores, in
+// both encodings, and reaches every member of a small set.
+func TestDraw(t *testing.T) {
+	for _, lim := range []Limits{{128, 64}, {0, 64}} {
+		z := New()
+		for i := range 10 {
+			z.Add([]byte{'a' + byte(i)}, float64(i)+0.5, lim)
+		}
+		seen := map[string]bool{}
+		n := 0
+		z.Draw(2000, func(e Entry) {
+			n++
+			if s, ok := z.Score([]byte(e.Member)); !ok || s != e.Score {
+				t.Fatalf("listpack %v: drew %q/%v, set has %v (present %v)", z.Listpack(), e.Member, e.Score, s, ok)
+			}
+			seen[e.Member] = true
+		})
+		if n != 2000 || len(seen) != 10 {
+			t.Errorf("listpack %v: %d draws reaching %d members, want 2000 reaching 10", z.Listpack(), n, len(seen))
+		}
+	}
+}

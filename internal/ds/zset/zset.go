@@ -331,6 +331,31 @@ func (z *ZSet) RemoveRanks(lo, hi int) {
 // Random returns an entry chosen uniformly; the set must not be empty.
 func (z *ZSet) Random() Entry { return z.At(rand.IntN(z.Len())) }
 
+// Draw calls fn for n entries chosen uniformly with replacement, in the
+// order drawn; the set must not be empty. A small set is walked once to
+// find its entries, so each draw costs the same as in a large one rather
+// than a walk.
+func (z *ZSet) Draw(n int, fn func(e Entry)) {
+	if z.big != nil || n < 2 {
+		for ; n > 0; n-- {
+			fn(z.Random())
+		}
+		return
+	}
+	var buf [128]int32
+	offs := buf[:0]
+	b := z.lp
+	for off := smallHeader; off < len(b); {
+		offs = append(offs, int32(off))
+		_, end := memberAt(b, off)
+		off = skipScore(b, end)
+	}
+	for ; n > 0; n-- {
+		e, _ := smallEntry(b, int(offs[rand.IntN(len(offs))]))
+		fn(e)
+	}
+}
+
 // Scan visits one cursor step of a large set's member index (see package
 // dict) and returns the next cursor, 0 when done. A small set has no
 // cursor: it is visited whole and 0 returned, as Redis replies to ZSCAN.
