@@ -118,3 +118,30 @@ func TestDraw(t *testing.T) {
 		}
 	}
 }
+
+// TestSmallAllocations pins the point of the small form: a 10-member set
+// built by a bulk ZADD is two allocations (the set and its buffer), not
+// one or more per member.
+func TestSmallAllocations(t *testing.T) {
+	lim := Limits{MaxEntries: 128, MaxValue: 64}
+	var pairs [][]byte
+	var scores []float64
+	for i := range 10 {
+		pairs = append(pairs, []byte("1"), []byte("member:0000000"+string(rune('0'+i))))
+		scores = append(scores, float64(200000+i))
+	}
+	var z *ZSet
+	allocs := testing.AllocsPerRun(100, func() {
+		z = New()
+		z.Reserve(pairs, scores, lim)
+		for j, s := range scores {
+			z.Add(pairs[2*j+1], s, lim)
+		}
+		if z.Len() != 10 || !z.Listpack() {
+			t.Fatalf("Len %d, Listpack %v; want a small set of 10", z.Len(), z.Listpack())
+		}
+	})
+	if allocs != 2 {
+		t.Errorf("%v allocations for a 10-member small set, want 2", allocs)
+	}
+}
