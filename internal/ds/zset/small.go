@@ -13,8 +13,8 @@ import (
 // entry count, then the entries in order, each a member (package packed:
 // a uvarint length and the bytes) followed by its score. A whole-number
 // score that a float64 holds exactly is a uvarint of its zigzag encoding
-// shifted left once (low bit 0), so the common integer scores take one
-// to four bytes; any other score is the byte 1 and the 8 bytes of its
+// shifted left once (low bit 0), so integer scores up to ±67 million
+// take one to four bytes; any other score is the byte 1 and the 8 bytes of its
 // IEEE bits. An integer has no negative zero, which is how Redis's
 // listpack loses the sign of -0 too.
 //
@@ -70,7 +70,7 @@ func uvarintLen(x uint64) int {
 func entrySize(n int, s float64) int { return uvarintLen(uint64(n)) + n + scoreSize(s) }
 
 // readScore decodes the score at off and returns the offset after it.
-// The one-byte integers are decoded inline.
+// One-byte integers, the common case, are decoded without a further call.
 func readScore(b []byte, off int) (float64, int) {
 	if c := b[off]; c < 0x80 && c != floatTag {
 		x := int64(c >> 1)
