@@ -37,10 +37,18 @@ func smallCount(b []byte) int {
 
 func setSmallCount(b []byte, n int) { binary.LittleEndian.PutUint32(b, uint32(n)) }
 
+// exactInt returns s as an integer when it is a whole number of
+// magnitude below maxExactInt. The conversion comes first: it is cheap,
+// and whatever it gives for NaN, infinities or huge values fails the
+// range or round-trip check.
+func exactInt(s float64) (int64, bool) {
+	i := int64(s)
+	return i, i > -maxExactInt && i < maxExactInt && float64(i) == s
+}
+
 // appendScore encodes s at the end of b.
 func appendScore(b []byte, s float64) []byte {
-	if s == math.Trunc(s) && s > -maxExactInt && s < maxExactInt {
-		i := int64(s)
+	if i, ok := exactInt(s); ok {
 		return binary.AppendUvarint(b, uint64((i<<1)^(i>>63))<<1)
 	}
 	b = append(b, floatTag)
@@ -49,8 +57,7 @@ func appendScore(b []byte, s float64) []byte {
 
 // scoreSize is how many bytes appendScore would write for s.
 func scoreSize(s float64) int {
-	if s == math.Trunc(s) && s > -maxExactInt && s < maxExactInt {
-		i := int64(s)
+	if i, ok := exactInt(s); ok {
 		return uvarintLen(uint64((i<<1)^(i>>63)) << 1)
 	}
 	return 9
@@ -169,16 +176,12 @@ func (z *ZSet) smallOffset(r int) int {
 	return off
 }
 
-// smallPos returns the offset where (score, member) belongs, passing
-// over the bytes [skip, skipEnd) (an entry being moved).
-func (z *ZSet) smallPos(score float64, member []byte, skip, skipEnd int) int {
+// smallPos returns the offset where (score, member) belongs among the
+// entries in [from, to), which the caller knows to hold that place.
+func (z *ZSet) smallPos(score float64, member []byte, from, to int) int {
 	b := z.lp
-	off := smallHeader
-	for off < len(b) {
-		if off == skip {
-			off = skipEnd
-			continue
-		}
+	off := from
+	for off < to {
 		var start, end, next int
 		if c := b[off]; c < 0x80 {
 			start, end = off+1, off+1+int(c)
@@ -207,7 +210,7 @@ func (z *ZSet) smallInsert(member []byte, score float64) {
 	if len(z.lp) == 0 {
 		z.lp = make([]byte, smallHeader, smallHeader+entrySize(len(member), score))
 	}
-	off := z.smallPos(score, member, -1, -1)
+	off := z.smallPos(score, member, smallHeader, len(z.lp))
 	size := entrySize(len(member), score)
 	b := packed.Grow(z.lp, size)
 	b = b[:len(b)+size]
@@ -225,13 +228,18 @@ func (z *ZSet) smallRemove(off, end, n int) {
 	setSmallCount(z.lp, smallCount(z.lp)-n)
 }
 
-// smallSetScore moves the entry at off to score, which differs from its
-// current one, in one walk and one pass of moves, without allocating for
+// smallSetScore moves the entry at off from score old to score, which
+// differs, in one walk and one pass of moves, without allocating for
 // members up to 62 bytes.
-func (z *ZSet) smallSetScore(off int, score float64) {
+func (z *ZSet) smallSetScore(off int, old, score float64) {
 	score = lpScore(score)
 	b := z.lp
-	ms, me := memberAt(b, off)
+	var ms, me int
+	if c := b[off]; c < 0x80 {
+		ms, me = off+1, off+1+int(c)
+	} else {
+		ms, me = memberAt(b, off)
+	}
 	end := skipScore(b, me)
 	var tmp [64]byte
 	head := append(tmp[:0], b[off:me]...) // the length prefix and member
@@ -239,18 +247,24 @@ func (z *ZSet) smallSetScore(off int, score float64) {
 	n := len(head) + scoreSize(score)
 	d := n - (end - off)
 	// p is where the entry goes among the others: before the entry at
-	// p, or at the end.
-	p := z.smallPos(score, member, off, end)
-	old := len(b)
+	// p, or at the end. A higher score only moves it later, a lower one
+	// earlier, so only that side is walked.
+	var p int
+	if score > old {
+		p = z.smallPos(score, member, end, len(b))
+	} else if p = z.smallPos(score, member, smallHeader, off); p == off {
+		p = end // it stays where it is
+	}
+	size := len(b)
 	if d > 0 {
 		b = packed.Grow(b, d)
-		b = b[:old+d]
+		b = b[:size+d]
 	}
 	var at int
 	if p < off {
 		// Earlier: the tail shifts by d, then [p, off) moves up past
 		// the new entry.
-		copy(b[end+d:], b[end:old])
+		copy(b[end+d:], b[end:size])
 		copy(b[p+n:], b[p:off])
 		at = p
 	} else {
@@ -258,9 +272,9 @@ func (z *ZSet) smallSetScore(off int, score float64) {
 		// then the tail from p shifts by d.
 		copy(b[off:], b[end:p])
 		at = off + p - end
-		copy(b[at+n:], b[p:old])
+		copy(b[at+n:], b[p:size])
 	}
-	b = b[:old+d]
+	b = b[:size+d]
 	copy(b[at:], head)
 	appendScore(b[at+len(head):at+len(head)], score)
 	z.lp = b

@@ -135,7 +135,7 @@ func (z *ZSet) Find(m []byte) (Ref, float64, bool) {
 func (z *ZSet) SetScore(r Ref, score float64) {
 	if z.big == nil {
 		if r.score != score {
-			z.smallSetScore(r.off, score)
+			z.smallSetScore(r.off, r.score, score)
 		}
 		return
 	}
