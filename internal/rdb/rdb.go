@@ -226,7 +226,10 @@ func (r *reader) str() ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		if ulen > uint64(r.limit) {
+		// The output may well be longer than the input (a DUMP payload
+		// of a compressible value is): it is bounded by what clen
+		// bytes, themselves within the limit, can expand to.
+		if clen > uint64(r.limit) || ulen > clen*lzfMaxRatio {
 			return nil, corrupt("LZF length %d too large at offset %d", ulen, r.off)
 		}
 		c, err := r.bytesN(clen)
