@@ -28,6 +28,11 @@ type Encoder struct {
 	// written when >= 0. Redis 7.0 writes IDLE under an LRU policy and
 	// FREQ under an LFU one; DUMP payloads have neither.
 	Access func(o *keyspace.Object) (idleSeconds, freq int64)
+	// lp builds the listpack of each small hash or sorted set, reused
+	// from key to key.
+	lp lpWriter
+	// member is scratch for copying sorted-set members.
+	member []byte
 }
 
 // NewEncoder returns an encoder writing to dst, or only buffering when dst
@@ -136,13 +141,17 @@ func (e *Encoder) Value(o *keyspace.Object) {
 		if z.Listpack() {
 			// Redis writes a small set as its listpack: member, then
 			// score as the listpack holds it.
-			var lp lpWriter
+			lp := &e.lp
+			lp.reset()
 			var num [32]byte
-			var m []byte // one copy buffer for all members
 			z.Ascend(0, func(en zset.Entry) bool {
-				m = append(m[:0], en.Member...)
-				lp.appendString(m)
-				lp.appendString(listpackScore(num[:0], en.Score))
+				e.member = append(e.member[:0], en.Member...)
+				lp.appendString(e.member)
+				if s := en.Score; s >= -(1<<62) && s <= 1<<62 && s == math.Trunc(s) {
+					lp.appendInt(int64(s)) // what the listpack makes of the integer's text
+				} else {
+					lp.appendString(listpackScore(num[:0], s))
+				}
 				return true
 			})
 			w.str(lp.bytes())
@@ -160,7 +169,8 @@ func (e *Encoder) Value(o *keyspace.Object) {
 		if h.Listpack() {
 			// Redis writes a listpack hash as that listpack: field,
 			// value, field, value..., in the hash's order.
-			var lp lpWriter
+			lp := &e.lp
+			lp.reset()
 			h.Range(func(f, v []byte) bool {
 				lp.appendString(f)
 				lp.appendString(v)
