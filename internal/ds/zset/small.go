@@ -9,33 +9,48 @@ import (
 	"github.com/respd/respd/internal/ds/packed"
 )
 
-// The small (listpack) form is one byte buffer: a 4-byte little-endian
+// The small (listpack) form is one byte buffer: a 2-byte little-endian
 // entry count, then the entries in order, each a member (package packed:
 // a uvarint length and the bytes) followed by its score. A whole-number
 // score that a float64 holds exactly is a uvarint of its zigzag encoding
 // shifted left once (low bit 0), so integer scores up to ±67 million
-// take one to four bytes; any other score is the byte 1 and the 8 bytes of its
-// IEEE bits. An integer has no negative zero, which is how Redis's
+// take one to four bytes; any other score is the byte 1 and the 8 bytes
+// of its IEEE bits. An integer has no negative zero, which is how Redis's
 // listpack loses the sign of -0 too.
 //
 // Every operation is a walk from the start, as in a listpack; the form
-// only holds up to zset-max-listpack-entries members.
+// only holds up to zset-max-listpack-entries members. A count that does
+// not fit the header (a configuration allowing more than 65534 entries)
+// is stored as smallCountCap and found by walking, as Redis's listpack
+// does past its 16-bit count.
 const (
-	smallHeader = 4
+	smallHeader = 2
 	floatTag    = 1
 	// maxExactInt bounds the scores stored as integers: every whole
 	// number of smaller magnitude is exactly a float64.
 	maxExactInt = 1 << 53
 )
 
+// smallCountCap is the header value meaning "count by walking". It is a
+// variable so a test can reach that case without 65535 entries.
+var smallCountCap = 0xFFFF
+
 func smallCount(b []byte) int {
 	if len(b) == 0 {
 		return 0
 	}
-	return int(binary.LittleEndian.Uint32(b))
+	if n := int(binary.LittleEndian.Uint16(b)); n < smallCountCap {
+		return n
+	}
+	n := 0
+	for off := smallHeader; off < len(b); n++ {
+		_, end := memberAt(b, off)
+		off = skipScore(b, end)
+	}
+	return n
 }
 
-func setSmallCount(b []byte, n int) { binary.LittleEndian.PutUint32(b, uint32(n)) }
+func setSmallCount(b []byte, n int) { binary.LittleEndian.PutUint16(b, uint16(min(n, smallCountCap))) }
 
 // exactInt returns s as an integer when it is a whole number of
 // magnitude below maxExactInt. The conversion comes first: it is cheap,
@@ -218,14 +233,21 @@ func (z *ZSet) smallInsert(member []byte, score float64) {
 	e := binary.AppendUvarint(b[off:off], uint64(len(member)))
 	e = append(e, member...)
 	appendScore(e, score)
-	setSmallCount(b, smallCount(b)+1)
+	if h := int(binary.LittleEndian.Uint16(b)); h < smallCountCap {
+		setSmallCount(b, h+1)
+	}
 	z.lp = b
 }
 
 // smallRemove cuts the entries in [off, end), n of them.
 func (z *ZSet) smallRemove(off, end, n int) {
+	h := int(binary.LittleEndian.Uint16(z.lp))
 	z.lp = packed.Cut(z.lp, off, end)
-	setSmallCount(z.lp, smallCount(z.lp)-n)
+	if h < smallCountCap {
+		setSmallCount(z.lp, h-n)
+	} else {
+		setSmallCount(z.lp, smallCount(z.lp)) // walked: the header held no count
+	}
 }
 
 // smallSetScore moves the entry at off from score old to score, which

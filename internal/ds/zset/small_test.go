@@ -145,3 +145,32 @@ func TestSmallAllocations(t *testing.T) {
 		t.Errorf("%v allocations for a 10-member small set, want 2", allocs)
 	}
 }
+
+// TestSmallCountPastHeader lowers the header's capacity so a small set
+// holds more entries than its count field can, and checks that lengths,
+// ranks and removals stay right as the count crosses it both ways.
+func TestSmallCountPastHeader(t *testing.T) {
+	defer func(c int) { smallCountCap = c }(smallCountCap)
+	smallCountCap = 5
+	lim := Limits{MaxEntries: 128, MaxValue: 64}
+	z := New()
+	for i := range 8 {
+		z.Add([]byte{'a' + byte(i)}, float64(i), lim)
+		if z.Len() != i+1 {
+			t.Fatalf("Len = %d after %d adds", z.Len(), i+1)
+		}
+	}
+	if r, _, ok := z.Rank([]byte("h")); !ok || r != 7 {
+		t.Errorf("Rank(h) = %d, %v; want 7", r, ok)
+	}
+	for i := 7; i >= 0; i-- {
+		if !z.Remove([]byte{'a' + byte(i)}) || z.Len() != i {
+			t.Fatalf("after removing entry %d: Len = %d, want %d", i, z.Len(), i)
+		}
+	}
+	z.Add([]byte("x"), 1, lim)
+	z.Add([]byte("y"), 2, lim)
+	if z.Len() != 2 {
+		t.Errorf("Len = %d, want 2", z.Len())
+	}
+}
