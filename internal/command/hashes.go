@@ -79,15 +79,22 @@ type hashWriter struct {
 }
 
 // openHash prepares key's hash for writing, creating an empty one
-// (stored by done) when the key is missing.
-func openHash(c *Ctx, key []byte) (hashWriter, bool) {
+// (stored by done) when the key is missing. pairs, when not nil, are the
+// fields and values about to be set: the hash's buffer is sized for them
+// at once.
+func openHash(c *Ctx, key []byte, pairs [][]byte) (hashWriter, bool) {
 	o, h, ok := writeHash(c, key)
 	if !ok {
 		return hashWriter{}, false
 	}
 	w := hashWriter{key: key, o: o, h: h, lim: limits(c).hash}
-	if h == nil {
+	switch {
+	case h == nil && pairs != nil:
+		w.h = hash.NewFor(pairs, w.lim)
+	case h == nil:
 		w.h = hash.New()
+	case pairs != nil:
+		h.Reserve(pairs, w.lim)
 	}
 	return w, true
 }
@@ -116,7 +123,13 @@ func hset(c *Ctx, ok bool) {
 		c.Error(ArityError(c.Cmd.FullName()))
 		return
 	}
-	w, found := openHash(c, c.Args[1])
+	// A single field needs no reserving: an update in place must not
+	// allocate.
+	var pairs [][]byte
+	if len(c.Args) > 4 {
+		pairs = c.Args[2:]
+	}
+	w, found := openHash(c, c.Args[1], pairs)
 	if !found {
 		return
 	}
@@ -135,7 +148,7 @@ func hset(c *Ctx, ok bool) {
 }
 
 func hsetnxCommand(c *Ctx) {
-	w, ok := openHash(c, c.Args[1])
+	w, ok := openHash(c, c.Args[1], nil)
 	if !ok {
 		return
 	}
@@ -253,7 +266,7 @@ func hincrbyCommand(c *Ctx) {
 		c.Error(ErrNotInt)
 		return
 	}
-	w, ok := openHash(c, c.Args[1])
+	w, ok := openHash(c, c.Args[1], nil)
 	if !ok {
 		return
 	}
@@ -287,7 +300,7 @@ func hincrbyfloatCommand(c *Ctx) {
 		c.Error(errIncrNaNOrInf)
 		return
 	}
-	w, ok := openHash(c, c.Args[1])
+	w, ok := openHash(c, c.Args[1], nil)
 	if !ok {
 		return
 	}

@@ -204,8 +204,13 @@ loop:
 		c.Error(ErrZaddIncrPair)
 		return
 	}
-	var one [1]float64
-	scores := one[:0]
+	// The parsed scores live on the stack for up to 16 pairs and in one
+	// right-sized allocation beyond: regrowing would leave garbage.
+	var buf [16]float64
+	scores := buf[:0]
+	if len(pairs)/2 > len(buf) {
+		scores = make([]float64, 0, len(pairs)/2)
+	}
 	for j := 0; j < len(pairs); j += 2 {
 		s, ok := parseScore(pairs[j])
 		if !ok {
@@ -228,6 +233,9 @@ loop:
 	}
 	if z != nil {
 		lim := zsetLimits(c)
+		if len(scores) > 1 && !nx && !xx {
+			z.Reserve(pairs, scores, lim)
+		}
 		for j, s := range scores {
 			m := pairs[2*j+1]
 			ref, cur, exists := z.Find(m)

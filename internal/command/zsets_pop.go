@@ -292,9 +292,7 @@ func zrandmemberCommand(c *Ctx) {
 			n = 1
 		}
 		header(n)
-		for i := 0; i < n; i++ {
-			emit(z.Random())
-		}
+		z.Draw(n, func(e zset.Entry) { emit(e) })
 	case l >= size:
 		// The whole set, walked from the highest score down as Redis's
 		// set-operation iterator walks it.

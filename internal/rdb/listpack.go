@@ -181,6 +181,14 @@ type lpWriter struct {
 	done  bool // buf ends with the terminator (bytes was called)
 }
 
+// reset empties the writer for a new listpack, keeping its buffer.
+func (w *lpWriter) reset() {
+	if w.buf != nil {
+		w.buf = w.buf[:lpHeaderSize]
+	}
+	w.count, w.done = 0, false
+}
+
 // reopen readies buf for another entry, dropping the terminator that bytes
 // added.
 func (w *lpWriter) reopen() {

@@ -226,10 +226,10 @@ func (r *reader) str() ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		// A DUMP payload's limit is its own size, but a compressed string
-		// legitimately expands past it (Redis compresses a big list's
-		// nodes): allow what LZF can produce from clen bytes.
-		if ulen > uint64(r.limit) && ulen > clen*lzfMaxRatio {
+		// The output may well be longer than the input (a DUMP payload
+		// of a compressible value is): it is bounded by what clen
+		// bytes, themselves within the limit, can expand to.
+		if clen > uint64(r.limit) || ulen > clen*lzfMaxRatio {
 			return nil, corrupt("LZF length %d too large at offset %d", ulen, r.off)
 		}
 		c, err := r.bytesN(clen)

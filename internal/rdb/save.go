@@ -3,6 +3,8 @@ package rdb
 import (
 	"encoding/binary"
 	"io"
+	"math"
+	"strconv"
 
 	"github.com/respd/respd/internal/ds/hash"
 	"github.com/respd/respd/internal/ds/list"
@@ -29,6 +31,11 @@ type Encoder struct {
 	// spare is the buffer handed out by the last Take, reused by the
 	// next.
 	spare []byte
+	// lp builds the listpack of each small hash or sorted set, reused
+	// from key to key.
+	lp lpWriter
+	// member is scratch for copying sorted-set members.
+	member []byte
 }
 
 // NewEncoder returns an encoder writing to dst, or only buffering when dst
@@ -101,8 +108,14 @@ func valueType(o *keyspace.Object) byte {
 	case keyspace.TypeSet:
 		return typeSet
 	case keyspace.TypeZSet:
+		if o.Val.(*zset.ZSet).Listpack() {
+			return typeZSetListpack
+		}
 		return typeZSet2
 	case keyspace.TypeHash:
+		if o.Val.(*hash.Hash).Listpack() {
+			return typeHashListpack
+		}
 		return typeHash
 	case keyspace.TypeStream:
 		return typeStreamListpacks2
@@ -128,6 +141,25 @@ func (e *Encoder) Value(o *keyspace.Object) {
 		})
 	case keyspace.TypeZSet:
 		z := o.Val.(*zset.ZSet)
+		if z.Listpack() {
+			// Redis writes a small set as its listpack: member, then
+			// score as the listpack holds it.
+			lp := &e.lp
+			lp.reset()
+			var num [32]byte
+			z.Ascend(0, func(en zset.Entry) bool {
+				e.member = append(e.member[:0], en.Member...)
+				lp.appendString(e.member)
+				if s := en.Score; s >= -(1<<62) && s <= 1<<62 && s == math.Trunc(s) {
+					lp.appendInt(int64(s)) // what the listpack makes of the integer's text
+				} else {
+					lp.appendString(listpackScore(num[:0], s))
+				}
+				return true
+			})
+			w.str(lp.bytes())
+			return
+		}
 		w.length(uint64(z.Len()))
 		z.Ascend(0, func(en zset.Entry) bool {
 			w.strString(en.Member)
@@ -137,6 +169,19 @@ func (e *Encoder) Value(o *keyspace.Object) {
 		})
 	case keyspace.TypeHash:
 		h := o.Val.(*hash.Hash)
+		if h.Listpack() {
+			// Redis writes a listpack hash as that listpack: field,
+			// value, field, value..., in the hash's order.
+			lp := &e.lp
+			lp.reset()
+			h.Range(func(f, v []byte) bool {
+				lp.appendString(f)
+				lp.appendString(v)
+				return true
+			})
+			w.str(lp.bytes())
+			return
+		}
 		w.length(uint64(h.Len()))
 		h.Range(func(f, v []byte) bool {
 			w.str(f)
@@ -219,3 +264,18 @@ func (e *Encoder) End() error {
 
 // Flush writes what is buffered to the destination.
 func (e *Encoder) Flush() error { return e.w.flush() }
+
+// listpackScore formats a score as Redis's listpack of a small sorted set
+// holds it: a whole number within ±2^62 as an integer, anything else as
+// "%.17g" (the listpack then stores integers in its integer encodings).
+func listpackScore(b []byte, s float64) []byte {
+	switch {
+	case math.IsInf(s, 1):
+		return append(b, "inf"...)
+	case math.IsInf(s, -1):
+		return append(b, "-inf"...)
+	case s >= -(1<<62) && s <= 1<<62 && s == math.Trunc(s):
+		return strconv.AppendInt(b, int64(s), 10)
+	}
+	return strconv.AppendFloat(b, s, 'g', 17, 64)
+}

@@ -53,6 +53,32 @@ func New() *Hash {
 	return &Hash{b: make([]byte, header, 16)}
 }
 
+// NewFor returns an empty listpack-encoded hash about to receive pairs
+// (field, value, field, value...): its buffer is sized for all of them
+// when they fit the listpack encoding (see Reserve), in one allocation.
+func NewFor(pairs [][]byte, lim Limits) *Hash {
+	if extra, ok := reserveSize(0, pairs, lim); ok {
+		return &Hash{b: make([]byte, header, header+extra)}
+	}
+	return New()
+}
+
+// reserveSize is the bytes pairs take in a listpack hash of n fields, if
+// adding them all could keep it a listpack.
+func reserveSize(n int, pairs [][]byte, lim Limits) (int, bool) {
+	if int64(n+len(pairs)/2) > lim.MaxEntries {
+		return 0, false
+	}
+	extra := 0
+	for _, s := range pairs {
+		if int64(len(s)) > lim.MaxValue {
+			return 0, false
+		}
+		extra += packed.Size(s)
+	}
+	return extra, true
+}
+
 func (h *Hash) word() uint32 { return binary.LittleEndian.Uint32(h.b) }
 
 func (h *Hash) setWord(w uint32) { binary.LittleEndian.PutUint32(h.b, w) }
@@ -130,6 +156,23 @@ func (h *Hash) Set(field, value []byte, lim Limits) bool {
 		h.toDict()
 	}
 	return added
+}
+
+// Reserve makes room in a listpack hash, in one allocation of the exact
+// size, for the fields and values of pairs (field, value, field,
+// value...) when all of them could be added without leaving the listpack
+// encoding; it changes nothing otherwise. A bulk HSET then fills one
+// buffer with no slack instead of regrowing it per field.
+func (h *Hash) Reserve(pairs [][]byte, lim Limits) {
+	if !h.Listpack() {
+		return
+	}
+	extra, ok := reserveSize(h.Len(), pairs, lim)
+	if ok && len(h.b)+extra > cap(h.b) {
+		b := make([]byte, len(h.b), len(h.b)+extra)
+		copy(b, h.b)
+		h.b = b
+	}
 }
 
 func (h *Hash) setPacked(field, value []byte) bool {

@@ -220,3 +220,52 @@ func TestScanUnderChange(t *testing.T) {
 		}
 	}
 }
+
+// TestReserveAllocations pins what NewFor is for: a 10-field hash
+// written by one HSET is two allocations (the hash and its buffer), and
+// its buffer has no slack.
+func TestReserveAllocations(t *testing.T) {
+	var pairs [][]byte
+	for i := range 10 {
+		pairs = append(pairs, []byte(fmt.Sprintf("field:%d", i)), []byte(fmt.Sprintf("value:%08d", i)))
+	}
+	var h *Hash
+	allocs := testing.AllocsPerRun(100, func() {
+		h = NewFor(pairs, defaults)
+		for i := 0; i < len(pairs); i += 2 {
+			h.Set(pairs[i], pairs[i+1], defaults)
+		}
+	})
+	if allocs != 2 {
+		t.Errorf("%v allocations for a 10-field hash, want 2", allocs)
+	}
+	if len(h.b) != cap(h.b) || h.Len() != 10 {
+		t.Errorf("buffer len %d cap %d with %d fields, want no slack and 10 fields", len(h.b), cap(h.b), h.Len())
+	}
+}
+
+// TestReserve checks that Reserve grows an existing listpack hash once
+// for all the pairs, and leaves alone a hash the pairs would convert.
+func TestReserve(t *testing.T) {
+	h := New()
+	h.Set([]byte("a"), []byte("1"), defaults)
+	pairs := [][]byte{[]byte("b"), []byte("2222222222"), []byte("c"), []byte("3333333333")}
+	h.Reserve(pairs, defaults)
+	if want := len(h.b) + 26; cap(h.b) != want {
+		t.Errorf("cap after Reserve = %d, want %d", cap(h.b), want)
+	}
+	allocs := testing.AllocsPerRun(1, func() {
+		for i := 0; i < len(pairs); i += 2 {
+			h.Set(pairs[i], pairs[i+1], defaults)
+		}
+	})
+	if allocs != 0 || h.Len() != 3 {
+		t.Errorf("%v allocations adding reserved pairs, Len %d; want 0 and 3", allocs, h.Len())
+	}
+	before := cap(h.b)
+	h.Reserve([][]byte{[]byte("d"), []byte(strings.Repeat("v", 65))}, defaults)
+	h.Reserve([][]byte{[]byte("d"), []byte("4")}, Limits{MaxEntries: 3, MaxValue: 64})
+	if cap(h.b) != before {
+		t.Errorf("Reserve grew the buffer (cap %d -> %d) for pairs that convert the hash", before, cap(h.b))
+	}
+}

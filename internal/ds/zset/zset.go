@@ -2,9 +2,10 @@
 // members, each with a float64 score, ordered by score and then by member
 // bytes.
 //
-// Like Redis 7.0 a set has two encodings. A small one (listpack) is a
-// sorted slice, searched linearly by member: cheap for the up to 128
-// entries Redis keeps that way. Once it grows past the configured number
+// Like Redis 7.0 a set has two encodings. A small one (listpack) packs
+// the entries, in order, into one byte buffer (see small.go), searched
+// linearly by member: cheap for the up to 128 entries Redis keeps that
+// way, and one allocation for the whole set. Once it grows past the configured number
 // of entries, or a member longer than the configured length arrives, it
 // moves for good to the large one (skiplist): a member index (package
 // dict, whose cursor ZSCAN uses) beside a skiplist with spans for rank
@@ -19,13 +20,17 @@ package zset
 
 import (
 	"math/rand/v2"
-	"sort"
+	"slices"
+	"strings"
 
 	"github.com/respd/respd/internal/ds/dict"
+	"github.com/respd/respd/internal/ds/packed"
 )
 
-// Entry is one member and its score. Member strings are never modified,
-// so an Entry stays valid after the set changes.
+// Entry is one member and its score. The Member of an entry handed out
+// by a large set is never modified; that of a small set's entry aliases
+// the set's buffer and is valid only until the set next changes (copy it
+// to keep it longer).
 type Entry struct {
 	Member string
 	Score  float64
@@ -39,23 +44,30 @@ type Limits struct {
 
 // ZSet is one sorted set. The zero value is an empty listpack set.
 type ZSet struct {
-	lp   []Entry // the small form, sorted; unused once idx is set
+	lp  []byte // the small form (small.go); unused once big is set
+	big *large
+}
+
+// large is the skiplist encoding: a member index beside the ordered list.
+type large struct {
 	idx  *dict.Dict[*node]
 	list *skiplist
 }
+
+func newLarge() *large { return &large{idx: dict.New[*node](), list: newSkiplist()} }
 
 // New returns an empty set in the small encoding.
 func New() *ZSet { return &ZSet{} }
 
 // Listpack reports whether the set has the small encoding.
-func (z *ZSet) Listpack() bool { return z.idx == nil }
+func (z *ZSet) Listpack() bool { return z.big == nil }
 
 // Len returns the number of entries.
 func (z *ZSet) Len() int {
-	if z.idx == nil {
-		return len(z.lp)
+	if z.big == nil {
+		return smallCount(z.lp)
 	}
-	return z.list.n
+	return z.big.list.n
 }
 
 // lpScore is how the small form stores a score: a whole number becomes
@@ -67,57 +79,26 @@ func lpScore(s float64) float64 {
 	return s
 }
 
-// lpFind returns m's index in the small form, or -1.
-func (z *ZSet) lpFind(m []byte) int {
-	for i := range z.lp {
-		if z.lp[i].Member == string(m) {
-			return i
-		}
-	}
-	return -1
-}
-
-// lpPos returns where (score, member) belongs in the small form.
-func (z *ZSet) lpPos(score float64, member string) int {
-	return sort.Search(len(z.lp), func(i int) bool {
-		e := &z.lp[i]
-		return e.Score > score || (e.Score == score && e.Member >= member)
-	})
-}
-
-func (z *ZSet) lpInsert(member string, score float64) {
-	score = lpScore(score)
-	i := z.lpPos(score, member)
-	z.lp = append(z.lp, Entry{})
-	copy(z.lp[i+1:], z.lp[i:])
-	z.lp[i] = Entry{Member: member, Score: score}
-}
-
-func (z *ZSet) lpRemoveAt(i int) {
-	copy(z.lp[i:], z.lp[i+1:])
-	z.lp[len(z.lp)-1] = Entry{}
-	z.lp = z.lp[:len(z.lp)-1]
-}
-
 // toSkiplist moves a small set to the large encoding.
 func (z *ZSet) toSkiplist() {
-	z.idx = dict.New[*node]()
-	z.list = newSkiplist()
-	for _, e := range z.lp {
-		z.idx.SetString(e.Member, z.list.insert(e.Score, e.Member))
+	l := newLarge()
+	b := z.lp
+	for off := smallHeader; off < len(b); {
+		m, s, next := smallAt(b, off)
+		member := string(m)
+		l.idx.SetString(member, l.list.insert(s, member))
+		off = next
 	}
-	z.lp = nil
+	z.lp, z.big = nil, l
 }
 
 // Score returns m's score.
 func (z *ZSet) Score(m []byte) (float64, bool) {
-	if z.idx == nil {
-		if i := z.lpFind(m); i >= 0 {
-			return z.lp[i].Score, true
-		}
-		return 0, false
+	if z.big == nil {
+		off, s := z.smallFind(m)
+		return s, off >= 0
 	}
-	if x, ok := z.idx.Get(m); ok {
+	if x, ok := z.big.idx.Get(m); ok {
 		return x.score, true
 	}
 	return 0, false
@@ -126,21 +107,22 @@ func (z *ZSet) Score(m []byte) (float64, bool) {
 // Ref is where a member sits in a set, from Find; it is valid until the
 // set next changes.
 type Ref struct {
-	i int   // index in the small form
-	x *node // node in the large form
+	off   int // offset of the entry in the small form
+	score float64
+	x     *node // node in the large form
 }
 
 // Find returns m's place and score, so that a caller deciding on the
 // score (ZADD's NX, XX, GT, LT, INCR) can then SetScore without looking
 // m up again.
 func (z *ZSet) Find(m []byte) (Ref, float64, bool) {
-	if z.idx == nil {
-		if i := z.lpFind(m); i >= 0 {
-			return Ref{i: i}, z.lp[i].Score, true
+	if z.big == nil {
+		if off, s := z.smallFind(m); off >= 0 {
+			return Ref{off: off, score: s}, s, true
 		}
 		return Ref{}, 0, false
 	}
-	if x, ok := z.idx.Get(m); ok {
+	if x, ok := z.big.idx.Get(m); ok {
 		return Ref{x: x}, x.score, true
 	}
 	return Ref{}, 0, false
@@ -148,20 +130,17 @@ func (z *ZSet) Find(m []byte) (Ref, float64, bool) {
 
 // SetScore changes the score of the member at r, from a Find since the
 // set last changed. A score equal to the current one (0 and -0 are
-// equal) changes nothing. It does not allocate.
+// equal) changes nothing. It does not allocate (for small-set members of
+// up to 64 bytes).
 func (z *ZSet) SetScore(r Ref, score float64) {
-	if z.idx == nil {
-		e := &z.lp[r.i]
-		if e.Score == score {
-			return
+	if z.big == nil {
+		if r.score != score {
+			z.smallSetScore(r.off, r.score, score)
 		}
-		member := e.Member
-		z.lpRemoveAt(r.i)
-		z.lpInsert(member, score)
 		return
 	}
 	if r.x.score != score {
-		z.list.setScore(r.x, score)
+		z.big.list.setScore(r.x, score)
 	}
 }
 
@@ -174,75 +153,109 @@ func (z *ZSet) Add(m []byte, score float64, lim Limits) bool {
 		z.SetScore(r, score)
 		return false
 	}
-	if z.idx == nil {
-		if int64(len(z.lp))+1 <= lim.MaxEntries && int64(len(m)) <= lim.MaxValue {
-			z.lpInsert(string(m), score)
+	if z.big == nil {
+		if int64(z.Len())+1 <= lim.MaxEntries && int64(len(m)) <= lim.MaxValue {
+			z.smallInsert(m, score)
 			return true
 		}
 		z.toSkiplist()
 	}
 	member := string(m)
-	z.idx.SetString(member, z.list.insert(score, member))
+	z.big.idx.SetString(member, z.big.list.insert(score, member))
 	return true
+}
+
+// Reserve makes room in a small set, in one allocation of the exact
+// size, for the members of pairs (ZADD's score, member, score,
+// member... arguments, with scores their parsed scores) when all of them
+// could be added without leaving the small encoding; it changes nothing
+// otherwise. A bulk insert then fills one buffer with no slack instead
+// of regrowing it per member.
+func (z *ZSet) Reserve(pairs [][]byte, scores []float64, lim Limits) {
+	if z.big != nil || int64(z.Len()+len(scores)) > lim.MaxEntries {
+		return
+	}
+	extra := 0
+	for j, s := range scores {
+		m := pairs[2*j+1]
+		if int64(len(m)) > lim.MaxValue {
+			return
+		}
+		extra += entrySize(len(m), lpScore(s))
+	}
+	if len(z.lp) == 0 {
+		z.lp = make([]byte, smallHeader, smallHeader+extra)
+		return
+	}
+	if len(z.lp)+extra > cap(z.lp) {
+		b := make([]byte, len(z.lp), len(z.lp)+extra)
+		copy(b, z.lp)
+		z.lp = b
+	}
 }
 
 // Remove deletes m and reports whether it was present.
 func (z *ZSet) Remove(m []byte) bool {
-	if z.idx == nil {
-		if i := z.lpFind(m); i >= 0 {
-			z.lpRemoveAt(i)
-			return true
+	if z.big == nil {
+		off, _ := z.smallFind(m)
+		if off < 0 {
+			return false
 		}
-		return false
+		z.smallRemove(off, skipScore(z.lp, packed.Skip(z.lp, off)), 1)
+		return true
 	}
-	x, ok := z.idx.Get(m)
+	x, ok := z.big.idx.Get(m)
 	if !ok {
 		return false
 	}
-	z.list.remove(x.score, x.member)
-	z.idx.DeleteString(x.member)
+	z.big.list.remove(x.score, x.member)
+	z.big.idx.DeleteString(x.member)
 	return true
 }
 
 // Rank returns m's 0-based rank in ascending order and its score.
 func (z *ZSet) Rank(m []byte) (int, float64, bool) {
-	if z.idx == nil {
-		if i := z.lpFind(m); i >= 0 {
-			return i, z.lp[i].Score, true
+	if z.big == nil {
+		if off, s := z.smallFind(m); off >= 0 {
+			return z.smallRank(off), s, true
 		}
 		return 0, 0, false
 	}
-	x, ok := z.idx.Get(m)
+	x, ok := z.big.idx.Get(m)
 	if !ok {
 		return 0, 0, false
 	}
-	return z.list.rank(x.score, x.member) - 1, x.score, true
+	return z.big.list.rank(x.score, x.member) - 1, x.score, true
 }
 
 // At returns the entry of rank r, which must be in 0..Len()-1.
 func (z *ZSet) At(r int) Entry {
-	if z.idx == nil {
-		return z.lp[r]
+	if z.big == nil {
+		e, _ := smallEntry(z.lp, z.smallOffset(r))
+		return e
 	}
-	x := z.list.at(r + 1)
+	x := z.big.list.at(r + 1)
 	return Entry{Member: x.member, Score: x.score}
 }
 
 // Ascend calls fn for the entries from rank from on, in ascending order,
-// until fn returns false.
+// until fn returns false. fn must not change the set.
 func (z *ZSet) Ascend(from int, fn func(e Entry) bool) {
 	if from < 0 || from >= z.Len() {
 		return
 	}
-	if z.idx == nil {
-		for i := from; i < len(z.lp); i++ {
-			if !fn(z.lp[i]) {
+	if z.big == nil {
+		b := z.lp
+		for off := z.smallOffset(from); off < len(b); {
+			var e Entry
+			e, off = smallEntry(b, off)
+			if !fn(e) {
 				return
 			}
 		}
 		return
 	}
-	for x := z.list.at(from + 1); x != nil; x = x.links[0].next {
+	for x := z.big.list.at(from + 1); x != nil; x = x.links[0].next {
 		if !fn(Entry{Member: x.member, Score: x.score}) {
 			return
 		}
@@ -250,20 +263,31 @@ func (z *ZSet) Ascend(from int, fn func(e Entry) bool) {
 }
 
 // Descend calls fn for the entries from rank from down to rank 0, until
-// fn returns false.
+// fn returns false. fn must not change the set.
 func (z *ZSet) Descend(from int, fn func(e Entry) bool) {
 	if from < 0 || from >= z.Len() {
 		return
 	}
-	if z.idx == nil {
-		for i := from; i >= 0; i-- {
-			if !fn(z.lp[i]) {
+	if z.big == nil {
+		// The small form only walks forwards: note where the entries
+		// start, then visit them backwards.
+		var buf [128]int32
+		offs := buf[:0]
+		b := z.lp
+		off := smallHeader
+		for i := 0; i <= from; i++ {
+			offs = append(offs, int32(off))
+			off = skipScore(b, packed.Skip(b, off))
+		}
+		for i := len(offs) - 1; i >= 0; i-- {
+			e, _ := smallEntry(b, int(offs[i]))
+			if !fn(e) {
 				return
 			}
 		}
 		return
 	}
-	for x := z.list.at(from + 1); x != nil; x = x.prev {
+	for x := z.big.list.at(from + 1); x != nil; x = x.prev {
 		if !fn(Entry{Member: x.member, Score: x.score}) {
 			return
 		}
@@ -274,73 +298,121 @@ func (z *ZSet) Descend(from int, fn func(e Entry) bool) {
 // predicate that holds for a prefix of the order (such as "score below
 // min") and fails after it.
 func (z *ZSet) CountBefore(before func(e Entry) bool) int {
-	if z.idx == nil {
-		return sort.Search(len(z.lp), func(i int) bool { return !before(z.lp[i]) })
+	if z.big == nil {
+		n, b := 0, z.lp
+		for off := smallHeader; off < len(b); n++ {
+			var e Entry
+			e, off = smallEntry(b, off)
+			if !before(e) {
+				break
+			}
+		}
+		return n
 	}
-	return z.list.count(func(x *node) bool { return before(Entry{Member: x.member, Score: x.score}) })
+	return z.big.list.count(func(x *node) bool { return before(Entry{Member: x.member, Score: x.score}) })
 }
 
 // RemoveRanks deletes the entries of ranks lo..hi, which must be valid
 // with lo <= hi.
 func (z *ZSet) RemoveRanks(lo, hi int) {
-	if z.idx == nil {
-		n := copy(z.lp[lo:], z.lp[hi+1:])
-		clear(z.lp[lo+n:])
-		z.lp = z.lp[:lo+n]
+	if z.big == nil {
+		b := z.lp
+		off := z.smallOffset(lo)
+		end := off
+		for i := lo; i <= hi; i++ {
+			end = skipScore(b, packed.Skip(b, end))
+		}
+		z.smallRemove(off, end, hi-lo+1)
 		return
 	}
-	z.list.removeRanks(lo, hi, func(x *node) { z.idx.DeleteString(x.member) })
+	z.big.list.removeRanks(lo, hi, func(x *node) { z.big.idx.DeleteString(x.member) })
 }
 
 // Random returns an entry chosen uniformly; the set must not be empty.
 func (z *ZSet) Random() Entry { return z.At(rand.IntN(z.Len())) }
 
+// Draw calls fn for n entries chosen uniformly with replacement, in the
+// order drawn; the set must not be empty. A small set is walked once to
+// find its entries, so each draw costs the same as in a large one rather
+// than a walk.
+func (z *ZSet) Draw(n int, fn func(e Entry)) {
+	if z.big != nil || n < 2 {
+		for ; n > 0; n-- {
+			fn(z.Random())
+		}
+		return
+	}
+	var buf [128]int32
+	offs := buf[:0]
+	b := z.lp
+	for off := smallHeader; off < len(b); {
+		offs = append(offs, int32(off))
+		_, end := memberAt(b, off)
+		off = skipScore(b, end)
+	}
+	for ; n > 0; n-- {
+		e, _ := smallEntry(b, int(offs[rand.IntN(len(offs))]))
+		fn(e)
+	}
+}
+
 // Scan visits one cursor step of a large set's member index (see package
 // dict) and returns the next cursor, 0 when done. A small set has no
 // cursor: it is visited whole and 0 returned, as Redis replies to ZSCAN.
 func (z *ZSet) Scan(cursor uint64, fn func(e Entry)) uint64 {
-	if z.idx == nil {
-		for _, e := range z.lp {
+	if z.big == nil {
+		z.Ascend(0, func(e Entry) bool {
 			fn(e)
-		}
+			return true
+		})
 		return 0
 	}
-	return z.idx.Scan(cursor, func(_ string, x *node) { fn(Entry{Member: x.member, Score: x.score}) })
+	return z.big.idx.Scan(cursor, func(_ string, x *node) { fn(Entry{Member: x.member, Score: x.score}) })
 }
 
 // Clone returns an independent copy in the same encoding (for COPY).
 func (z *ZSet) Clone() any {
-	if z.idx == nil {
-		return &ZSet{lp: append([]Entry(nil), z.lp...)}
+	if z.big == nil {
+		return &ZSet{lp: packed.Clone(z.lp)}
 	}
-	c := &ZSet{idx: dict.New[*node](), list: newSkiplist()}
-	for x := z.list.head.links[0].next; x != nil; x = x.links[0].next {
-		c.idx.SetString(x.member, c.list.insert(x.score, x.member))
+	c := &ZSet{big: newLarge()}
+	for x := z.big.list.head.links[0].next; x != nil; x = x.links[0].next {
+		c.big.idx.SetString(x.member, c.big.list.insert(x.score, x.member))
 	}
 	return c
 }
 
 // Build returns a set of entries, whose members must be distinct and
 // which it may reorder: small when it fits lim, as Redis leaves the
-// result of a store command.
+// result of a store command. The members are copied (they may alias a
+// small set).
 func Build(entries []Entry, lim Limits) *ZSet {
 	fits := int64(len(entries)) <= lim.MaxEntries
 	for i := 0; fits && i < len(entries); i++ {
 		fits = int64(len(entries[i].Member)) <= lim.MaxValue
 	}
 	if fits {
+		if len(entries) == 0 {
+			return New()
+		}
 		for i := range entries {
 			entries[i].Score = lpScore(entries[i].Score)
 		}
-		sort.Slice(entries, func(i, j int) bool {
-			a, b := &entries[i], &entries[j]
-			return a.Score < b.Score || (a.Score == b.Score && a.Member < b.Member)
+		slices.SortFunc(entries, func(a, b Entry) int {
+			switch {
+			case a.Score < b.Score:
+				return -1
+			case a.Score > b.Score:
+				return 1
+			}
+			return strings.Compare(a.Member, b.Member)
 		})
-		return &ZSet{lp: entries}
+		return &ZSet{lp: buildSmall(entries)}
 	}
-	z := &ZSet{idx: dict.New[*node](), list: newSkiplist()}
+	z := &ZSet{big: newLarge()}
 	for _, e := range entries {
-		z.idx.SetString(e.Member, z.list.insert(e.Score, e.Member))
+		member := strings.Clone(e.Member)
+		z.big.idx.SetString(member, z.big.list.insert(e.Score, member))
 	}
 	return z
 }

@@ -73,3 +73,19 @@ func BenchmarkSetScoreLarge(b *testing.B) {
 		z.SetScore(ref, float64(r.IntN(1_000_000)))
 	}
 }
+
+// BenchmarkSetScoreSmall moves one member of a 10-member small set back
+// and forth, as a ZADD that updates a score does.
+func BenchmarkSetScoreSmall(b *testing.B) {
+	z := New()
+	for i := range 10 {
+		z.Add([]byte("member:0000000"+strconv.Itoa(i)), float64(i+1), benchLimits)
+	}
+	m := []byte("member:00000005")
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		ref, _, _ := z.Find(m)
+		z.SetScore(ref, float64(6+(i&1)*94))
+	}
+}

@@ -65,7 +65,7 @@ func check(t *testing.T, z *ZSet, m model, small bool) {
 		}
 	}
 	if !z.Listpack() {
-		checkSpans(t, z.list)
+		checkSpans(t, z.big.list)
 	}
 }
 
