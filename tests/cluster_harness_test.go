@@ -428,9 +428,10 @@ type nodeLine struct {
 
 func (l nodeLine) has(flag string) bool { return slices.Contains(l.flags, flag) }
 
-// slotCount is how many slots the node's ranges cover.
-func (l nodeLine) slotCount() int {
-	n := 0
+// ranges returns the node's slot ranges, leaving out the open-slot
+// entries.
+func (l nodeLine) ranges() [][2]int {
+	var out [][2]int
 	for _, r := range l.slots {
 		if strings.HasPrefix(r, "[") {
 			continue
@@ -442,8 +443,17 @@ func (l nodeLine) slotCount() int {
 		a, err1 := strconv.Atoi(lo)
 		b, err2 := strconv.Atoi(hi)
 		if err1 == nil && err2 == nil {
-			n += b - a + 1
+			out = append(out, [2]int{a, b})
 		}
+	}
+	return out
+}
+
+// slotCount is how many slots the node's ranges cover.
+func (l nodeLine) slotCount() int {
+	n := 0
+	for _, r := range l.ranges() {
+		n += r[1] - r[0] + 1
 	}
 	return n
 }
@@ -513,17 +523,8 @@ func shardOf(t *testing.T, n *clusterNode, key string) (nodeLine, []nodeLine) {
 }
 
 func ownsSlot(l nodeLine, slot int) bool {
-	for _, r := range l.slots {
-		if strings.HasPrefix(r, "[") {
-			continue
-		}
-		lo, hi, ok := strings.Cut(r, "-")
-		if !ok {
-			hi = lo
-		}
-		a, _ := strconv.Atoi(lo)
-		b, _ := strconv.Atoi(hi)
-		if slot >= a && slot <= b {
+	for _, r := range l.ranges() {
+		if slot >= r[0] && slot <= r[1] {
 			return true
 		}
 	}

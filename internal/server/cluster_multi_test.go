@@ -342,20 +342,7 @@ func TestClusterFailover(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	waitSameKeys(t, heir.Addr, victim.Addr)
-	victim.Srv.Close()
-	start := time.Now()
-	for {
-		got := do(t, heir.Addr, "SET", key, "after")
-		if got == "OK" {
-			break
-		}
-		if time.Since(start) > 30*time.Second {
-			t.Fatalf("replica still refuses writes 30s after its master died: %s", got)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	t.Logf("promotion took %v (cluster-node-timeout 2000)", time.Since(start).Round(time.Millisecond))
+	t.Logf("promotion took %v (cluster-node-timeout 2000)", killAndTimePromotion(t, victim, heir, key))
 	if got := infoField(t, heir.Addr, "role"); got != "master" {
 		t.Fatalf("promoted node's role: %s", got)
 	}
@@ -562,20 +549,7 @@ func TestClusterFailoverOfLeader(t *testing.T) {
 	for i := 0; do(t, victim.Addr, "SET", key, "before") != "OK"; i++ {
 		key = "k" + strconv.Itoa(i)
 	}
-	waitSameKeys(t, heir.Addr, victim.Addr)
-	victim.Srv.Close()
-	start := time.Now()
-	for {
-		got := do(t, heir.Addr, "SET", key, "after")
-		if got == "OK" {
-			break
-		}
-		if time.Since(start) > 30*time.Second {
-			t.Fatalf("replica still refuses writes 30s after its master died: %s", got)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	t.Logf("promotion after the leader died took %v (cluster-node-timeout 2000)", time.Since(start).Round(time.Millisecond))
+	t.Logf("promotion after the leader died took %v (cluster-node-timeout 2000)", killAndTimePromotion(t, victim, heir, key))
 	// The others apply the promotion moments later.
 	deadline := time.Now().Add(10 * time.Second)
 	for _, n := range nodes[1:] {
@@ -613,4 +587,25 @@ func TestClusterResetHard(t *testing.T) {
 	if got := do(t, n2.Addr, "CLUSTER", "MYID"); got != id {
 		t.Fatalf("id after restart: %s, want %s", got, id)
 	}
+}
+
+// killAndTimePromotion stops victim, a master, once heir, its replica,
+// holds the same keys, and returns how long heir took to accept a write
+// of key.
+func killAndTimePromotion(t *testing.T, victim, heir *servertest.Instance, key string) time.Duration {
+	t.Helper()
+	waitSameKeys(t, heir.Addr, victim.Addr)
+	victim.Srv.Close()
+	start := time.Now()
+	for {
+		got := do(t, heir.Addr, "SET", key, "after")
+		if got == "OK" {
+			break
+		}
+		if time.Since(start) > 30*time.Second {
+			t.Fatalf("replica still refuses writes 30s after its master died: %s", got)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return time.Since(start).Round(time.Millisecond)
 }
