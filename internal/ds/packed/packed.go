@@ -39,10 +39,12 @@ func Skip(b []byte, off int) int {
 
 // Size is how many bytes s takes as an entry.
 func Size(s []byte) int {
-	return uvarintLen(uint64(len(s))) + len(s)
+	return UvarintLen(uint64(len(s))) + len(s)
 }
 
-func uvarintLen(x uint64) int {
+// UvarintLen is how many bytes x takes as an unsigned varint, the form
+// entry lengths are written in.
+func UvarintLen(x uint64) int {
 	n := 1
 	for x >= 0x80 {
 		x >>= 7

@@ -73,23 +73,14 @@ func appendScore(b []byte, s float64) []byte {
 // scoreSize is how many bytes appendScore would write for s.
 func scoreSize(s float64) int {
 	if i, ok := exactInt(s); ok {
-		return uvarintLen(uint64((i<<1)^(i>>63)) << 1)
+		return packed.UvarintLen(uint64((i<<1)^(i>>63)) << 1)
 	}
 	return 9
 }
 
-func uvarintLen(x uint64) int {
-	n := 1
-	for x >= 0x80 {
-		x >>= 7
-		n++
-	}
-	return n
-}
-
 // entrySize is how many bytes an entry of a member of n bytes and score
 // s takes.
-func entrySize(n int, s float64) int { return uvarintLen(uint64(n)) + n + scoreSize(s) }
+func entrySize(n int, s float64) int { return packed.UvarintLen(uint64(n)) + n + scoreSize(s) }
 
 // readScore decodes the score at off and returns the offset after it.
 // One-byte integers, the common case, are decoded without a further call.
