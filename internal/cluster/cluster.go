@@ -73,6 +73,11 @@ type Cluster struct {
 	// self is the last record of ours the state had, for the moments a
 	// join leaves the state empty.
 	self Node
+	// applied is the index of the last entry Apply applied; replayTo,
+	// when not 0, is the last entry of the stored log that shown (the
+	// configuration as this node last knew it before a restart) already
+	// includes: shown stays until Raft has applied that far.
+	applied, replayTo uint64
 	// Migrating and Importing hold the node id a slot moves to or comes
 	// from ("" when stable); node-local, as in Redis. Guarded by mu.
 	Migrating, Importing map[int]string
@@ -187,6 +192,10 @@ func (c *Cluster) startRaft(wipe bool) error {
 		store.Close()
 		return err
 	}
+	var snapIndex uint64
+	if metas, err := snaps.List(); err == nil && len(metas) > 0 {
+		snapIndex = metas[0].Index
+	}
 	c.mu.Lock()
 	c.state = NewState()
 	c.recount()
@@ -199,6 +208,9 @@ func (c *Cluster) startRaft(wipe bool) error {
 		return err
 	}
 	c.raft, c.store = r, store
+	if existing && !wipe {
+		c.replayStored(store, snapIndex)
+	}
 	go c.watch(r)
 	if !existing && !wipe {
 		if err := c.bootstrap(); err != nil {
@@ -206,6 +218,41 @@ func (c *Cluster) startRaft(wipe bool) error {
 		}
 	}
 	return nil
+}
+
+// replayStored shows, from the moment Raft starts, the configuration the
+// stored log leads to. Raft restores the snapshot at once but applies
+// the log entries after it only once a leader confirms them as committed,
+// which takes an election or a heartbeat: until then a restarted node
+// would know only its snapshot's nodes and slots, where Redis shows what
+// nodes.conf held. The entries are applied to a copy; the real state
+// catches up through Raft and replaces it.
+func (c *Cluster) replayStored(store *raftboltdb.BoltStore, snapIndex uint64) {
+	last, err := store.LastIndex()
+	if err != nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	from := max(c.applied, snapIndex) + 1
+	if from > last {
+		return
+	}
+	st := c.state.Clone()
+	for i := from; i <= last; i++ {
+		var l raft.Log
+		if store.GetLog(i, &l) != nil {
+			continue
+		}
+		if l.Type != raft.LogCommand {
+			continue
+		}
+		if e, err := DecodeEntry(l.Data); err == nil {
+			st.Apply(e)
+		}
+	}
+	c.shown, c.replayTo = st, last
+	c.recount()
 }
 
 // bootstrap makes the running Raft a group of this node alone.
