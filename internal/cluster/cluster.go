@@ -93,13 +93,15 @@ type Cluster struct {
 
 	started int64
 	closed  chan struct{}
+	// nudges asks the nudger for a barrier (see commit.go).
+	nudges chan struct{}
 }
 
 // Start opens (or creates) the node's cluster configuration and starts
 // Raft on the bus port; a node with no Raft state bootstraps a group of
 // itself.
 func Start(opts Options) (*Cluster, error) {
-	c := &Cluster{opts: opts, state: NewState(), Migrating: map[int]string{}, Importing: map[int]string{}, closed: make(chan struct{}), started: time.Now().UnixMilli()}
+	c := &Cluster{opts: opts, state: NewState(), Migrating: map[int]string{}, Importing: map[int]string{}, closed: make(chan struct{}), nudges: make(chan struct{}, 1), started: time.Now().UnixMilli()}
 	id, err := readMyID(c.confPath())
 	if err != nil {
 		return nil, err
@@ -139,6 +141,7 @@ func Start(opts Options) (*Cluster, error) {
 		return nil, err
 	}
 	c.SaveConfig()
+	go c.nudger()
 	return c, nil
 }
 
@@ -320,6 +323,7 @@ func (c *Cluster) proposeWithin(e *Entry, timeout time.Duration) (string, error)
 		if r.State() == raft.Leader {
 			f := r.Apply(b, time.Until(deadline))
 			if err := f.Error(); err == nil {
+				c.nudge()
 				s, _ := f.Response().(string)
 				return s, nil
 			} else if !errors.Is(err, raft.ErrNotLeader) && !errors.Is(err, raft.ErrLeadershipLost) {
@@ -395,8 +399,14 @@ func (c *Cluster) handleRPC(req *rpcRequest) *rpcReply {
 		if err := f.Error(); err != nil {
 			return &rpcReply{Err: err.Error()}
 		}
+		c.nudge()
 		s, _ := f.Response().(string)
 		return &rpcReply{Index: f.Index(), Resp: s}
+	case "commit":
+		if r.State() != raft.Leader {
+			return &rpcReply{Err: "not the leader"}
+		}
+		return &rpcReply{Index: r.CommitIndex()}
 	case "join":
 		return c.serveJoin(req)
 	case "offset":
