@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -90,6 +91,12 @@ type Cluster struct {
 	local  net.IP
 	adv    string // our Raft address
 	joinMu sync.Mutex
+	// joining is set while a join keeps trying, joinPeer is the bus
+	// address it asks through (guarded by mu); Leave moves joinGen on
+	// to stop it.
+	joining  bool
+	joinPeer string
+	joinGen  atomic.Uint64
 
 	started int64
 	closed  chan struct{}
