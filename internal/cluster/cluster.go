@@ -79,6 +79,8 @@ type Cluster struct {
 	// configuration as this node last knew it before a restart) already
 	// includes: shown stays until Raft has applied that far.
 	applied, replayTo uint64
+	// appliedSig is closed (and replaced) whenever Apply ran.
+	appliedSig chan struct{}
 	// Migrating and Importing hold the node id a slot moves to or comes
 	// from ("" when stable); node-local, as in Redis. Guarded by mu.
 	Migrating, Importing map[int]string
@@ -108,7 +110,7 @@ type Cluster struct {
 // Raft on the bus port; a node with no Raft state bootstraps a group of
 // itself.
 func Start(opts Options) (*Cluster, error) {
-	c := &Cluster{opts: opts, state: NewState(), Migrating: map[int]string{}, Importing: map[int]string{}, closed: make(chan struct{}), nudges: make(chan struct{}, 1), started: time.Now().UnixMilli()}
+	c := &Cluster{opts: opts, state: NewState(), Migrating: map[int]string{}, Importing: map[int]string{}, closed: make(chan struct{}), nudges: make(chan struct{}, 1), appliedSig: make(chan struct{}), started: time.Now().UnixMilli()}
 	id, err := readMyID(c.confPath())
 	if err != nil {
 		return nil, err
@@ -371,17 +373,37 @@ func (c *Cluster) ensureSelf() bool {
 	return err == nil
 }
 
-// waitApplied waits until this node applied the log up to index.
+// waitApplied waits until this node's state includes the command entry
+// at index. Raft's AppliedIndex moves on when entries are handed to the
+// FSM, before Apply ran; the FSM's own count (applied) is what the state
+// shows. An entry that reached us inside a snapshot never passes Apply:
+// once Raft counts it applied, a short grace covers the FSM's queue.
 func (c *Cluster) waitApplied(index uint64, deadline time.Time) bool {
+	var grace time.Time
 	for {
-		r := c.currentRaft()
-		if r != nil && r.AppliedIndex() >= index {
+		c.mu.RLock()
+		done, sig := c.applied >= index, c.appliedSig
+		c.mu.RUnlock()
+		if done {
 			return true
 		}
-		if time.Now().After(deadline) {
+		now := time.Now()
+		if r := c.currentRaft(); r != nil && r.AppliedIndex() >= index {
+			if grace.IsZero() {
+				grace = now.Add(50 * time.Millisecond)
+			} else if now.After(grace) {
+				return true
+			}
+		}
+		if now.After(deadline) {
 			return false
 		}
-		time.Sleep(2 * time.Millisecond)
+		select {
+		case <-sig:
+		case <-c.closed:
+			return false
+		case <-time.After(min(5*time.Millisecond, time.Until(deadline))):
+		}
 	}
 }
 
@@ -413,7 +435,7 @@ func (c *Cluster) handleRPC(req *rpcRequest) *rpcReply {
 		if r.State() != raft.Leader {
 			return &rpcReply{Err: "not the leader"}
 		}
-		return &rpcReply{Index: r.CommitIndex()}
+		return &rpcReply{Index: c.lastCommand(r.CommitIndex())}
 	case "join":
 		return c.serveJoin(req)
 	case "offset":

@@ -52,7 +52,7 @@ func (c *Cluster) CatchUp(timeout time.Duration) bool {
 	}
 	var index uint64
 	if r.State() == raft.Leader {
-		index = r.CommitIndex()
+		index = c.lastCommand(r.CommitIndex())
 	} else {
 		addr, _ := r.LeaderWithID()
 		if addr == "" {
@@ -65,6 +65,35 @@ func (c *Cluster) CatchUp(timeout time.Duration) bool {
 		index = rep.Index
 	}
 	return c.waitApplied(index, deadline)
+}
+
+// lastCommand is the index of the last command entry at or before
+// index (the others, barriers and configuration changes, do not reach
+// the FSM), 0 if none is stored.
+func (c *Cluster) lastCommand(index uint64) uint64 {
+	c.rmu.Lock()
+	store := c.store
+	c.rmu.Unlock()
+	if store == nil {
+		return index
+	}
+	first, err := store.FirstIndex()
+	if err != nil {
+		return index
+	}
+	for i := index; i >= first && i > 0; i-- {
+		var l raft.Log
+		if store.GetLog(i, &l) != nil {
+			return i
+		}
+		if l.Type == raft.LogCommand {
+			return i
+		}
+		if index-i > 64 {
+			return index
+		}
+	}
+	return 0
 }
 
 // AssignSlot makes target the owner of slot s (SETSLOT NODE), bumping

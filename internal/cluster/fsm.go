@@ -20,6 +20,8 @@ func (f *fsm) Apply(l *raft.Log) any {
 	c.mu.Lock()
 	res := c.state.Apply(e)
 	c.applied = l.Index
+	close(c.appliedSig)
+	c.appliedSig = make(chan struct{})
 	if n := c.state.Nodes[c.ID]; n != nil {
 		c.self = *n
 		if c.replayTo == 0 || l.Index >= c.replayTo {

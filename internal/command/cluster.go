@@ -716,10 +716,11 @@ func clusterSetSlot(c *Ctx) {
 		cl.SetMigrating(s, "")
 		cl.SetImporting(s, "")
 	case c.ArgIs(3, "node") && len(c.Args) == 5:
-		if n := v.Nodes[string(c.Args[4])]; n != nil && v.Slots[s] != n.ID && cl.CatchUp(time.Second) {
+		if n := v.Nodes[string(c.Args[4])]; n != nil && v.Slots[s] != n.ID && (n.ID != cl.ID || v.Importing[s] == "") && cl.CatchUp(time.Second) {
 			// Another node may have just committed this very change
-			// (redis-cli sends it to every master in turn): decide on
-			// the configuration as the leader has it.
+			// (redis-cli sends it to every master in turn, the
+			// importing target first): decide on the configuration as
+			// the leader has it.
 			v = cl.View()
 		}
 		n := target("ERR Unknown node ")
