@@ -210,6 +210,7 @@ func (c *Cluster) startRaft(wipe bool) error {
 	}
 	c.mu.Lock()
 	c.state = NewState()
+	c.applied = 0 // indexes of a new log, or of the snapshot restored next
 	c.recount()
 	c.mu.Unlock()
 	trans := raft.NewNetworkTransportWithConfig(&raft.NetworkTransportConfig{Stream: c.bus.layer(), MaxPool: 3, Timeout: 2 * time.Second, Logger: c.logger})
@@ -221,6 +222,9 @@ func (c *Cluster) startRaft(wipe bool) error {
 	}
 	c.raft, c.store = r, store
 	if existing && !wipe {
+		c.mu.Lock()
+		c.applied = max(c.applied, snapIndex)
+		c.mu.Unlock()
 		c.replayStored(store, snapIndex)
 	}
 	go c.watch(r)
