@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -73,6 +74,13 @@ type Cluster struct {
 	// self is the last record of ours the state had, for the moments a
 	// join leaves the state empty.
 	self Node
+	// applied is the index of the last entry Apply applied; replayTo,
+	// when not 0, is the last entry of the stored log that shown (the
+	// configuration as this node last knew it before a restart) already
+	// includes: shown stays until Raft has applied that far.
+	applied, replayTo uint64
+	// appliedSig is closed (and replaced) whenever Apply ran.
+	appliedSig chan struct{}
 	// Migrating and Importing hold the node id a slot moves to or comes
 	// from ("" when stable); node-local, as in Redis. Guarded by mu.
 	Migrating, Importing map[int]string
@@ -85,16 +93,24 @@ type Cluster struct {
 	local  net.IP
 	adv    string // our Raft address
 	joinMu sync.Mutex
+	// joining is set while a join keeps trying, joinPeer is the bus
+	// address it asks through (guarded by mu); Leave moves joinGen on
+	// to stop it.
+	joining  bool
+	joinPeer string
+	joinGen  atomic.Uint64
 
 	started int64
 	closed  chan struct{}
+	// nudges asks the nudger for a barrier (see commit.go).
+	nudges chan struct{}
 }
 
 // Start opens (or creates) the node's cluster configuration and starts
 // Raft on the bus port; a node with no Raft state bootstraps a group of
 // itself.
 func Start(opts Options) (*Cluster, error) {
-	c := &Cluster{opts: opts, state: NewState(), Migrating: map[int]string{}, Importing: map[int]string{}, closed: make(chan struct{}), started: time.Now().UnixMilli()}
+	c := &Cluster{opts: opts, state: NewState(), Migrating: map[int]string{}, Importing: map[int]string{}, closed: make(chan struct{}), nudges: make(chan struct{}, 1), appliedSig: make(chan struct{}), started: time.Now().UnixMilli()}
 	id, err := readMyID(c.confPath())
 	if err != nil {
 		return nil, err
@@ -134,6 +150,7 @@ func Start(opts Options) (*Cluster, error) {
 		return nil, err
 	}
 	c.SaveConfig()
+	go c.nudger()
 	return c, nil
 }
 
@@ -187,8 +204,13 @@ func (c *Cluster) startRaft(wipe bool) error {
 		store.Close()
 		return err
 	}
+	var snapIndex uint64
+	if metas, err := snaps.List(); err == nil && len(metas) > 0 {
+		snapIndex = metas[0].Index
+	}
 	c.mu.Lock()
 	c.state = NewState()
+	c.applied = 0 // indexes of a new log, or of the snapshot restored next
 	c.recount()
 	c.mu.Unlock()
 	trans := raft.NewNetworkTransportWithConfig(&raft.NetworkTransportConfig{Stream: c.bus.layer(), MaxPool: 3, Timeout: 2 * time.Second, Logger: c.logger})
@@ -199,6 +221,12 @@ func (c *Cluster) startRaft(wipe bool) error {
 		return err
 	}
 	c.raft, c.store = r, store
+	if existing && !wipe {
+		c.mu.Lock()
+		c.applied = max(c.applied, snapIndex)
+		c.mu.Unlock()
+		c.replayStored(store, snapIndex)
+	}
 	go c.watch(r)
 	if !existing && !wipe {
 		if err := c.bootstrap(); err != nil {
@@ -206,6 +234,41 @@ func (c *Cluster) startRaft(wipe bool) error {
 		}
 	}
 	return nil
+}
+
+// replayStored shows, from the moment Raft starts, the configuration the
+// stored log leads to. Raft restores the snapshot at once but applies
+// the log entries after it only once a leader confirms them as committed,
+// which takes an election or a heartbeat: until then a restarted node
+// would know only its snapshot's nodes and slots, where Redis shows what
+// nodes.conf held. The entries are applied to a copy; the real state
+// catches up through Raft and replaces it.
+func (c *Cluster) replayStored(store *raftboltdb.BoltStore, snapIndex uint64) {
+	last, err := store.LastIndex()
+	if err != nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	from := max(c.applied, snapIndex) + 1
+	if from > last {
+		return
+	}
+	st := c.state.Clone()
+	for i := from; i <= last; i++ {
+		var l raft.Log
+		if store.GetLog(i, &l) != nil {
+			continue
+		}
+		if l.Type != raft.LogCommand {
+			continue
+		}
+		if e, err := DecodeEntry(l.Data); err == nil {
+			st.Apply(e)
+		}
+	}
+	c.shown, c.replayTo = st, last
+	c.recount()
 }
 
 // bootstrap makes the running Raft a group of this node alone.
@@ -273,6 +336,7 @@ func (c *Cluster) proposeWithin(e *Entry, timeout time.Duration) (string, error)
 		if r.State() == raft.Leader {
 			f := r.Apply(b, time.Until(deadline))
 			if err := f.Error(); err == nil {
+				c.nudge()
 				s, _ := f.Response().(string)
 				return s, nil
 			} else if !errors.Is(err, raft.ErrNotLeader) && !errors.Is(err, raft.ErrLeadershipLost) {
@@ -313,17 +377,37 @@ func (c *Cluster) ensureSelf() bool {
 	return err == nil
 }
 
-// waitApplied waits until this node applied the log up to index.
+// waitApplied waits until this node's state includes the command entry
+// at index. Raft's AppliedIndex moves on when entries are handed to the
+// FSM, before Apply ran; the FSM's own count (applied) is what the state
+// shows. An entry that reached us inside a snapshot never passes Apply:
+// once Raft counts it applied, a short grace covers the FSM's queue.
 func (c *Cluster) waitApplied(index uint64, deadline time.Time) bool {
+	var grace time.Time
 	for {
-		r := c.currentRaft()
-		if r != nil && r.AppliedIndex() >= index {
+		c.mu.RLock()
+		done, sig := c.applied >= index, c.appliedSig
+		c.mu.RUnlock()
+		if done {
 			return true
 		}
-		if time.Now().After(deadline) {
+		now := time.Now()
+		if r := c.currentRaft(); r != nil && r.AppliedIndex() >= index {
+			if grace.IsZero() {
+				grace = now.Add(50 * time.Millisecond)
+			} else if now.After(grace) {
+				return true
+			}
+		}
+		if now.After(deadline) {
 			return false
 		}
-		time.Sleep(2 * time.Millisecond)
+		select {
+		case <-sig:
+		case <-c.closed:
+			return false
+		case <-time.After(min(5*time.Millisecond, time.Until(deadline))):
+		}
 	}
 }
 
@@ -348,8 +432,14 @@ func (c *Cluster) handleRPC(req *rpcRequest) *rpcReply {
 		if err := f.Error(); err != nil {
 			return &rpcReply{Err: err.Error()}
 		}
+		c.nudge()
 		s, _ := f.Response().(string)
 		return &rpcReply{Index: f.Index(), Resp: s}
+	case "commit":
+		if r.State() != raft.Leader {
+			return &rpcReply{Err: "not the leader"}
+		}
+		return &rpcReply{Index: c.lastCommand(r.CommitIndex())}
 	case "join":
 		return c.serveJoin(req)
 	case "offset":

@@ -24,13 +24,20 @@
 //
 // A change proposed on a follower is sent to the leader ("apply"), and
 // the command replies only once the follower has applied the entry
-// itself, so that what it shows next includes the change.
+// itself, so that what it shows next includes the change. The leader
+// follows each committed change with a Raft barrier, so that followers
+// learn the commit at once instead of after CommitTimeout (commit.go).
+// SETSLOT NODE naming the owner the configuration already has (after
+// catching up with the leader's commit index, "commit") commits nothing:
+// redis-cli sends it to every master for every slot it moves.
 //
 // MEET: whichever side is a group of one joins the other. The joining
 // node wipes its Raft store, restarts Raft empty and asks the other side
 // ("join"), which passes the request to its leader; the leader appends
 // the joiner's record (with its slots and epoch) and then adds it as a
-// voter, after which the joiner receives the whole log. Two groups of
+// voter, after which the joiner receives the whole log. The joiner asks
+// again, with backoff, until the log reaches it; only CLUSTER RESET (or
+// closing) stops it, and a MEET meanwhile makes it ask that node. Two groups of
 // several nodes are never merged (the MEET is logged and ignored).
 // FORGET removes the node from the state and from the Raft configuration
 // and remembers its id for 60 seconds, so that a FORGET of the same id on
@@ -96,7 +103,7 @@
 // "leader": ADDR}. The ops are info (id, group size, leader), apply (a
 // forwarded entry; answers its index and result), join (node and its
 // slot ranges), meet (ask the receiver to join the node at ip, port,
-// bus), remove (take a voter out; leader only) and offset (the node's
+// bus), commit (the leader's commit index, in index), remove (take a voter out; leader only) and offset (the node's
 // replication offset, in index), pause (a master holds writes for ms
 // and answers its offset, in index).
 //
@@ -107,5 +114,8 @@
 // followed by the line "vars currentEpoch N lastVoteEpoch 0". Only the
 // own id is read back at start-up: the rest comes from Raft, whose log,
 // stable store (raft.db, raft-boltdb) and snapshots live in the
-// directory "raft-" + the config file's name beside it.
+// directory "raft-" + the config file's name beside it. At start-up,
+// before the node accepts clients, it shows what its stored log leads
+// to (snapshot plus entries, applied to a copy) until Raft, which
+// applies the entries only once a leader confirms them, catches up.
 package cluster

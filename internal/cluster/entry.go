@@ -164,19 +164,26 @@ func (s *State) Apply(e *Entry) string {
 // bump gives n a new config epoch unless it already holds the unique
 // largest one (always when force), reporting whether it did.
 func (s *State) bump(n *Node, force bool) bool {
-	m := s.maxEpoch()
-	unique := true
-	for _, o := range s.Nodes {
-		if o != n && o.Epoch == n.Epoch {
-			unique = false
-		}
-	}
-	if !force && n.Epoch != 0 && n.Epoch == m && unique {
+	if !force && !s.wouldBump(n) {
 		return false
 	}
-	s.CurrentEpoch = m + 1
+	s.CurrentEpoch = s.maxEpoch() + 1
 	n.Epoch = s.CurrentEpoch
 	return true
+}
+
+// wouldBump reports whether a bump without force would change n's
+// epoch: unless it is already the one greatest epoch.
+func (s *State) wouldBump(n *Node) bool {
+	if n.Epoch == 0 || n.Epoch != s.maxEpoch() {
+		return true
+	}
+	for _, o := range s.Nodes {
+		if o != n && o.Epoch == n.Epoch {
+			return true
+		}
+	}
+	return false
 }
 
 // removeNode drops id, its slots and its replicas' link to it.

@@ -19,9 +19,14 @@ func (f *fsm) Apply(l *raft.Log) any {
 	}
 	c.mu.Lock()
 	res := c.state.Apply(e)
+	c.applied = l.Index
+	close(c.appliedSig)
+	c.appliedSig = make(chan struct{})
 	if n := c.state.Nodes[c.ID]; n != nil {
 		c.self = *n
-		c.shown = nil
+		if c.replayTo == 0 || l.Index >= c.replayTo {
+			c.shown, c.replayTo = nil, 0
+		}
 	}
 	c.recount()
 	c.mu.Unlock()
@@ -93,7 +98,7 @@ func (f *fsm) Restore(rc io.ReadCloser) error {
 	c.state = st
 	if n := st.Nodes[c.ID]; n != nil {
 		c.self = *n
-		c.shown = nil
+		c.shown, c.replayTo = nil, 0
 	}
 	c.recount()
 	c.mu.Unlock()

@@ -10,17 +10,34 @@ import (
 	"github.com/hashicorp/raft"
 )
 
-// joinTimeout bounds one join attempt.
-const joinTimeout = 10 * time.Second
+// joinTimeout bounds one join request, joinWait how long an accepted
+// joiner waits for the log before asking again; both generous, as a
+// loaded machine can take seconds. A failed request is retried after
+// joinBackoff, doubling up to joinMaxBackoff.
+const (
+	joinTimeout    = 30 * time.Second
+	joinWait       = 30 * time.Second
+	joinBackoff    = 100 * time.Millisecond
+	joinMaxBackoff = 5 * time.Second
+)
 
 // Meet connects this node's group with the node at ip:port (bus port
 // bus): whichever side is a group of one joins the other, as the design
 // in doc.go describes. It runs in the background, as Redis's handshake
 // does, and logs what went wrong.
 func (c *Cluster) Meet(ip string, port, bus int) {
+	peer := net.JoinHostPort(ip, strconv.Itoa(bus))
+	c.mu.Lock()
+	if c.joining {
+		// A join still trying: it goes on through this node.
+		c.joinPeer = peer
+		c.mu.Unlock()
+		c.logf("MEET %s:%d: joining through it from now on", ip, port)
+		return
+	}
+	c.mu.Unlock()
 	c.joinMu.Lock()
 	defer c.joinMu.Unlock()
-	peer := net.JoinHostPort(ip, strconv.Itoa(bus))
 	info, local, err := call(c.local, peer, &rpcRequest{Op: "info"}, joinTimeout)
 	if err != nil {
 		c.logf("MEET %s:%d: %v", ip, port, err)
@@ -64,8 +81,15 @@ func hostOf(a net.Addr) string {
 
 // join makes this node (a group of one) a member of the group peer
 // belongs to: it restarts Raft empty and asks the group to add its
-// record and its vote. local is our address as the peer sees it.
+// record and its vote. local is our address as the peer sees it. It
+// keeps asking, with backoff, until the group's log reaches it, the
+// node leaves (CLUSTER RESET) or closes: a node that gave up would stay
+// a group of its own that the others count as a member, and the
+// cluster would disagree about its configuration. A later MEET while
+// it tries makes it ask through that node instead. Requests are
+// idempotent: the leader re-adds the same record and vote.
 func (c *Cluster) join(peer string, local net.Addr) {
+	gen := c.joinGen.Load()
 	c.mu.RLock()
 	self := c.self
 	if n := c.state.Nodes[c.ID]; n != nil {
@@ -81,7 +105,13 @@ func (c *Cluster) join(peer string, local net.Addr) {
 	c.mu.Lock()
 	c.shown = c.state.Clone()
 	c.recount()
+	c.joining, c.joinPeer = true, peer
 	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		c.joining, c.joinPeer = false, ""
+		c.mu.Unlock()
+	}()
 	c.rmu.Lock()
 	c.stopRaft()
 	err := c.startRaft(true)
@@ -93,45 +123,69 @@ func (c *Cluster) join(peer string, local net.Addr) {
 	c.mu.Lock()
 	c.self = self
 	c.mu.Unlock()
-	rep, _, err := call(c.local, peer, &rpcRequest{Op: "join", Node: &self, Ranges: ranges}, joinTimeout)
-	if err == nil && len(rep.State) > 0 {
-		if st, derr := decodeState(bytes.NewReader(rep.State)); derr == nil {
-			c.mu.Lock()
-			if _, in := c.state.Nodes[c.ID]; !in {
-				c.shown = st
-				c.recount()
+	backoff := joinBackoff
+	for attempt := 1; ; attempt++ {
+		c.mu.RLock()
+		via := c.joinPeer
+		c.mu.RUnlock()
+		rep, _, err := call(c.local, via, &rpcRequest{Op: "join", Node: &self, Ranges: ranges}, joinTimeout)
+		if err == nil {
+			if len(rep.State) > 0 {
+				if st, derr := decodeState(bytes.NewReader(rep.State)); derr == nil {
+					c.mu.Lock()
+					if _, in := c.state.Nodes[c.ID]; !in {
+						c.shown = st
+						c.recount()
+					}
+					c.mu.Unlock()
+				}
 			}
-			c.mu.Unlock()
-		}
-	}
-	if err == nil {
-		deadline := time.Now().Add(joinTimeout)
-		for time.Now().Before(deadline) {
-			c.mu.RLock()
-			_, in := c.state.Nodes[c.ID]
-			c.mu.RUnlock()
-			if in {
+			if c.waitJoined(gen) {
 				return
 			}
-			time.Sleep(10 * time.Millisecond)
+			err = fmt.Errorf("accepted, but the log did not reach us within %v", joinWait)
+			backoff = joinBackoff
 		}
-		err = fmt.Errorf("not replicated to us in time")
+		if c.joinCancelled(gen) {
+			c.logf("join via %s: given up (the node left or closed)", via)
+			return
+		}
+		c.logf("join via %s (attempt %d) failed: %v; trying again in %v", via, attempt, err, backoff)
+		for wake := time.Now().Add(backoff); time.Now().Before(wake); {
+			if c.joinCancelled(gen) {
+				return
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		backoff = min(2*backoff, joinMaxBackoff)
 	}
-	c.logf("join via %s failed: %v; staying alone", peer, err)
-	c.mu.Lock()
-	c.shown = nil
-	c.recount()
-	c.mu.Unlock()
-	c.rmu.Lock()
-	c.stopRaft()
-	err = c.startRaft(true)
-	if err == nil {
-		err = c.bootstrap()
+}
+
+// joinCancelled reports whether the join started at generation gen
+// must stop: the node closed or left (Leave moves joinGen on).
+func (c *Cluster) joinCancelled(gen uint64) bool {
+	select {
+	case <-c.closed:
+		return true
+	default:
 	}
-	c.rmu.Unlock()
-	if err == nil {
-		go c.Propose(&Entry{Op: OpUpsert, Node: &self, Ranges: ranges})
+	return c.joinGen.Load() != gen
+}
+
+// waitJoined waits up to joinWait until our own record reached us
+// through the log, reporting whether it did.
+func (c *Cluster) waitJoined(gen uint64) bool {
+	deadline := time.Now().Add(joinWait)
+	for time.Now().Before(deadline) && !c.joinCancelled(gen) {
+		c.mu.RLock()
+		_, in := c.state.Nodes[c.ID]
+		c.mu.RUnlock()
+		if in {
+			return true
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
+	return false
 }
 
 // serveJoin adds a joining node: on a follower it records our own address

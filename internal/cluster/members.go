@@ -46,6 +46,7 @@ func (c *Cluster) removeVoter(id string, timeout time.Duration) error {
 // Leave makes this node leave its group and start again as a group of
 // one (CLUSTER RESET); hard also gives it a new id and zero epochs.
 func (c *Cluster) Leave(hard bool) error {
+	c.joinGen.Add(1) // stops a join still trying
 	c.joinMu.Lock()
 	defer c.joinMu.Unlock()
 	v := c.View()

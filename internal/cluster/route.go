@@ -75,7 +75,7 @@ func (c *Cluster) ClientAddr(id string) string {
 // this node is in touch with a Raft leader (it is not in a minority).
 func (c *Cluster) StateOK() bool {
 	c.mu.RLock()
-	covered, members, joining := c.covered, c.members, c.shown != nil
+	covered, members, joining := c.covered, c.members, c.shown != nil && c.replayTo == 0
 	c.mu.RUnlock()
 	if !covered && (c.opts.FullCoverage == nil || c.opts.FullCoverage()) {
 		return false

@@ -716,6 +716,13 @@ func clusterSetSlot(c *Ctx) {
 		cl.SetMigrating(s, "")
 		cl.SetImporting(s, "")
 	case c.ArgIs(3, "node") && len(c.Args) == 5:
+		if n := v.Nodes[string(c.Args[4])]; n != nil && v.Slots[s] != n.ID && (n.ID != cl.ID || v.Importing[s] == "") && cl.CatchUp(time.Second) {
+			// Another node may have just committed this very change
+			// (redis-cli sends it to every master in turn, the
+			// importing target first): decide on the configuration as
+			// the leader has it.
+			v = cl.View()
+		}
 		n := target("ERR Unknown node ")
 		if n == nil {
 			return
@@ -732,8 +739,7 @@ func clusterSetSlot(c *Ctx) {
 			cl.SetImporting(s, "")
 			bump = true
 		}
-		_, err := cl.Propose(&cluster.Entry{Op: cluster.OpSetSlot, Target: n.ID, Ranges: [][2]int{{s, s}}, Flag: bump})
-		if !proposed(c, err) {
+		if !proposed(c, cl.AssignSlot(s, n.ID, bump)) {
 			return
 		}
 	default:

@@ -187,10 +187,14 @@ func Start(cfg *config.Config, opts Options) (*Server, error) {
 	if err := s.listen(opts.Addr); err != nil {
 		return nil, err
 	}
+	// Cluster mode is up (its configuration loaded) before the first
+	// client is accepted, as in Redis: a client never sees a node that
+	// says cluster support is disabled or knows no other node yet.
 	if err := s.startCluster(); err != nil {
 		s.closeListeners()
 		return nil, err
 	}
+	s.serve()
 	if s.masterHost != "" {
 		s.mu.Lock()
 		s.startLink()
@@ -252,11 +256,15 @@ func (s *Server) listen(only string) error {
 		return err
 	}
 	s.listeners = append(s.listeners, extra...)
+	return nil
+}
+
+// serve starts accepting on the listeners listen bound.
+func (s *Server) serve() {
 	for _, ln := range s.listeners {
 		s.wg.Add(1)
 		go s.accept(ln)
 	}
-	return nil
 }
 
 func (s *Server) closeListeners() {
