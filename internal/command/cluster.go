@@ -15,38 +15,38 @@ const clusterAdmin = Admin | Stale | NoAsyncLoading
 
 var clusterCommands = []*Command{
 	{Name: "cluster", Arity: -2, ACL: CatSlow, Group: "cluster", Since: "3.0.0", Summary: "Cluster administration commands.", Sub: []*Command{
-		{Name: "addslots", Fn: clusterAddSlots, Arity: -3, Flags: clusterAdmin, Since: "3.0.0", Summary: "Assigns slots to this node."},
-		{Name: "addslotsrange", Fn: clusterAddSlots, Arity: -4, Flags: clusterAdmin, Since: "7.0.0", Summary: "Assigns ranges of slots to this node."},
-		{Name: "bumpepoch", Fn: clusterBumpEpoch, Arity: 2, Flags: clusterAdmin, Since: "3.0.0", Summary: "Gives this node a new config epoch."},
-		{Name: "count-failure-reports", Fn: clusterCountFailureReports, Arity: 3, Flags: Admin | Stale, Since: "3.0.0", Summary: "Counts the failure reports about a node."},
-		{Name: "countkeysinslot", Fn: clusterCountKeysInSlot, Arity: 3, Flags: Stale, Since: "3.0.0", Summary: "Counts this node's keys in a slot."},
-		{Name: "delslots", Fn: clusterAddSlots, Arity: -3, Flags: clusterAdmin, Since: "3.0.0", Summary: "Unassigns slots."},
-		{Name: "delslotsrange", Fn: clusterAddSlots, Arity: -4, Flags: clusterAdmin, Since: "7.0.0", Summary: "Unassigns ranges of slots."},
-		{Name: "failover", Fn: clusterFailover, Arity: -2, Flags: clusterAdmin, Since: "3.0.0", Summary: "Promotes this replica to master of its shard."},
-		{Name: "flushslots", Fn: clusterFlushSlots, Arity: 2, Flags: clusterAdmin, Since: "3.0.0", Summary: "Unassigns every slot of this node."},
-		{Name: "forget", Fn: clusterForget, Arity: 3, Flags: clusterAdmin, Since: "3.0.0", Summary: "Removes a node from the cluster."},
-		{Name: "getkeysinslot", Fn: clusterGetKeysInSlot, Arity: 4, Flags: Stale, Since: "3.0.0", Summary: "Lists this node's keys in a slot."},
-		{Name: "help", Fn: clusterHelp, Arity: 2, Flags: Loading | Stale, Since: "5.0.0", Summary: "Lists the CLUSTER subcommands."},
-		{Name: "info", Fn: clusterInfo, Arity: 2, Flags: Stale, Since: "3.0.0", Summary: "Reports the cluster's state."},
-		{Name: "keyslot", Fn: clusterKeySlot, Arity: 3, Flags: Stale, Since: "3.0.0", Summary: "Returns a key's hash slot."},
-		{Name: "links", Fn: clusterLinks, Arity: 2, Flags: Stale, Since: "7.0.0", Summary: "Lists the links to the other nodes."},
-		{Name: "meet", Fn: clusterMeet, Arity: -4, Flags: clusterAdmin, Since: "3.0.0", Summary: "Joins this node and another one into one cluster."},
-		{Name: "myid", Fn: clusterMyID, Arity: 2, Flags: Stale, Since: "3.0.0", Summary: "Returns this node's id."},
-		{Name: "myshardid", Fn: clusterMyShardID, Arity: 2, Flags: Stale, Since: "7.2.0", Summary: "Returns this node's shard id."},
-		{Name: "nodes", Fn: clusterNodes, Arity: 2, Flags: Stale, Since: "3.0.0", Summary: "Describes every node, one line each."},
-		{Name: "replicas", Fn: clusterReplicas, Arity: 3, Flags: Admin | Stale, Since: "5.0.0", Summary: "Lists a master's replicas."},
-		{Name: "replicate", Fn: clusterReplicate, Arity: 3, Flags: clusterAdmin, Since: "3.0.0", Summary: "Makes this node a replica of a master."},
-		{Name: "reset", Fn: clusterReset, Arity: -2, Flags: Admin | NoScript | Stale, Since: "3.0.0", Summary: "Makes this node leave its cluster."},
-		{Name: "saveconfig", Fn: clusterSaveConfig, Arity: 2, Flags: clusterAdmin, Since: "3.0.0", Summary: "Writes the cluster configuration file."},
-		{Name: "set-config-epoch", Fn: clusterSetConfigEpoch, Arity: 3, Flags: clusterAdmin, Since: "3.0.0", Summary: "Sets the config epoch of a new node."},
-		{Name: "setslot", Fn: clusterSetSlot, Arity: -4, Flags: clusterAdmin, Since: "3.0.0", Summary: "Changes a slot's migration state or owner."},
-		{Name: "shards", Fn: clusterShards, Arity: 2, Flags: Stale, Since: "7.0.0", Summary: "Describes the shards: slots and nodes."},
-		{Name: "slaves", Fn: clusterReplicas, Arity: 3, Flags: Admin | Stale, Since: "3.0.0", Summary: "Lists a master's replicas."},
-		{Name: "slots", Fn: clusterSlots, Arity: 2, Flags: Stale, Since: "3.0.0", Summary: "Maps slot ranges to nodes."},
+		{Name: "addslots", Fn: inCluster(clusterAddSlots), Arity: -3, Flags: clusterAdmin, Since: "3.0.0", Summary: "Assigns slots to this node."},
+		{Name: "addslotsrange", Fn: inCluster(clusterAddSlots), Arity: -4, Flags: clusterAdmin, Since: "7.0.0", Summary: "Assigns ranges of slots to this node."},
+		{Name: "bumpepoch", Fn: inCluster(clusterBumpEpoch), Arity: 2, Flags: clusterAdmin, Since: "3.0.0", Summary: "Gives this node a new config epoch."},
+		{Name: "count-failure-reports", Fn: inCluster(clusterCountFailureReports), Arity: 3, Flags: Admin | Stale, Since: "3.0.0", Summary: "Counts the failure reports about a node."},
+		{Name: "countkeysinslot", Fn: inCluster(clusterCountKeysInSlot), Arity: 3, Flags: Stale, Since: "3.0.0", Summary: "Counts this node's keys in a slot."},
+		{Name: "delslots", Fn: inCluster(clusterAddSlots), Arity: -3, Flags: clusterAdmin, Since: "3.0.0", Summary: "Unassigns slots."},
+		{Name: "delslotsrange", Fn: inCluster(clusterAddSlots), Arity: -4, Flags: clusterAdmin, Since: "7.0.0", Summary: "Unassigns ranges of slots."},
+		{Name: "failover", Fn: inCluster(clusterFailover), Arity: -2, Flags: clusterAdmin, Since: "3.0.0", Summary: "Promotes this replica to master of its shard."},
+		{Name: "flushslots", Fn: inCluster(clusterFlushSlots), Arity: 2, Flags: clusterAdmin, Since: "3.0.0", Summary: "Unassigns every slot of this node."},
+		{Name: "forget", Fn: inCluster(clusterForget), Arity: 3, Flags: clusterAdmin, Since: "3.0.0", Summary: "Removes a node from the cluster."},
+		{Name: "getkeysinslot", Fn: inCluster(clusterGetKeysInSlot), Arity: 4, Flags: Stale, Since: "3.0.0", Summary: "Lists this node's keys in a slot."},
+		{Name: "help", Fn: inCluster(clusterHelp), Arity: 2, Flags: Loading | Stale, Since: "5.0.0", Summary: "Lists the CLUSTER subcommands."},
+		{Name: "info", Fn: inCluster(clusterInfo), Arity: 2, Flags: Stale, Since: "3.0.0", Summary: "Reports the cluster's state."},
+		{Name: "keyslot", Fn: inCluster(clusterKeySlot), Arity: 3, Flags: Stale, Since: "3.0.0", Summary: "Returns a key's hash slot."},
+		{Name: "links", Fn: inCluster(clusterLinks), Arity: 2, Flags: Stale, Since: "7.0.0", Summary: "Lists the links to the other nodes."},
+		{Name: "meet", Fn: inCluster(clusterMeet), Arity: -4, Flags: clusterAdmin, Since: "3.0.0", Summary: "Joins this node and another one into one cluster."},
+		{Name: "myid", Fn: inCluster(clusterMyID), Arity: 2, Flags: Stale, Since: "3.0.0", Summary: "Returns this node's id."},
+		{Name: "myshardid", Fn: inCluster(clusterMyShardID), Arity: 2, Flags: Stale, Since: "7.2.0", Summary: "Returns this node's shard id."},
+		{Name: "nodes", Fn: inCluster(clusterNodes), Arity: 2, Flags: Stale, Since: "3.0.0", Summary: "Describes every node, one line each."},
+		{Name: "replicas", Fn: inCluster(clusterReplicas), Arity: 3, Flags: Admin | Stale, Since: "5.0.0", Summary: "Lists a master's replicas."},
+		{Name: "replicate", Fn: inCluster(clusterReplicate), Arity: 3, Flags: clusterAdmin, Since: "3.0.0", Summary: "Makes this node a replica of a master."},
+		{Name: "reset", Fn: inCluster(clusterReset), Arity: -2, Flags: Admin | NoScript | Stale, Since: "3.0.0", Summary: "Makes this node leave its cluster."},
+		{Name: "saveconfig", Fn: inCluster(clusterSaveConfig), Arity: 2, Flags: clusterAdmin, Since: "3.0.0", Summary: "Writes the cluster configuration file."},
+		{Name: "set-config-epoch", Fn: inCluster(clusterSetConfigEpoch), Arity: 3, Flags: clusterAdmin, Since: "3.0.0", Summary: "Sets the config epoch of a new node."},
+		{Name: "setslot", Fn: inCluster(clusterSetSlot), Arity: -4, Flags: clusterAdmin, Since: "3.0.0", Summary: "Changes a slot's migration state or owner."},
+		{Name: "shards", Fn: inCluster(clusterShards), Arity: 2, Flags: Stale, Since: "7.0.0", Summary: "Describes the shards: slots and nodes."},
+		{Name: "slaves", Fn: inCluster(clusterReplicas), Arity: 3, Flags: Admin | Stale, Since: "3.0.0", Summary: "Lists a master's replicas."},
+		{Name: "slots", Fn: inCluster(clusterSlots), Arity: 2, Flags: Stale, Since: "3.0.0", Summary: "Maps slot ranges to nodes."},
 	}},
-	{Name: "readonly", Fn: readonlyCommand, Arity: 1, Flags: Loading | Stale | Fast, ACL: CatFast | CatConnection, Group: "cluster", Since: "3.0.0", Summary: "Allows reads from this replica."},
-	{Name: "readwrite", Fn: readonlyCommand, Arity: 1, Flags: Loading | Stale | Fast, ACL: CatFast | CatConnection, Group: "cluster", Since: "3.0.0", Summary: "Ends READONLY."},
-	{Name: "asking", Fn: askingCommand, Arity: 1, Flags: Fast, ACL: CatFast | CatConnection, Group: "cluster", Since: "3.0.0", Summary: "Lets the next command reach an importing slot."},
+	{Name: "readonly", Fn: inCluster(readonlyCommand), Arity: 1, Flags: Loading | Stale | Fast, ACL: CatFast | CatConnection, Group: "cluster", Since: "3.0.0", Summary: "Allows reads from this replica."},
+	{Name: "readwrite", Fn: inCluster(readonlyCommand), Arity: 1, Flags: Loading | Stale | Fast, ACL: CatFast | CatConnection, Group: "cluster", Since: "3.0.0", Summary: "Ends READONLY."},
+	{Name: "asking", Fn: inCluster(askingCommand), Arity: 1, Flags: Fast, ACL: CatFast | CatConnection, Group: "cluster", Since: "3.0.0", Summary: "Lets the next command reach an importing slot."},
 }
 
 // ClusterHost is the server's side of cluster mode.
@@ -83,21 +83,24 @@ var (
 // without looking.
 func (c *Command) MayHaveKeys() bool { return c.Keys.First != 0 || keyFinders[c.fullName] != nil }
 
-// clusterOf returns the node's cluster state, or replies that cluster
-// mode is off and returns nil.
-func clusterOf(c *Ctx) (*cluster.Cluster, ClusterHost) {
-	h, ok := c.Host.(ClusterHost)
-	if !ok || h.ClusterNode() == nil {
-		c.Error(errClusterDisabled)
-		return nil, nil
-	}
-	return h.ClusterNode(), h
-}
-
 // ClusterEnabled reports whether the server runs in cluster mode.
 func (c *Ctx) ClusterEnabled() bool {
 	h, ok := c.Host.(ClusterHost)
 	return ok && h.ClusterNode() != nil
+}
+
+// inCluster adapts the handler of a cluster-mode command: it runs only
+// in cluster mode (elsewhere the command answers Redis's "cluster
+// support disabled" error), given the node and the server's side.
+func inCluster(fn func(c *Ctx, cl *cluster.Cluster, h ClusterHost)) func(*Ctx) {
+	return func(c *Ctx) {
+		h, ok := c.Host.(ClusterHost)
+		if !ok || h.ClusterNode() == nil {
+			c.Error(errClusterDisabled)
+			return
+		}
+		fn(c, h.ClusterNode(), h)
+	}
 }
 
 // proposed replies to a proposal that failed; it reports success.
@@ -119,11 +122,7 @@ func parseSlot(c *Ctx, i int) (int, bool) {
 	return int(n), true
 }
 
-func clusterAddSlots(c *Ctx) {
-	cl, _ := clusterOf(c)
-	if cl == nil {
-		return
-	}
+func clusterAddSlots(c *Ctx, cl *cluster.Cluster, _ ClusterHost) {
 	name := c.Cmd.Name
 	del := strings.HasPrefix(name, "del")
 	var ranges [][2]int
@@ -191,11 +190,7 @@ func clusterAddSlots(c *Ctx) {
 	}
 }
 
-func clusterBumpEpoch(c *Ctx) {
-	cl, _ := clusterOf(c)
-	if cl == nil {
-		return
-	}
+func clusterBumpEpoch(c *Ctx, cl *cluster.Cluster, _ ClusterHost) {
 	res, err := cl.Propose(&cluster.Entry{Op: cluster.OpBump, ID: cl.ID})
 	if proposed(c, err) {
 		c.Simple(res)
@@ -212,11 +207,7 @@ func lookupNode(c *Ctx, v *cluster.View, i int) *cluster.Node {
 	return n
 }
 
-func clusterCountFailureReports(c *Ctx) {
-	cl, _ := clusterOf(c)
-	if cl == nil {
-		return
-	}
+func clusterCountFailureReports(c *Ctx, cl *cluster.Cluster, _ ClusterHost) {
 	if lookupNode(c, cl.View(), 2) == nil {
 		return
 	}
@@ -224,10 +215,7 @@ func clusterCountFailureReports(c *Ctx) {
 	c.Int(0)
 }
 
-func clusterCountKeysInSlot(c *Ctx) {
-	if cl, _ := clusterOf(c); cl == nil {
-		return
-	}
+func clusterCountKeysInSlot(c *Ctx, _ *cluster.Cluster, _ ClusterHost) {
 	n, ok := resp.ParseInt(c.Args[2])
 	if !ok {
 		c.Error(ErrNotInt)
@@ -240,10 +228,7 @@ func clusterCountKeysInSlot(c *Ctx) {
 	c.Int(int64(c.DB.CountKeysInSlot(int(n))))
 }
 
-func clusterGetKeysInSlot(c *Ctx) {
-	if cl, _ := clusterOf(c); cl == nil {
-		return
-	}
+func clusterGetKeysInSlot(c *Ctx, _ *cluster.Cluster, _ ClusterHost) {
 	s, ok := resp.ParseInt(c.Args[2])
 	if !ok {
 		c.Error(ErrNotInt)
@@ -265,11 +250,7 @@ func clusterGetKeysInSlot(c *Ctx) {
 	}
 }
 
-func clusterFailover(c *Ctx) {
-	cl, _ := clusterOf(c)
-	if cl == nil {
-		return
-	}
+func clusterFailover(c *Ctx, cl *cluster.Cluster, _ ClusterHost) {
 	force := false
 	if len(c.Args) == 3 && (c.ArgIs(2, "force") || c.ArgIs(2, "takeover")) {
 		force = true
@@ -296,11 +277,7 @@ func clusterFailover(c *Ctx) {
 	c.OK()
 }
 
-func clusterFlushSlots(c *Ctx) {
-	cl, _ := clusterOf(c)
-	if cl == nil {
-		return
-	}
+func clusterFlushSlots(c *Ctx, cl *cluster.Cluster, _ ClusterHost) {
 	if c.DB.Len() != 0 {
 		c.Errorf("ERR DB must be empty to perform CLUSTER FLUSHSLOTS.")
 		return
@@ -311,11 +288,7 @@ func clusterFlushSlots(c *Ctx) {
 	}
 }
 
-func clusterForget(c *Ctx) {
-	cl, _ := clusterOf(c)
-	if cl == nil {
-		return
-	}
+func clusterForget(c *Ctx, cl *cluster.Cluster, _ ClusterHost) {
 	id := string(c.Args[2])
 	v := cl.View()
 	n := v.Nodes[id]
@@ -342,10 +315,7 @@ func clusterForget(c *Ctx) {
 	}
 }
 
-func clusterHelp(c *Ctx) {
-	if cl, _ := clusterOf(c); cl == nil {
-		return
-	}
+func clusterHelp(c *Ctx, _ *cluster.Cluster, _ ClusterHost) {
 	lines := []string{
 		"CLUSTER <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
 		"ADDSLOTS <slot> [<slot> ...]",
@@ -410,11 +380,7 @@ func clusterHelp(c *Ctx) {
 	}
 }
 
-func clusterInfo(c *Ctx) {
-	cl, h := clusterOf(c)
-	if cl == nil {
-		return
-	}
+func clusterInfo(c *Ctx, cl *cluster.Cluster, h ClusterHost) {
 	v := cl.View()
 	state := "fail"
 	if h.ClusterStateOK() {
@@ -450,18 +416,11 @@ func clusterInfo(c *Ctx) {
 	c.Verbatim("txt", b.String())
 }
 
-func clusterKeySlot(c *Ctx) {
-	if cl, _ := clusterOf(c); cl == nil {
-		return
-	}
+func clusterKeySlot(c *Ctx, _ *cluster.Cluster, _ ClusterHost) {
 	c.Int(int64(slot.Of(c.Args[2])))
 }
 
-func clusterLinks(c *Ctx) {
-	cl, _ := clusterOf(c)
-	if cl == nil {
-		return
-	}
+func clusterLinks(c *Ctx, cl *cluster.Cluster, _ ClusterHost) {
 	v := cl.View()
 	ids := v.SortedIDs()
 	n := 0
@@ -493,11 +452,7 @@ func clusterLinks(c *Ctx) {
 	}
 }
 
-func clusterMeet(c *Ctx) {
-	cl, _ := clusterOf(c)
-	if cl == nil {
-		return
-	}
+func clusterMeet(c *Ctx, cl *cluster.Cluster, _ ClusterHost) {
 	if len(c.Args) > 5 {
 		c.Error(ArityError(c.Cmd.FullName()))
 		return
@@ -523,36 +478,26 @@ func clusterMeet(c *Ctx) {
 	c.OK()
 }
 
-func clusterMyID(c *Ctx) {
-	if cl, _ := clusterOf(c); cl != nil {
-		c.BulkString(cl.ID)
-	}
+func clusterMyID(c *Ctx, cl *cluster.Cluster, _ ClusterHost) {
+	c.BulkString(cl.ID)
 }
 
 // clusterMyShardID answers with the shard's id: respd names a shard by
 // its master's node id, which replicas share.
-func clusterMyShardID(c *Ctx) {
-	if cl, _ := clusterOf(c); cl != nil {
-		me := cl.View().Me()
-		if me.Master != "" {
-			c.BulkString(me.Master)
-		} else {
-			c.BulkString(me.ID)
-		}
+func clusterMyShardID(c *Ctx, cl *cluster.Cluster, _ ClusterHost) {
+	me := cl.View().Me()
+	if me.Master != "" {
+		c.BulkString(me.Master)
+	} else {
+		c.BulkString(me.ID)
 	}
 }
 
-func clusterNodes(c *Ctx) {
-	if cl, _ := clusterOf(c); cl != nil {
-		c.Verbatim("txt", cl.View().NodesText(time.Now().UnixMilli()))
-	}
+func clusterNodes(c *Ctx, cl *cluster.Cluster, _ ClusterHost) {
+	c.Verbatim("txt", cl.View().NodesText(time.Now().UnixMilli()))
 }
 
-func clusterReplicas(c *Ctx) {
-	cl, _ := clusterOf(c)
-	if cl == nil {
-		return
-	}
+func clusterReplicas(c *Ctx, cl *cluster.Cluster, _ ClusterHost) {
 	v := cl.View()
 	n := lookupNode(c, v, 2)
 	if n == nil {
@@ -570,11 +515,7 @@ func clusterReplicas(c *Ctx) {
 	}
 }
 
-func clusterReplicate(c *Ctx) {
-	cl, _ := clusterOf(c)
-	if cl == nil {
-		return
-	}
+func clusterReplicate(c *Ctx, cl *cluster.Cluster, _ ClusterHost) {
 	v := cl.View()
 	n := lookupNode(c, v, 2)
 	if n == nil {
@@ -598,11 +539,7 @@ func clusterReplicate(c *Ctx) {
 	}
 }
 
-func clusterReset(c *Ctx) {
-	cl, h := clusterOf(c)
-	if cl == nil {
-		return
-	}
+func clusterReset(c *Ctx, cl *cluster.Cluster, h ClusterHost) {
 	hard := false
 	if len(c.Args) == 3 {
 		switch {
@@ -626,11 +563,7 @@ func clusterReset(c *Ctx) {
 	}
 }
 
-func clusterSaveConfig(c *Ctx) {
-	cl, _ := clusterOf(c)
-	if cl == nil {
-		return
-	}
+func clusterSaveConfig(c *Ctx, cl *cluster.Cluster, _ ClusterHost) {
 	if err := cl.SaveConfig(); err != nil {
 		c.Errorf("ERR error saving the cluster node config: " + err.Error())
 		return
@@ -638,11 +571,7 @@ func clusterSaveConfig(c *Ctx) {
 	c.OK()
 }
 
-func clusterSetConfigEpoch(c *Ctx) {
-	cl, _ := clusterOf(c)
-	if cl == nil {
-		return
-	}
+func clusterSetConfigEpoch(c *Ctx, cl *cluster.Cluster, _ ClusterHost) {
 	e, ok := resp.ParseInt(c.Args[2])
 	if !ok {
 		c.Error(ErrNotInt)
@@ -664,11 +593,7 @@ func clusterSetConfigEpoch(c *Ctx) {
 	}
 }
 
-func clusterSetSlot(c *Ctx) {
-	cl, _ := clusterOf(c)
-	if cl == nil {
-		return
-	}
+func clusterSetSlot(c *Ctx, cl *cluster.Cluster, _ ClusterHost) {
 	v := cl.View()
 	if !v.Me().IsMaster() {
 		c.Errorf("ERR Please use SETSLOT only with masters.")
@@ -749,11 +674,7 @@ func clusterSetSlot(c *Ctx) {
 	c.OK()
 }
 
-func clusterShards(c *Ctx) {
-	cl, h := clusterOf(c)
-	if cl == nil {
-		return
-	}
+func clusterShards(c *Ctx, cl *cluster.Cluster, h ClusterHost) {
 	v := cl.View()
 	var masters []string
 	for _, id := range v.SortedIDs() {
@@ -815,11 +736,7 @@ func clusterShards(c *Ctx) {
 	}
 }
 
-func clusterSlots(c *Ctx) {
-	cl, _ := clusterOf(c)
-	if cl == nil {
-		return
-	}
+func clusterSlots(c *Ctx, cl *cluster.Cluster, _ ClusterHost) {
 	v := cl.View()
 	type rng struct {
 		a, b  int
@@ -860,18 +777,12 @@ func clusterSlots(c *Ctx) {
 	}
 }
 
-func readonlyCommand(c *Ctx) {
-	if cl, _ := clusterOf(c); cl == nil {
-		return
-	}
+func readonlyCommand(c *Ctx, _ *cluster.Cluster, _ ClusterHost) {
 	c.Sess.ReadOnly = c.Cmd.Name == "readonly"
 	c.OK()
 }
 
-func askingCommand(c *Ctx) {
-	if cl, _ := clusterOf(c); cl == nil {
-		return
-	}
+func askingCommand(c *Ctx, _ *cluster.Cluster, _ ClusterHost) {
 	c.Sess.Asking = true
 	c.OK()
 }
