@@ -195,15 +195,21 @@ func (c *Cluster) serveJoin(req *rpcRequest) *rpcReply {
 	if req.Node == nil {
 		return &rpcReply{Err: "join without a node"}
 	}
+	// This node's own record goes into the configuration first when it
+	// is not there yet (a node that never changed its configuration) or
+	// lacks the address the joiner reached it on, so that the joiner
+	// learns it with the rest.
 	c.mu.RLock()
-	self, ok := c.state.Nodes[c.ID]
-	var mine Node
-	if ok {
-		mine = *self
+	mine, ok := c.self, false
+	if n := c.state.Nodes[c.ID]; n != nil {
+		mine, ok = *n, true
 	}
 	c.mu.RUnlock()
-	if ok && mine.IP == "" && c.opts.Announce == "" && req.local != nil {
+	learnIP := mine.IP == "" && c.opts.Announce == "" && req.local != nil
+	if learnIP {
 		mine.IP = hostOf(req.local)
+	}
+	if !ok || learnIP {
 		if _, err := c.Propose(&Entry{Op: OpUpsert, Node: &mine}); err != nil {
 			return &rpcReply{Err: err.Error()}
 		}

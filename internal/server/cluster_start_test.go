@@ -128,3 +128,33 @@ func waitInfo(t *testing.T, addr, want string) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// TestClusterMeetEmptyNodes joins nodes that have never changed their
+// configuration (no slots, no epoch), as a user running CLUSTER MEET by
+// hand before ADDSLOTS does: every node must then know every other,
+// and slots added afterwards on any node reach all of them.
+func TestClusterMeetEmptyNodes(t *testing.T) {
+	nodes := startClusterNodes(t, 3)
+	host, port, _ := strings.Cut(nodes[1].Addr, ":")
+	bus := strings.Split(do(t, nodes[1].Addr, "CONFIG", "GET", "cluster-port"), "\n")[1]
+	if got := do(t, nodes[0].Addr, "CLUSTER", "MEET", host, port, bus); got != "OK" {
+		t.Fatalf("MEET: %s", got)
+	}
+	waitInfo(t, nodes[0].Addr, "cluster_known_nodes:2")
+	waitInfo(t, nodes[1].Addr, "cluster_known_nodes:2")
+	if got := do(t, nodes[2].Addr, "CLUSTER", "MEET", host, port, bus); got != "OK" {
+		t.Fatalf("MEET: %s", got)
+	}
+	for _, n := range nodes {
+		waitInfo(t, n.Addr, "cluster_known_nodes:3")
+	}
+	for i, r := range [][2]string{{"0", "5000"}, {"5001", "10000"}, {"10001", "16383"}} {
+		if got := do(t, nodes[i].Addr, "CLUSTER", "ADDSLOTSRANGE", r[0], r[1]); got != "OK" {
+			t.Fatalf("ADDSLOTSRANGE on node %d: %s", i, got)
+		}
+	}
+	for _, n := range nodes {
+		waitInfo(t, n.Addr, "cluster_slots_assigned:16384")
+		waitInfo(t, n.Addr, "cluster_state:ok")
+	}
+}
