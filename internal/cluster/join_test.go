@@ -58,8 +58,18 @@ func TestJoinRetries(t *testing.T) {
 			time.Sleep(10 * time.Millisecond)
 		}
 	}
-	if owner, _, _, _ := b.Route(100); owner != a.ID {
-		t.Fatalf("the joiner sees slot 100 owned by %q, want %s", owner, a.ID)
+	// The joiner may learn the members before it applies the ADDSLOTS
+	// that the group committed after them.
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		owner, _, _, _ := b.Route(100)
+		if owner == a.ID {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the joiner sees slot 100 owned by %q, want %s", owner, a.ID)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
 
