@@ -105,6 +105,10 @@ func BenchmarkSetStringNew(b *testing.B) {
 // BenchmarkSetDelete is a key's whole life: SET of a new key, then DEL.
 func BenchmarkSetDelete(b *testing.B) {
 	db, _ := benchDB(b)
+	benchSetDelete(b, db)
+}
+
+func benchSetDelete(b *testing.B, db *keyspace.DB) {
 	val := []byte("xxxxxxxxxxxxxxxx")
 	k := []byte("tmp:000000000000")
 	b.ReportAllocs()
@@ -157,14 +161,7 @@ func BenchmarkSlotIndexMemory(b *testing.B) {
 func BenchmarkSetDeleteSlots(b *testing.B) {
 	ks, db, _ := benchKeyspace(b)
 	ks.EnableSlots()
-	val := []byte("xxxxxxxxxxxxxxxx")
-	k := []byte("tmp:000000000000")
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		db.SetString(k, val, false)
-		db.Delete(k)
-	}
+	benchSetDelete(b, db)
 }
 
 // BenchmarkKeysInSlot is GETKEYSINSLOT slot 10 on a million keys (about
