@@ -12,24 +12,24 @@ import (
 // migration marks, a slot's owner, and the cluster's health.
 
 // SetMigrating marks slot s as moving to node id ("" ends it).
-func (c *Cluster) SetMigrating(s int, id string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if id == "" {
-		delete(c.Migrating, s)
-	} else {
-		c.Migrating[s] = id
-	}
-}
+func (c *Cluster) SetMigrating(s int, id string) { c.setMark(false, s, id) }
 
 // SetImporting marks slot s as coming from node id ("" ends it).
-func (c *Cluster) SetImporting(s int, id string) {
+func (c *Cluster) SetImporting(s int, id string) { c.setMark(true, s, id) }
+
+// setMark sets or ends one slot's mark; the maps are read under the
+// lock, as a RESET replaces them.
+func (c *Cluster) setMark(importing bool, s int, id string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	marks := c.Migrating
+	if importing {
+		marks = c.Importing
+	}
 	if id == "" {
-		delete(c.Importing, s)
+		delete(marks, s)
 	} else {
-		c.Importing[s] = id
+		marks[s] = id
 	}
 }
 
