@@ -169,7 +169,7 @@ func (db *DB) Keys() []string {
 	db.do(func(d *keyspace.DB) {
 		keys = make([]string, 0, d.Len())
 		d.Range(func(k string, _ *keyspace.Object) bool {
-			keys = append(keys, k)
+			keys = append(keys, strings.Clone(k))
 			return true
 		})
 	})

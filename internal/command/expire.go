@@ -92,7 +92,7 @@ func expireGeneric(c *Ctx, relative bool, unit int64) {
 		}
 		when += now
 	}
-	if c.DB.LookupWrite(key) == nil {
+	if !c.DB.ExistsForWrite(key) {
 		c.Int(0)
 		return
 	}
@@ -156,7 +156,7 @@ func ttlGeneric(c *Ctx, ms, abs bool) {
 
 func persistCommand(c *Ctx) {
 	key := c.Args[1]
-	if c.DB.LookupWrite(key) != nil && c.DB.Persist(key) {
+	if c.DB.ExistsForWrite(key) && c.DB.Persist(key) {
 		c.Notify(NotifyGeneric, "persist", key)
 		c.Int(1)
 		return

@@ -113,8 +113,16 @@ func pfcountCommand(c *Ctx) {
 	if !checkHLL(c, o) {
 		return
 	}
+	card, ok := hll.Cached(o.Str)
+	if ok && o.Enc == keyspace.EncRaw {
+		c.Int(int64(card))
+		return
+	}
+	// The encoding or the cached count changes: that needs the stored
+	// object itself.
+	o = c.DB.LookupWrite(key)
 	o.Enc = keyspace.EncRaw
-	if card, ok := hll.Cached(o.Str); ok {
+	if ok {
 		c.Int(int64(card))
 		return
 	}

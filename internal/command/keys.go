@@ -106,7 +106,7 @@ func renamenxCommand(c *Ctx) { rename(c, true) }
 // exists.
 func rename(c *Ctx, nx bool) {
 	src, dst := c.Args[1], c.Args[2]
-	if c.DB.LookupWrite(src) == nil {
+	if !c.DB.ExistsForWrite(src) {
 		c.Error(ErrNoSuchKey)
 		return
 	}
@@ -118,7 +118,7 @@ func rename(c *Ctx, nx bool) {
 		}
 		return
 	}
-	if nx && c.DB.LookupWrite(dst) != nil {
+	if nx && c.DB.ExistsForWrite(dst) {
 		c.Int(0)
 		return
 	}
@@ -204,7 +204,7 @@ func copyCommand(c *Ctx) {
 		return
 	}
 	at := c.DB.Expire(src)
-	if to.LookupWrite(dst) != nil && !replace {
+	if to.ExistsForWrite(dst) && !replace {
 		c.Int(0)
 		return
 	}
@@ -237,7 +237,7 @@ func moveCommand(c *Ctx) {
 		c.Error(ErrSameObject)
 		return
 	}
-	if c.DB.LookupWrite(key) == nil || to.LookupWrite(key) != nil {
+	if !c.DB.ExistsForWrite(key) || to.ExistsForWrite(key) {
 		c.Int(0)
 		return
 	}

@@ -219,7 +219,7 @@ func setGeneric(c *Ctx, opts setOpt, key, val, expire []byte, cmd string, intRep
 		found := c.DB.Exists(key)
 		if (opts&optNX != 0 && found) || (opts&optXX != 0 && !found) {
 			if found {
-				c.DB.LookupWrite(key)
+				c.DB.ExistsForWrite(key)
 			}
 			if opts&optGet == 0 {
 				if intReply {
@@ -367,7 +367,7 @@ func msetnxCommand(c *Ctx) {
 		return
 	}
 	for i := 1; i < len(c.Args); i += 2 {
-		if c.DB.LookupWrite(c.Args[i]) != nil {
+		if c.DB.ExistsForWrite(c.Args[i]) {
 			c.Int(0)
 			return
 		}

@@ -110,6 +110,23 @@ func (ks *Keyspace) SetAccessHints(o *Object, freq, idleSeconds int64) {
 	}
 }
 
+// SetAccessHints is Keyspace.SetAccessHints for the value stored under
+// key, whether it is a heap object or packed in its record.
+func (d *DB) SetAccessHints(key []byte, freq, idleSeconds int64) {
+	ref, _ := d.t.find(d.t.hash(key), key)
+	if ref == 0 {
+		return
+	}
+	r := d.t.rec(ref)
+	if r.heap() {
+		d.ks.SetAccessHints(d.t.objs[r.obj()], freq, idleSeconds)
+		return
+	}
+	var o Object
+	d.ks.SetAccessHints(&o, freq, idleSeconds)
+	put32(r.b[offAccess:], d.ks.packAccess(o.Access))
+}
+
 // AccessRecords returns what an RDB file records about o's use, as Redis
 // 7.0 writes it: the idle time in seconds under an LRU policy, the
 // counter under an LFU one, -1 for what is not recorded.
@@ -129,4 +146,22 @@ func (ks *Keyspace) AccessRecords(o *Object) (idleSeconds, freq int64) {
 // under LFU.
 func (ks *Keyspace) IdleSeconds(o *Object) int64 {
 	return max(ks.now/1000-o.Access/1000, 0)
+}
+
+// packAccess converts an Object.Access value to the 32 bits a record
+// keeps: the seconds of an access time (IdleSeconds counts whole seconds
+// anyway), or the 24 bits of an LFU counter and clock.
+func (ks *Keyspace) packAccess(a int64) uint32 {
+	if ks.access.LFU {
+		return uint32(a)
+	}
+	return uint32(a / 1000)
+}
+
+// unpackAccess is the inverse of packAccess.
+func (ks *Keyspace) unpackAccess(v uint32) int64 {
+	if ks.access.LFU {
+		return int64(v)
+	}
+	return int64(v) * 1000
 }

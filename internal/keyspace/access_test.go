@@ -23,7 +23,7 @@ func TestLFUStamps(t *testing.T) {
 	d.LookupWrite(k)
 	d.LookupNoTouch(k)
 	d.Peek(k)
-	if got := ks.LFUCounter(o); got != LFUInitVal+2 {
+	if got := ks.LFUCounter(d.Peek(k)); got != LFUInitVal+2 {
 		t.Fatalf("after Lookup and LookupWrite counter = %d, want %d", got, LFUInitVal+2)
 	}
 	// Overwrites keep the counter and count one access, whatever the

@@ -5,7 +5,6 @@ import (
 	"unsafe"
 
 	"github.com/respd/respd/internal/clock"
-	"github.com/respd/respd/internal/ds/dict"
 )
 
 // Stats are the counters INFO stats reports.
@@ -59,11 +58,15 @@ type Keyspace struct {
 	// slotsOn keeps a per-slot index of every database's keys, for
 	// cluster mode (slots.go).
 	slotsOn bool
+	// scratch holds the Objects that lookups of inline strings hand out;
+	// nScratch of them are in use since the last Tick.
+	scratch  []Object
+	nScratch int
 }
 
 // New returns a keyspace of n empty databases.
 func New(n int, c clock.Clock) *Keyspace {
-	ks := &Keyspace{Clock: c}
+	ks := &Keyspace{Clock: c, scratch: make([]Object, scratchMax)}
 	ks.Tick()
 	for i := 0; i < n; i++ {
 		ks.DBs = append(ks.DBs, newDB(ks, i))
@@ -82,8 +85,7 @@ func (ks *Keyspace) Swap(a, b int) {
 		da.preserveAll()
 		db.preserveAll()
 	}
-	da.keys, db.keys = db.keys, da.keys
-	da.expires, db.expires = db.expires, da.expires
+	da.t, db.t = db.t, da.t
 	da.slots, db.slots = db.slots, da.slots
 	ks.changed(a, nil)
 	ks.changed(b, nil)
@@ -111,10 +113,9 @@ func (ks *Keyspace) signal(db int, key []byte) {
 
 // DB is one numbered database.
 type DB struct {
-	ks      *Keyspace
-	ID      int
-	keys    *dict.Dict[*Object]
-	expires *dict.Dict[int64]
+	ks *Keyspace
+	ID int
+	t  table
 	// slots indexes the keys by cluster hash slot; nil unless
 	// EnableSlots was called and the database has held a key since its
 	// last flush (slots.go).
@@ -122,51 +123,117 @@ type DB struct {
 }
 
 func newDB(ks *Keyspace, id int) *DB {
-	return &DB{ks: ks, ID: id, keys: dict.New[*Object](), expires: dict.New[int64]()}
+	d := &DB{ks: ks, ID: id}
+	d.t.init()
+	return d
 }
 
 // Len returns the number of keys, expired-but-not-yet-deleted ones included.
-func (d *DB) Len() int { return d.keys.Len() }
+func (d *DB) Len() int { return d.t.n }
 
 // ExpiresLen returns the number of keys with a TTL.
-func (d *DB) ExpiresLen() int { return d.expires.Len() }
+func (d *DB) ExpiresLen() int { return len(d.t.vol) }
 
 // Now is the keyspace clock's time in ms.
 func (d *DB) Now() int64 { return d.ks.now }
 
-// Tick refreshes the keyspace's notion of now from its clock. The engine
-// calls it before each batch of commands and each cron run.
-func (ks *Keyspace) Tick() { ks.now = ks.Clock.NowMs() }
+// Tick refreshes the keyspace's notion of now from its clock and recycles
+// the scratch objects of the previous batch. The engine calls it before
+// each batch of commands and each cron run.
+func (ks *Keyspace) Tick() {
+	ks.now = ks.Clock.NowMs()
+	ks.nScratch = 0
+}
 
 // Now returns the time of the last Tick in ms.
 func (ks *Keyspace) Now() int64 { return ks.now }
 
-// expired reports whether key is past its time, deleting it unless this is
-// a replica.
-func (d *DB) expired(key []byte) bool {
-	if d.expires.Len() == 0 {
-		return false
+// scratchMax is how many scratch objects a keyspace recycles; a batch
+// that looks up more inline strings than that gets fresh ones.
+const scratchMax = 1024
+
+// scratchObject returns an Object for describing an inline string, valid
+// until the next Tick.
+func (ks *Keyspace) scratchObject() *Object {
+	if ks.nScratch == len(ks.scratch) {
+		return new(Object)
 	}
-	at, ok := d.expires.Get(key)
-	if !ok || at > d.ks.now {
-		return false
-	}
-	if d.ks.Replica {
-		return true
-	}
-	d.deleteExpired(string(key))
-	return true
+	o := &ks.scratch[ks.nScratch]
+	ks.nScratch++
+	return o
 }
 
-func (d *DB) deleteExpired(key string) {
+// snapStamp is the snapshot generation a record stored now carries: the
+// running snapshot's, so it does not save it, or 0.
+func (ks *Keyspace) snapStamp() uint32 {
+	if ks.snap != nil {
+		return ks.snap.gen
+	}
+	return 0
+}
+
+// objectInto returns the value of record r: its heap object, or o filled
+// in to describe its inline string.
+func (d *DB) objectInto(r *rec, o *Object) *Object {
+	if r.heap() {
+		return d.t.objs[r.obj()]
+	}
+	*o = Object{
+		Type:   TypeString,
+		Enc:    inlineEncs[r.flags&fEnc],
+		Str:    r.val(),
+		Access: d.ks.unpackAccess(le32(r.b[offAccess:])),
+	}
+	return o
+}
+
+// object returns the value of the record at ref, a scratch object for an
+// inline string.
+func (d *DB) object(ref uint32) *Object {
+	r := d.t.rec(ref)
+	if r.heap() {
+		return d.t.objs[r.obj()]
+	}
+	return d.objectInto(&r, d.ks.scratchObject())
+}
+
+// pastTime reports whether the record at ref has an expiry time that has
+// come.
+func (d *DB) pastTime(ref uint32) bool {
+	if d.t.a.bytes(ref)[offFlags]&fExpire == 0 {
+		return false
+	}
+	r := d.t.rec(ref)
+	return r.at() <= d.ks.now
+}
+
+// live finds key's record, with its hash and predecessor (see
+// table.find); ref is 0 when the key is missing or past its time, in
+// which case it is deleted unless this is a replica.
+func (d *DB) live(key []byte) (h uint64, ref, prev uint32) {
+	h = d.t.hash(key)
+	ref, prev = d.t.find(h, key)
+	if ref != 0 && d.pastTime(ref) {
+		if !d.ks.Replica {
+			d.deleteExpired(h, ref, prev)
+		}
+		return h, 0, 0
+	}
+	return h, ref, prev
+}
+
+// deleteExpired deletes the record at ref for being past its time.
+func (d *DB) deleteExpired(h uint64, ref, prev uint32) {
 	if d.ks.snap != nil {
-		d.preserve([]byte(key))
+		d.preserveRef(ref)
 	}
+	r := d.t.rec(ref)
+	// The hooks may keep the name; the record's bytes are reused.
+	key := string(r.key)
 	if d.slots != nil {
-		d.unindex(unsafe.Slice(unsafe.StringData(key), len(key)))
+		d.unindex(r.key)
 	}
-	d.keys.DeleteString(key)
-	d.expires.DeleteString(key)
+	d.t.remove(h, ref, prev)
 	d.ks.Stats.ExpiredKeys++
 	d.ks.signal(d.ID, []byte(key))
 	if d.ks.OnExpire != nil {
@@ -174,19 +241,50 @@ func (d *DB) deleteExpired(key string) {
 	}
 }
 
+// expireRef deletes the record at ref, found by sampling, for being past
+// its time.
+func (d *DB) expireRef(ref uint32) {
+	r := d.t.rec(ref)
+	h := d.t.hash(r.key)
+	_, prev := d.t.find(h, r.key)
+	d.deleteExpired(h, ref, prev)
+}
+
 // Lookup returns key's value for a read, counting a hit or a miss.
 func (d *DB) Lookup(key []byte) *Object {
-	o := d.Peek(key)
-	if o == nil {
-		d.ks.Stats.Misses++
-		if d.ks.OnMiss != nil {
-			d.ks.OnMiss(d.ID, key)
-		}
+	_, ref, _ := d.live(key)
+	if ref == 0 {
+		d.miss(key)
 		return nil
 	}
 	d.ks.Stats.Hits++
-	d.ks.touch(o)
-	return o
+	d.keepForWrite(ref)
+	d.touch(ref)
+	return d.object(ref)
+}
+
+func (d *DB) miss(key []byte) {
+	d.ks.Stats.Misses++
+	if d.ks.OnMiss != nil {
+		d.ks.OnMiss(d.ID, key)
+	}
+}
+
+// touch records an access to the record at ref.
+func (d *DB) touch(ref uint32) {
+	b := d.t.a.bytes(ref)
+	if b[offFlags]&fHeap != 0 {
+		r := d.t.rec(ref)
+		d.ks.touch(d.t.objs[r.obj()])
+		return
+	}
+	if !d.ks.access.LFU {
+		put32(b[offAccess:], uint32(d.ks.now/1000))
+		return
+	}
+	o := Object{Access: d.ks.unpackAccess(le32(b[offAccess:]))}
+	d.ks.countAccess(&o)
+	put32(b[offAccess:], d.ks.packAccess(o.Access))
 }
 
 // LookupNoTouch returns key's value for a read that counts a hit or a miss
@@ -195,10 +293,7 @@ func (d *DB) Lookup(key []byte) *Object {
 func (d *DB) LookupNoTouch(key []byte) *Object {
 	o := d.Peek(key)
 	if o == nil {
-		d.ks.Stats.Misses++
-		if d.ks.OnMiss != nil {
-			d.ks.OnMiss(d.ID, key)
-		}
+		d.miss(key)
 		return nil
 	}
 	d.ks.Stats.Hits++
@@ -206,93 +301,185 @@ func (d *DB) LookupNoTouch(key []byte) *Object {
 }
 
 // LookupWrite returns key's value for a command about to change it; it
-// counts nothing.
+// counts nothing. Unlike the other lookups it returns the stored object
+// itself even for a short string, which it first moves out of its record
+// to the heap, so the command may change it in place (then calling
+// Touch).
 func (d *DB) LookupWrite(key []byte) *Object {
-	o := d.Peek(key)
-	if o != nil {
-		d.ks.touch(o)
+	h, ref, prev := d.live(key)
+	if ref == 0 {
+		return nil
 	}
+	d.keepForWrite(ref)
+	d.touch(ref)
+	r := d.t.rec(ref)
+	if r.heap() {
+		return d.t.objs[r.obj()]
+	}
+	o := d.objectInto(&r, new(Object))
+	o.Str = append([]byte(nil), o.Str...)
+	old := d.t.parts(ref)
+	p := d.t.heapParts(key, d.t.addObj(o))
+	p.flags |= old.flags & fExpire
+	p.at, p.access, p.snap = old.at, old.access, old.snap
+	d.t.replace(h, ref, prev, &p)
 	return o
+}
+
+// ExistsForWrite reports whether key exists, looking it up as
+// LookupWrite does (counting an access, keeping it for a snapshot) but
+// leaving a packed string in its record: for write commands that only
+// need to know whether the key is there.
+func (d *DB) ExistsForWrite(key []byte) bool {
+	_, ref, _ := d.live(key)
+	if ref == 0 {
+		return false
+	}
+	d.keepForWrite(ref)
+	d.touch(ref)
+	return true
 }
 
 // Peek returns key's value without touching stats or access time.
 func (d *DB) Peek(key []byte) *Object {
-	if d.expired(key) {
+	_, ref, _ := d.live(key)
+	if ref == 0 {
 		return nil
 	}
-	o, _ := d.keys.Get(key)
-	if o != nil && d.ks.snap != nil && d.ks.Writing && o.snap != d.ks.snap.gen {
-		d.ks.snap.keep(d, string(key), o)
+	d.keepForWrite(ref)
+	return d.object(ref)
+}
+
+// keepForWrite saves the record at ref for the running snapshot before
+// a write command looks at it: the command may change it in place.
+func (d *DB) keepForWrite(ref uint32) {
+	if s := d.ks.snap; s != nil && d.ks.Writing && le32(d.t.a.bytes(ref)[offSnap:]) != s.gen {
+		s.keep(d, ref)
 	}
-	return o
 }
 
 // Exists reports whether key exists (and is not expired).
 func (d *DB) Exists(key []byte) bool { return d.Peek(key) != nil }
 
-// Set stores o under key, clearing any TTL unless keepTTL.
-func (d *DB) Set(key []byte, o *Object, keepTTL bool) { d.set(key, "", o, keepTTL) }
-
-// set is Set; name, when not empty, is key as a string the table may keep
-// instead of copying key.
-func (d *DB) set(key []byte, name string, o *Object, keepTTL bool) {
-	d.stampStored(key, o)
-	if d.ks.snap != nil {
-		d.preserve(key)
-		d.ks.stamp(o)
+// Set stores o under key, clearing any TTL unless keepTTL. The object
+// itself is stored, so the caller may go on changing it; SetString is
+// the compact way to store a string.
+func (d *DB) Set(key []byte, o *Object, keepTTL bool) {
+	h := d.t.hash(key)
+	ref, prev := d.t.find(h, key)
+	if ref != 0 && d.ks.snap != nil {
+		d.preserveRef(ref)
 	}
+	d.stampStored(ref, o)
 	if o.Unshared {
 		d.ks.unshared++
 	}
-	var isNew bool
-	if name != "" {
-		isNew = d.keys.SetString(name, o)
-	} else {
-		isNew = d.keys.Set(key, o)
-	}
-	if isNew {
-		if d.ks.slotsOn {
-			d.indexNew(key)
-		}
-		if d.ks.OnNew != nil {
-			d.ks.OnNew(d.ID, key)
-		}
-	}
-	if !keepTTL && d.expires.Len() > 0 {
-		d.expires.Delete(key)
-	}
-	d.ks.changed(d.ID, key)
-}
-
-// SetString stores a string value under key, reusing the existing string
-// object's buffer where it can so overwrites do not allocate.
-func (d *DB) SetString(key, val []byte, keepTTL bool) {
-	if p := d.keys.Ptr(key); p != nil && (*p).Type == TypeString && !d.expired(key) {
-		o := *p
-		if d.ks.snap != nil {
-			d.preserve(key)
-		}
-		o.Str = append(o.Str[:0], val...)
-		o.Enc = StringEncoding(val)
-		d.share(o)
-		d.ks.touch(o)
-		if !keepTTL && d.expires.Len() > 0 {
-			d.expires.Delete(key)
-		}
+	if ref == 0 {
+		p := d.t.heapParts(key, d.t.addObj(o))
+		p.snap = d.ks.snapStamp()
+		d.t.insert(h, &p)
+		d.added(key)
 		d.ks.changed(d.ID, key)
 		return
 	}
-	o, name := newString(key, val)
-	d.set(key, name, o, keepTTL)
+	r := d.t.rec(ref)
+	keep := keepTTL && r.hasExpire()
+	if r.heap() && keep == r.hasExpire() {
+		d.t.objs[r.obj()] = o
+		d.ks.changed(d.ID, key)
+		return
+	}
+	old := d.t.parts(ref)
+	var idx uint32
+	if r.heap() {
+		idx = r.obj()
+		d.t.objs[idx] = o
+	} else {
+		idx = d.t.addObj(o)
+	}
+	p := d.t.heapParts(key, idx)
+	if keep {
+		p.flags |= fExpire
+		p.at = old.at
+	}
+	p.access, p.snap = old.access, old.snap
+	d.t.replace(h, ref, prev, &p)
+	d.ks.changed(d.ID, key)
 }
 
-// stampStored sets the access field of o, about to be stored under key.
-// Outside LFU that is now. Under LFU, a new object starts with the
-// initial counter, or takes over the counter of the live value it
-// replaces, counting the write as an access (Redis looks the key up for
-// writing, then keeps the old counter when it overwrites); an object that
-// already has one (moved by RENAME or MOVE) keeps it.
-func (d *DB) stampStored(key []byte, o *Object) {
+// added does what a key new to the database needs: the slot index and
+// the "new" hook.
+func (d *DB) added(key []byte) {
+	if d.ks.slotsOn {
+		d.indexNew(key)
+	}
+	if d.ks.OnNew != nil {
+		d.ks.OnNew(d.ID, key)
+	}
+}
+
+// SetString stores a string value under key, clearing any TTL unless
+// keepTTL. A short key and value are packed into one record, overwritten
+// in place when the new value takes as much room as the old one.
+func (d *DB) SetString(key, val []byte, keepTTL bool) {
+	enc := StringEncoding(val)
+	p := parts{key: key, flags: encBits(enc), val: val}
+	if len(key) > bigKeyLen || !p.fits() {
+		d.Set(key, &Object{Type: TypeString, Enc: enc, Str: append([]byte(nil), val...)}, keepTTL)
+		return
+	}
+	h := d.t.hash(key)
+	ref, prev := d.t.find(h, key)
+	if ref != 0 && d.pastTime(ref) && !d.ks.Replica {
+		d.deleteExpired(h, ref, prev)
+		ref = 0
+	}
+	if ref == 0 {
+		p.snap = d.ks.snapStamp()
+		if d.ks.access.LFU {
+			p.access = uint32(d.ks.lfuMinutes()<<8 | LFUInitVal)
+		} else {
+			p.access = uint32(d.ks.now / 1000)
+		}
+		d.t.insert(h, &p)
+		d.added(key)
+		d.ks.changed(d.ID, key)
+		return
+	}
+	if d.ks.snap != nil {
+		d.preserveRef(ref)
+	}
+	r := d.t.rec(ref)
+	p.snap = le32(r.b[offSnap:])
+	o := Object{Access: d.ks.unpackAccess(le32(r.b[offAccess:]))}
+	if r.heap() {
+		old := d.t.objs[r.obj()]
+		o.Access = old.Access
+		d.share(old)
+		d.t.freeObj(r.obj())
+	}
+	if d.ks.access.LFU && !d.pastTime(ref) {
+		// The write counts as an access of the value it replaces.
+		d.ks.countAccess(&o)
+	} else {
+		d.ks.initAccess(&o)
+	}
+	p.access = d.ks.packAccess(o.Access)
+	if keepTTL && r.hasExpire() {
+		p.flags |= fExpire
+		p.at = r.at()
+	}
+	d.t.replace(h, ref, prev, &p)
+	d.ks.changed(d.ID, key)
+}
+
+// stampStored sets the access field of o, about to be stored where the
+// record at ref (0 for none) is. Outside LFU that is now. Under LFU, a
+// new object starts with the initial counter, or takes over the counter
+// of the live value it replaces, counting the write as an access (Redis
+// looks the key up for writing, then keeps the old counter when it
+// overwrites); an object that already has one (moved by MOVE) keeps it.
+func (d *DB) stampStored(ref uint32, o *Object) {
 	if !d.ks.access.LFU {
 		o.Access = d.ks.now
 		return
@@ -300,10 +487,18 @@ func (d *DB) stampStored(key []byte, o *Object) {
 	if o.Access != 0 {
 		return
 	}
-	old, ok := d.keys.Get(key)
-	if ok && old != o && old.Access != 0 {
-		if at, has := d.expires.Get(key); !has || at > d.ks.now {
-			o.Access = old.Access
+	if ref != 0 && !d.pastTime(ref) {
+		r := d.t.rec(ref)
+		old := d.ks.unpackAccess(le32(r.b[offAccess:]))
+		if r.heap() {
+			if d.t.objs[r.obj()] == o {
+				d.ks.initAccess(o)
+				return
+			}
+			old = d.t.objs[r.obj()].Access
+		}
+		if old != 0 {
+			o.Access = old
 			d.ks.touch(o)
 			return
 		}
@@ -314,8 +509,10 @@ func (d *DB) stampStored(key []byte, o *Object) {
 // Touch signals that key's value was changed in place.
 func (d *DB) Touch(key []byte) {
 	if d.ks.unshared > 0 {
-		if o, _ := d.keys.Get(key); o != nil {
-			d.share(o)
+		if ref, _ := d.t.find(d.t.hash(key), key); ref != 0 {
+			if r := d.t.rec(ref); r.heap() {
+				d.share(d.t.objs[r.obj()])
+			}
 		}
 	}
 	d.ks.changed(d.ID, key)
@@ -332,54 +529,64 @@ func (d *DB) share(o *Object) {
 
 // Delete removes key and reports whether it existed.
 func (d *DB) Delete(key []byte) bool {
-	if d.expired(key) {
+	h, ref, prev := d.live(key)
+	if ref == 0 {
 		return false
 	}
 	if d.ks.snap != nil {
-		d.preserve(key)
+		d.preserveRef(ref)
 	}
 	if d.slots != nil {
 		d.unindex(key)
 	}
-	if !d.keys.Delete(key) {
-		return false
-	}
-	if d.expires.Len() > 0 {
-		d.expires.Delete(key)
-	}
+	d.t.remove(h, ref, prev)
 	d.ks.changed(d.ID, key)
 	return true
 }
 
 // Relocate moves the value and TTL of src, which must exist, to key dst of
 // database to (which may be d), replacing whatever dst held. RENAME and
-// MOVE use it: the object itself moves, so nothing is copied.
+// MOVE use it: a heap object itself moves, so nothing is copied.
 func (d *DB) Relocate(src []byte, to *DB, dst []byte) {
 	if d.ks.snap != nil {
 		d.preserve(src)
 		to.preserve(dst)
 	}
-	o, _ := d.keys.Get(src)
-	at, hasTTL := d.expires.Get(src)
+	hd := to.t.hash(dst)
+	dref, dprev := to.t.find(hd, dst)
+	if dref != 0 {
+		if to.slots != nil {
+			to.unindex(dst)
+		}
+		to.t.remove(hd, dref, dprev)
+	}
+	hs := d.t.hash(src)
+	sref, _ := d.t.find(hs, src)
+	old := d.t.parts(sref)
+	p := parts{key: dst, flags: old.flags &^ (fHeap | fBigKey), val: old.val}
+	if old.flags&fHeap == 0 && (len(dst) > bigKeyLen || !p.fits()) {
+		// The new name does not fit a record with the value.
+		r := d.t.rec(sref)
+		o := d.objectInto(&r, new(Object))
+		o.Str = append([]byte(nil), o.Str...)
+		p = to.t.heapParts(dst, to.t.addObj(o))
+	} else if old.flags&fHeap != 0 {
+		p = to.t.heapParts(dst, to.t.addObj(d.t.objs[old.obj]))
+	}
+	p.flags |= old.flags & fExpire
+	p.at, p.access, p.snap = old.at, old.access, old.snap
+	to.t.insert(hd, &p)
+	// Inserting may have rehashed src's chain: find it again.
+	sref, sprev := d.t.find(hs, src)
 	if d.slots != nil {
 		d.unindex(src)
 	}
-	d.keys.Delete(src)
-	if hasTTL {
-		d.expires.Delete(src)
+	d.t.remove(hs, sref, sprev)
+	if d.ks.slotsOn {
+		to.indexNew(dst)
 	}
-	if to.keys.Set(dst, o) {
-		if d.ks.slotsOn {
-			to.indexNew(dst)
-		}
-		if d.ks.OnNew != nil {
-			d.ks.OnNew(to.ID, dst)
-		}
-	}
-	if hasTTL {
-		to.setExpire(dst, at)
-	} else if to.expires.Len() > 0 {
-		to.expires.Delete(dst)
+	if dref == 0 && d.ks.OnNew != nil {
+		d.ks.OnNew(to.ID, dst)
 	}
 	d.ks.changed(d.ID, src)
 	d.ks.changed(to.ID, dst)
@@ -387,41 +594,50 @@ func (d *DB) Relocate(src []byte, to *DB, dst []byte) {
 
 // Expire returns key's absolute expiry time in ms, or -1 without one.
 func (d *DB) Expire(key []byte) int64 {
-	if at, ok := d.expires.Get(key); ok {
-		return at
+	if ref, _ := d.t.find(d.t.hash(key), key); ref != 0 {
+		if r := d.t.rec(ref); r.hasExpire() {
+			return r.at()
+		}
 	}
 	return -1
 }
 
 // SetExpire sets the absolute expiry time of an existing key.
 func (d *DB) SetExpire(key []byte, atMs int64) {
-	if d.ks.snap != nil {
-		d.preserve(key)
-	}
-	d.setExpire(key, atMs)
-	d.ks.changed(d.ID, key)
-}
-
-// setExpire records key's expiry time under the key table's copy of the
-// name, so a TTL costs no second copy of the key.
-func (d *DB) setExpire(key []byte, atMs int64) {
-	if k, ok := d.keys.Key(key); ok {
-		d.expires.SetString(k, atMs)
+	h := d.t.hash(key)
+	ref, prev := d.t.find(h, key)
+	if ref == 0 {
 		return
 	}
-	d.expires.Set(key, atMs)
+	if d.ks.snap != nil {
+		d.preserveRef(ref)
+	}
+	if r := d.t.rec(ref); r.hasExpire() {
+		put64(r.b[r.expOff:], atMs)
+	} else {
+		p := d.t.parts(ref)
+		p.flags |= fExpire
+		p.at = atMs
+		d.t.replace(h, ref, prev, &p)
+	}
+	d.ks.changed(d.ID, key)
 }
 
 // Persist removes key's TTL and reports whether it had one.
 func (d *DB) Persist(key []byte) bool {
+	h := d.t.hash(key)
+	ref, prev := d.t.find(h, key)
+	if ref == 0 || !d.t.rec(ref).hasExpire() {
+		return false
+	}
 	if d.ks.snap != nil {
-		d.preserve(key)
+		d.preserveRef(ref)
 	}
-	if d.expires.Delete(key) {
-		d.ks.changed(d.ID, key)
-		return true
-	}
-	return false
+	p := d.t.parts(ref)
+	p.flags &^= fExpire
+	d.t.replace(h, ref, prev, &p)
+	d.ks.changed(d.ID, key)
+	return true
 }
 
 // Flush removes every key.
@@ -431,60 +647,74 @@ func (d *DB) Flush() {
 	if d.ks.snap != nil {
 		d.preserveAll()
 	}
-	d.keys.Clear()
-	d.expires.Clear()
+	d.t.clear()
 	d.slots = nil
 }
 
 // Present reports whether key is stored, even if past its expiry time.
 func (d *DB) Present(key []byte) bool {
-	_, ok := d.keys.Get(key)
-	return ok
+	ref, _ := d.t.find(d.t.hash(key), key)
+	return ref != 0
 }
 
 // Expired reports whether key is stored but past its expiry time.
 func (d *DB) Expired(key []byte) bool {
-	at, ok := d.expires.Get(key)
-	return ok && at <= d.ks.now && d.Present(key)
+	ref, _ := d.t.find(d.t.hash(key), key)
+	return ref != 0 && d.pastTime(ref)
 }
 
 // Range calls fn for every live key until fn returns false; fn must not
-// change the database.
+// change the database, nor keep the key or the object.
 func (d *DB) Range(fn func(key string, o *Object) bool) {
-	now := d.ks.now
-	d.keys.Range(func(k string, o *Object) bool {
-		if at, ok := d.expires.GetString(k); ok && at <= now {
+	var view Object
+	d.t.each(func(ref uint32) bool {
+		if d.pastTime(ref) {
 			return true
 		}
-		return fn(k, o)
+		r := d.t.rec(ref)
+		return fn(unsafeString(r.key), d.objectInto(&r, &view))
 	})
 }
 
-// Scan visits one cursor step of the key table (see package dict) and
+func unsafeString(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
+
+// Scan visits one cursor step of the key table (see table.scan) and
 // returns the next cursor, 0 when the iteration is over (at once for an
 // empty database, as Redis answers). Expired keys are skipped and, unless
 // this is a replica, deleted once the step is done, as SCAN does in Redis.
+// fn must not keep the object; the key stays valid until the database
+// next changes.
 func (d *DB) Scan(cursor uint64, fn func(key string, o *Object)) uint64 {
-	if d.keys.Len() == 0 {
+	if d.t.n == 0 {
 		return 0
 	}
-	now := d.ks.now
 	var expired []string
-	next := d.keys.Scan(cursor, func(k string, o *Object) {
-		if at, ok := d.expires.GetString(k); ok && at <= now {
-			expired = append(expired, k)
+	var view Object
+	next := d.t.scan(cursor, func(ref uint32) {
+		r := d.t.rec(ref)
+		if d.pastTime(ref) {
+			expired = append(expired, string(r.key))
 			return
 		}
-		fn(k, o)
+		fn(unsafeString(r.key), d.objectInto(&r, &view))
 	})
 	if !d.ks.Replica {
 		// Deleting may shrink the table; the reverse-binary cursor stays
 		// valid across that.
 		for _, k := range expired {
-			d.deleteExpired(k)
+			kb := []byte(k)
+			if h, ref, prev := d.findKey(kb); ref != 0 {
+				d.deleteExpired(h, ref, prev)
+			}
 		}
 	}
 	return next
+}
+
+func (d *DB) findKey(key []byte) (h uint64, ref, prev uint32) {
+	h = d.t.hash(key)
+	ref, prev = d.t.find(h, key)
+	return h, ref, prev
 }
 
 // RandomKey returns a random live key, or "" and false when there is none.
@@ -493,20 +723,19 @@ func (d *DB) Scan(cursor uint64, fn func(key string, o *Object)) uint64 {
 // might be expired) it gives up after 100 draws and returns the expired
 // key it drew, as Redis does, rather than loop forever.
 func (d *DB) RandomKey() (string, bool) {
-	allVolatile := d.keys.Len() == d.expires.Len()
+	allVolatile := d.t.n == len(d.t.vol)
 	for tries := 1; ; tries++ {
-		k, _, ok := d.keys.Random(rand.Uint64)
-		if !ok {
+		ref := d.t.random(rand.Uint64)
+		if ref == 0 {
 			return "", false
 		}
-		at, has := d.expires.GetString(k)
-		if !has || at > d.ks.now {
-			return k, true
+		if !d.pastTime(ref) {
+			return string(d.t.rec(ref).key), true
 		}
 		if !d.ks.Replica {
-			d.deleteExpired(k)
+			d.expireRef(ref)
 		} else if allVolatile && tries >= 100 {
-			return k, true
+			return string(d.t.rec(ref).key), true
 		}
 	}
 }
@@ -519,17 +748,13 @@ func (ks *Keyspace) ActiveExpire(budget int) int {
 	const sample = 20
 	deleted := 0
 	for _, d := range ks.DBs {
-		for budget > 0 && d.expires.Len() > 0 {
-			now := ks.now
-			n := min(sample, d.expires.Len())
+		for budget > 0 && len(d.t.vol) > 0 {
+			n := min(sample, len(d.t.vol))
 			expired := 0
-			for i := 0; i < n; i++ {
-				k, at, ok := d.expires.Random(rand.Uint64)
-				if !ok {
-					break
-				}
-				if at <= now {
-					d.deleteExpired(k)
+			for i := 0; i < n && len(d.t.vol) > 0; i++ {
+				ref := d.t.vol[rand.IntN(len(d.t.vol))]
+				if d.pastTime(ref) {
+					d.expireRef(ref)
 					expired++
 				}
 			}

@@ -52,9 +52,6 @@ type Object struct {
 	// object. OBJECT REFCOUNT reports 1 for it until the value is
 	// rewritten (SetString, or an in-place change signalled by Touch).
 	Unshared bool
-	// snap is the generation of the last snapshot that saved this object
-	// or that was running when it was stored (see snapshot.go).
-	snap uint32
 	// Str is the value of a string; the keyspace owns these bytes.
 	Str []byte
 	// Val is the value of any other type.

@@ -5,28 +5,25 @@ import "math/rand/v2"
 // Sample calls fn for up to n keys drawn at random, with their value and
 // expiry (-1 for none): from every key, or with volatile from the keys
 // with a TTL only. Keys may repeat. Eviction uses it to pick victims the
-// way Redis does, by sampling.
+// way Redis does, by sampling. The key and the object stay valid until
+// the database next changes.
 func (d *DB) Sample(n int, volatile bool, fn func(key string, o *Object, expireAt int64)) {
 	for range n {
+		var ref uint32
 		if volatile {
-			k, at, ok := d.expires.Random(rand.Uint64)
-			if !ok {
+			if len(d.t.vol) == 0 {
 				return
 			}
-			if o, ok := d.keys.GetString(k); ok {
-				fn(k, o, at)
-			}
-			continue
-		}
-		k, o, ok := d.keys.Random(rand.Uint64)
-		if !ok {
+			ref = d.t.vol[rand.IntN(len(d.t.vol))]
+		} else if ref = d.t.random(rand.Uint64); ref == 0 {
 			return
 		}
-		at, has := d.expires.GetString(k)
-		if !has {
-			at = -1
+		r := d.t.rec(ref)
+		at := int64(-1)
+		if r.hasExpire() {
+			at = r.at()
 		}
-		fn(k, o, at)
+		fn(unsafeString(r.key), d.object(ref), at)
 	}
 }
 
@@ -35,11 +32,9 @@ func (d *DB) Sample(n int, volatile bool, fn func(key string, o *Object, expireA
 // earlier can still be evicted. Like Sample, it neither expires nor
 // touches anything.
 func (d *DB) Candidate(key []byte, volatile bool) *Object {
-	if volatile {
-		if _, ok := d.expires.Get(key); !ok {
-			return nil
-		}
+	ref, _ := d.t.find(d.t.hash(key), key)
+	if ref == 0 || volatile && !d.t.rec(ref).hasExpire() {
+		return nil
 	}
-	o, _ := d.keys.Get(key)
-	return o
+	return d.object(ref)
 }

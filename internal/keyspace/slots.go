@@ -13,15 +13,13 @@ import (
 // only cost is a nil check where a key is added or removed (never on an
 // overwrite or a read).
 //
-// The index holds the key table's own copy of each name (dict.Key), so it
-// never copies a name. A slot's keys are kept in one of two forms:
+// The index holds its own copy of each name (the key table's records
+// move and are reused). A slot's keys are kept in one of two forms:
 //
 //   - up to listMax keys, a dense slice. Adding appends; removing finds
-//     the name by its data pointer (the key table's copy is unique to
-//     the key, so comparing pointers is exact and never touches the
-//     names' memory) and moves the last one into its place. That costs
-//     16 bytes per key plus the slice's slack, and a scan of at most
-//     listMax pointers on removal: a million keys is about 61 per slot.
+//     the name and moves the last one into its place. That costs the
+//     name and 16 bytes per key plus the slice's slack, and a scan of at
+//     most listMax names on removal: a million keys is about 61 per slot.
 //   - above that, a Go map, O(1) for every operation at some 20 to 40
 //     bytes per key, and back to a slice below listMax/2.
 //
@@ -50,8 +48,8 @@ func (ks *Keyspace) EnableSlots() {
 	}
 	ks.slotsOn = true
 	for _, d := range ks.DBs {
-		d.keys.Range(func(k string, _ *Object) bool {
-			d.index(k)
+		d.t.each(func(ref uint32) bool {
+			d.index(string(d.t.rec(ref).key))
 			return true
 		})
 	}
@@ -118,8 +116,7 @@ func slotOfString(k string) int {
 	return slot.Of(unsafe.Slice(unsafe.StringData(k), len(k)))
 }
 
-// add indexes name, which must be the key table's copy of a key it has
-// just added.
+// add indexes name, a copy of a key the table has just added.
 func (x *slotIndex) add(name string) {
 	s := slotOfString(name)
 	if m := x.sets[s]; m != nil {
@@ -138,8 +135,8 @@ func (x *slotIndex) add(name string) {
 	x.sets[s], x.lists[s] = m, nil
 }
 
-// remove drops name, the key table's copy of a key it is about to
-// delete, from the index.
+// remove drops name, a key the table is about to delete, from the
+// index; name may alias the table's record.
 func (x *slotIndex) remove(name string) {
 	s := slotOfString(name)
 	if m := x.sets[s]; m != nil {
@@ -154,9 +151,8 @@ func (x *slotIndex) remove(name string) {
 		return
 	}
 	l := x.lists[s]
-	p := unsafe.StringData(name)
 	for i, k := range l {
-		if unsafe.StringData(k) != p || len(k) != len(name) {
+		if k != name {
 			continue
 		}
 		last := len(l) - 1
@@ -175,14 +171,10 @@ func (x *slotIndex) remove(name string) {
 }
 
 // indexNew indexes key, just added to the key table.
-func (d *DB) indexNew(key []byte) {
-	if name, ok := d.keys.Key(key); ok {
-		d.index(name)
-	}
-}
+func (d *DB) indexNew(key []byte) { d.index(string(key)) }
 
-// index adds name, the key table's copy of a key, allocating the
-// database's index on its first key.
+// index adds name, a copy of a key, allocating the database's index on
+// its first key.
 func (d *DB) index(name string) {
 	if d.slots == nil {
 		d.slots = new(slotIndex)
@@ -192,8 +184,4 @@ func (d *DB) index(name string) {
 
 // unindex drops key, about to be removed from the key table, from the
 // index.
-func (d *DB) unindex(key []byte) {
-	if name, ok := d.keys.Key(key); ok {
-		d.slots.remove(name)
-	}
-}
+func (d *DB) unindex(key []byte) { d.slots.remove(unsafeString(key)) }

@@ -18,7 +18,8 @@ func checkIndex(t *testing.T, ks *Keyspace, slots []int, step int, op string) {
 	t.Helper()
 	for _, d := range ks.DBs {
 		want := map[int]map[string]bool{}
-		d.keys.Range(func(k string, _ *Object) bool {
+		d.t.each(func(ref uint32) bool {
+			k := string(d.t.rec(ref).key)
 			s := slot.Of([]byte(k))
 			if want[s] == nil {
 				want[s] = map[string]bool{}

@@ -32,6 +32,8 @@ type Snapshot struct {
 	db      int
 	cursor  uint64
 	started bool
+	// view describes an inline string being saved.
+	view Object
 	// Sizes are each database's key and TTL counts at Begin.
 	Sizes [][2]int
 	saved int
@@ -59,7 +61,7 @@ func (ks *Keyspace) BeginSnapshot(save SaveFunc) *Snapshot {
 	ks.snapGen++
 	s := &Snapshot{ks: ks, gen: ks.snapGen, save: save}
 	for _, d := range ks.DBs {
-		s.Sizes = append(s.Sizes, [2]int{d.keys.Len(), d.expires.Len()})
+		s.Sizes = append(s.Sizes, [2]int{d.Len(), d.ExpiresLen()})
 	}
 	ks.snap = s
 	return s
@@ -74,15 +76,15 @@ func (s *Snapshot) Step(n int) bool {
 	ks := s.ks
 	for s.db < len(ks.DBs) {
 		d := ks.DBs[s.db]
-		if s.started && s.cursor == 0 || d.keys.Len() == 0 {
+		if s.started && s.cursor == 0 || d.Len() == 0 {
 			s.db++
 			s.cursor, s.started = 0, false
 			continue
 		}
 		s.started = true
-		s.cursor = d.keys.Scan(s.cursor, func(k string, o *Object) {
-			if o.snap != s.gen {
-				s.keep(d, k, o)
+		s.cursor = d.t.scan(s.cursor, func(ref uint32) {
+			if le32(d.t.a.bytes(ref)[offSnap:]) != s.gen {
+				s.keep(d, ref)
 				n--
 			}
 		})
@@ -101,42 +103,37 @@ func (s *Snapshot) Abort() {
 	}
 }
 
-func (s *Snapshot) keep(d *DB, k string, o *Object) {
-	o.snap = s.gen
+// keep saves the record at ref and stamps it saved.
+func (s *Snapshot) keep(d *DB, ref uint32) {
+	r := d.t.rec(ref)
+	put32(r.b[offSnap:], s.gen)
 	s.saved++
-	// Most keys have no TTL: with no TTL in the database, skip hashing
-	// the key again for nothing (a fifth of a big save's cost).
 	at := int64(-1)
-	if d.expires.Len() > 0 {
-		if t, ok := d.expires.GetString(k); ok {
-			at = t
-		}
+	if r.hasExpire() {
+		at = r.at()
 	}
-	s.save(d.ID, k, o, at)
+	s.save(d.ID, unsafeString(r.key), d.objectInto(&r, &s.view), at)
 }
 
 // preserve saves key's current value first if a snapshot still needs it.
 func (d *DB) preserve(key []byte) {
-	s := d.ks.snap
-	if o, ok := d.keys.Get(key); ok && o.snap != s.gen {
-		s.keep(d, string(key), o)
+	if ref, _ := d.t.find(d.t.hash(key), key); ref != 0 {
+		d.preserveRef(ref)
+	}
+}
+
+// preserveRef saves the record at ref first if the snapshot still needs
+// it.
+func (d *DB) preserveRef(ref uint32) {
+	if s := d.ks.snap; le32(d.t.a.bytes(ref)[offSnap:]) != s.gen {
+		s.keep(d, ref)
 	}
 }
 
 // preserveAll saves every key of d the snapshot still needs.
 func (d *DB) preserveAll() {
-	s := d.ks.snap
-	d.keys.Range(func(k string, o *Object) bool {
-		if o.snap != s.gen {
-			s.keep(d, k, o)
-		}
+	d.t.each(func(ref uint32) bool {
+		d.preserveRef(ref)
 		return true
 	})
-}
-
-// stamp marks an object stored while a snapshot runs as not part of it.
-func (ks *Keyspace) stamp(o *Object) {
-	if ks.snap != nil {
-		o.snap = ks.snap.gen
-	}
 }

@@ -537,7 +537,12 @@ func (h *rdbLoader) Key(db int, key []byte, o *keyspace.Object, at int64) error 
 	if d.Present(key) && !h.merge {
 		return fmt.Errorf("RDB has duplicated key '%s' in DB %d", key, db)
 	}
-	d.Set(key, o, false)
+	if o.Type == keyspace.TypeString {
+		// Packed into a record when short, as SET stores it.
+		d.SetString(key, o.Str, false)
+	} else {
+		d.Set(key, o, false)
+	}
 	if at >= 0 {
 		d.SetExpire(key, at)
 	}
@@ -548,9 +553,7 @@ func (h *rdbLoader) Key(db int, key []byte, o *keyspace.Object, at int64) error 
 // KeyAccess implements rdb.AccessHandler: the key keeps the idle time
 // (LRU policies) or the access counter (LFU policies) it was saved with.
 func (h *rdbLoader) KeyAccess(db int, key []byte, freq, idleSeconds int64) {
-	if o := h.s.ks.DBs[db].Peek(key); o != nil {
-		h.s.ks.SetAccessHints(o, freq, idleSeconds)
-	}
+	h.s.ks.DBs[db].SetAccessHints(key, freq, idleSeconds)
 }
 
 func (h *rdbLoader) Aux(k, v []byte) {
