@@ -41,14 +41,16 @@ func decrbyCommand(c *Ctx) {
 }
 
 // incrBy adds by to the integer stored at key (0 when missing), keeping
-// the key's TTL. The digits are rewritten into the existing buffer so a
-// steady stream of increments does not allocate.
+// the key's TTL. The digits replace the value where it is stored (in its
+// record, or the existing buffer), so increments do not allocate.
 func incrBy(c *Ctx, by int64) {
 	key := c.Args[1]
-	o, ok := lookupStringWrite(c, key)
-	if !ok {
+	o := c.DB.PeekWrite(key)
+	if o != nil && o.Type != keyspace.TypeString {
+		c.Error(ErrWrongType)
 		return
 	}
+	var ok bool
 	var v int64
 	if o != nil {
 		if v, ok = resp.ParseInt(o.Str); !ok {
@@ -61,12 +63,10 @@ func incrBy(c *Ctx, by int64) {
 		return
 	}
 	v += by
+	var buf [20]byte
 	if o != nil {
-		o.Str = strconv.AppendInt(o.Str[:0], v, 10)
-		o.Enc = keyspace.EncInt
-		c.DB.Touch(key)
+		c.DB.Overwrite(key, strconv.AppendInt(buf[:0], v, 10))
 	} else {
-		var buf [20]byte
 		c.DB.SetString(key, strconv.AppendInt(buf[:0], v, 10), false)
 	}
 	c.Notify(NotifyString, "incrby", key)

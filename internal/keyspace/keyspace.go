@@ -326,19 +326,23 @@ func (d *DB) LookupWrite(key []byte) *Object {
 	return o
 }
 
-// ExistsForWrite reports whether key exists, looking it up as
-// LookupWrite does (counting an access, keeping it for a snapshot) but
-// leaving a packed string in its record: for write commands that only
-// need to know whether the key is there.
-func (d *DB) ExistsForWrite(key []byte) bool {
+// PeekWrite returns key's value for a write command that will store a
+// new string in its place (Overwrite) rather than change it: it counts an
+// access and keeps the key for a snapshot as LookupWrite does, but leaves
+// a packed string in its record, so the object may only describe it.
+func (d *DB) PeekWrite(key []byte) *Object {
 	_, ref, _ := d.live(key)
 	if ref == 0 {
-		return false
+		return nil
 	}
 	d.keepForWrite(ref)
 	d.touch(ref)
-	return true
+	return d.object(ref)
 }
+
+// ExistsForWrite reports whether key exists, looking it up as PeekWrite
+// does: for write commands that only need to know whether it is there.
+func (d *DB) ExistsForWrite(key []byte) bool { return d.PeekWrite(key) != nil }
 
 // Peek returns key's value without touching stats or access time.
 func (d *DB) Peek(key []byte) *Object {
@@ -421,11 +425,22 @@ func (d *DB) added(key []byte) {
 // SetString stores a string value under key, clearing any TTL unless
 // keepTTL. A short key and value are packed into one record, overwritten
 // in place when the new value takes as much room as the old one.
-func (d *DB) SetString(key, val []byte, keepTTL bool) {
+func (d *DB) SetString(key, val []byte, keepTTL bool) { d.setString(key, val, keepTTL, false) }
+
+// Overwrite replaces the value of key, which a PeekWrite just found, with
+// the string val, keeping its TTL and its access stamp (the lookup
+// counted the access), as Redis does when INCR stores its result.
+func (d *DB) Overwrite(key, val []byte) { d.setString(key, val, true, true) }
+
+func (d *DB) setString(key, val []byte, keepTTL, counted bool) {
 	enc := StringEncoding(val)
 	p := parts{key: key, flags: encBits(enc), val: val}
 	if len(key) > bigKeyLen || !p.fits() {
-		d.Set(key, &Object{Type: TypeString, Enc: enc, Str: append([]byte(nil), val...)}, keepTTL)
+		o := &Object{Type: TypeString, Enc: enc, Str: append([]byte(nil), val...)}
+		if counted {
+			o.Access = d.access(key)
+		}
+		d.Set(key, o, keepTTL)
 		return
 	}
 	h := d.t.hash(key)
@@ -458,10 +473,12 @@ func (d *DB) SetString(key, val []byte, keepTTL bool) {
 		d.share(old)
 		d.t.freeObj(r.obj())
 	}
-	if d.ks.access.LFU && !d.pastTime(ref) {
+	switch {
+	case counted:
+	case d.ks.access.LFU && !d.pastTime(ref):
 		// The write counts as an access of the value it replaces.
 		d.ks.countAccess(&o)
-	} else {
+	default:
 		d.ks.initAccess(&o)
 	}
 	p.access = d.ks.packAccess(o.Access)
@@ -504,6 +521,19 @@ func (d *DB) stampStored(ref uint32, o *Object) {
 		}
 	}
 	d.ks.initAccess(o)
+}
+
+// access returns the access field of key's value (0 when missing).
+func (d *DB) access(key []byte) int64 {
+	ref, _ := d.t.find(d.t.hash(key), key)
+	if ref == 0 {
+		return 0
+	}
+	r := d.t.rec(ref)
+	if r.heap() {
+		return d.t.objs[r.obj()].Access
+	}
+	return d.ks.unpackAccess(le32(r.b[offAccess:]))
 }
 
 // Touch signals that key's value was changed in place.
