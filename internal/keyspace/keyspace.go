@@ -62,6 +62,10 @@ type Keyspace struct {
 	// nScratch of them are in use since the last Tick.
 	scratch  []Object
 	nScratch int
+	// pending lists the keys whose collections Settle may pack; their
+	// names are in pendBuf (packed.go).
+	pending []pendingKey
+	pendBuf []byte
 }
 
 // New returns a keyspace of n empty databases.
@@ -143,6 +147,7 @@ func (d *DB) Now() int64 { return d.ks.now }
 func (ks *Keyspace) Tick() {
 	ks.now = ks.Clock.NowMs()
 	ks.nScratch = 0
+	ks.Settle()
 }
 
 // Now returns the time of the last Tick in ms.
@@ -178,11 +183,24 @@ func (d *DB) objectInto(r *rec, o *Object) *Object {
 	if r.heap() {
 		return d.t.objs[r.obj()]
 	}
-	*o = Object{
-		Type:   TypeString,
-		Enc:    inlineEncs[r.flags&fEnc],
-		Str:    r.val(),
-		Access: d.ks.unpackAccess(le32(r.b[offAccess:])),
+	*o = Object{Access: d.ks.unpackAccess(le32(r.b[offAccess:]))}
+	if t := Type(r.flags >> typeShift); t != TypeString {
+		o.Type, o.Enc, o.Val = t, packedEncs[r.flags&fEnc], packedValue(t, r.val())
+	} else {
+		o.Type, o.Enc, o.Str = TypeString, inlineEncs[r.flags&fEnc], r.val()
+	}
+	return o
+}
+
+// materialize returns a heap Object owning a copy of the value of r, a
+// record that is not a heap one.
+func (d *DB) materialize(r rec) *Object {
+	o := d.objectInto(&r, new(Object))
+	b := append([]byte(nil), r.val()...)
+	if o.Type == TypeString {
+		o.Str = b
+	} else {
+		o.Val = packedValue(o.Type, b)
 	}
 	return o
 }
@@ -314,10 +332,12 @@ func (d *DB) LookupWrite(key []byte) *Object {
 	d.touch(ref)
 	r := d.t.rec(ref)
 	if r.heap() {
-		return d.t.objs[r.obj()]
+		o := d.t.objs[r.obj()]
+		d.note(key, o)
+		return o
 	}
-	o := d.objectInto(&r, new(Object))
-	o.Str = append([]byte(nil), o.Str...)
+	o := d.materialize(r)
+	d.note(key, o)
 	old := d.t.parts(ref)
 	p := d.t.heapParts(key, d.t.addObj(o))
 	p.flags |= old.flags & fExpire
@@ -378,6 +398,7 @@ func (d *DB) Set(key []byte, o *Object, keepTTL bool) {
 	if o.Unshared {
 		d.ks.unshared++
 	}
+	d.note(key, o)
 	if ref == 0 {
 		p := d.t.heapParts(key, d.t.addObj(o))
 		p.snap = d.ks.snapStamp()
@@ -435,7 +456,11 @@ func (d *DB) Overwrite(key, val []byte) { d.setString(key, val, true, true) }
 func (d *DB) setString(key, val []byte, keepTTL, counted bool) {
 	enc := StringEncoding(val)
 	p := parts{key: key, flags: encBits(enc), val: val}
-	if len(key) > bigKeyLen || !p.fits() {
+	probe := p
+	if keepTTL {
+		probe.flags |= fExpire // room for a TTL the key may have
+	}
+	if len(key) > bigKeyLen || !probe.fits() {
 		o := &Object{Type: TypeString, Enc: enc, Str: append([]byte(nil), val...)}
 		if counted {
 			o.Access = d.access(key)
@@ -596,14 +621,12 @@ func (d *DB) Relocate(src []byte, to *DB, dst []byte) {
 	p := parts{key: dst, flags: old.flags &^ (fHeap | fBigKey), val: old.val}
 	if old.flags&fHeap == 0 && (len(dst) > bigKeyLen || !p.fits()) {
 		// The new name does not fit a record with the value.
-		r := d.t.rec(sref)
-		o := d.objectInto(&r, new(Object))
-		o.Str = append([]byte(nil), o.Str...)
-		p = to.t.heapParts(dst, to.t.addObj(o))
+		p = to.t.heapParts(dst, to.t.addObj(d.materialize(d.t.rec(sref))))
+		p.flags |= old.flags & fExpire
 	} else if old.flags&fHeap != 0 {
 		p = to.t.heapParts(dst, to.t.addObj(d.t.objs[old.obj]))
+		p.flags |= old.flags & fExpire
 	}
-	p.flags |= old.flags & fExpire
 	p.at, p.access, p.snap = old.at, old.access, old.snap
 	to.t.insert(hd, &p)
 	// Inserting may have rehashed src's chain: find it again.
@@ -648,6 +671,13 @@ func (d *DB) SetExpire(key []byte, atMs int64) {
 		p := d.t.parts(ref)
 		p.flags |= fExpire
 		p.at = atMs
+		if !p.fits() {
+			// No room left for the time: the value moves to the heap.
+			hp := d.t.heapParts(key, d.t.addObj(d.materialize(r)))
+			hp.flags |= fExpire
+			hp.at, hp.access, hp.snap = atMs, p.access, p.snap
+			p = hp
+		}
 		d.t.replace(h, ref, prev, &p)
 	}
 	d.ks.changed(d.ID, key)

@@ -20,14 +20,18 @@ import (
 //	                    the counter and its minutes clock (access.go)
 //	offset 8   snap     uint32: the snapshot generation that saved or
 //	                    stamped this key (snapshot.go)
-//	offset 12  flags    byte: bits 0-1 the encoding of an inline string
-//	                    (0 raw, 1 int, 2 embstr), fHeap, fExpire, fBigKey
+//	offset 12  flags    byte: bits 0-1 the encoding of a packed value
+//	                    (a string's: 0 raw, 1 int, 2 embstr; a
+//	                    collection's: see packedEncs), fHeap, fExpire,
+//	                    fBigKey, and in bits 5-7 the type of a packed
+//	                    value (0 for a string, else a hash or sorted set:
+//	                    packed.go)
 //	offset 13  klen     uvarint, then the key's bytes (klen 0 and no bytes
 //	                    with fBigKey: the key is then kept in bigKeys)
 //	with fExpire:       at int64, the absolute expiry time in ms, then
 //	                    volpos uint32, the record's place in vol
 //	with fHeap:         obj uint32, the value's index in objs
-//	otherwise:          vlen uvarint, then the string value's bytes
+//	otherwise:          vlen uvarint, then the packed value's bytes
 //
 // and padded to a multiple of 8 bytes. A 16-byte key holding a 16-byte
 // string takes one 48-byte record. Values of other types, and strings

@@ -6,12 +6,27 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
+
+	"github.com/respd/respd/internal/ds/hash"
 )
+
+var hashLimits = hash.Limits{MaxEntries: 128, MaxValue: 64}
+
+// hashContent lists a hash's pairs in order, for comparing with the model.
+func hashContent(h *hash.Hash) string {
+	var b strings.Builder
+	h.Range(func(f, v []byte) bool {
+		fmt.Fprintf(&b, "%s=%s;", f, v)
+		return true
+	})
+	return b.String()
+}
 
 // modelKey is what the model says a key holds.
 type modelKey struct {
-	val  string // a string's value, or a list's marker
+	val  string // a string's value, a list's marker or a hash's pairs
 	list bool
+	hash bool
 	at   int64 // -1 without a TTL
 }
 
@@ -44,7 +59,7 @@ func runTableModel(t *testing.T, seed uint64) {
 		names = append(names, n)
 	}
 	value := func() string {
-		sizes := []int{0, 1, 5, 15, 16, 40, 200, maxRecord - 40, maxRecord - 14, maxRecord, 2000}
+		sizes := []int{0, 1, 5, 15, 16, 40, 200, maxRecord - 40, maxRecord - 30, maxRecord - 14, maxRecord, 2000}
 		return strings.Repeat(string(rune('a'+rng.IntN(26))), sizes[rng.IntN(len(sizes))])
 	}
 	for step := 0; step < 6000; step++ {
@@ -63,9 +78,19 @@ func runTableModel(t *testing.T, seed uint64) {
 				at = old.at
 			}
 			m[k] = modelKey{val: v, at: at}
-		case op < 42:
+		case op < 40:
 			d.Set(kb, &Object{Type: TypeList, Val: "list:" + k}, false)
 			m[k] = modelKey{val: "list:" + k, list: true, at: -1}
+		case op < 44:
+			// A small hash, packed once the step settles; a bigger one
+			// (up to 30 fields of 20 bytes) stays on the heap.
+			h := hash.New()
+			for f := range 1 + rng.IntN(30) {
+				v := value()
+				h.Set(fmt.Appendf(nil, "f%d", f), []byte(v[:min(20, len(v))]), hashLimits)
+			}
+			d.Set(kb, &Object{Type: TypeHash, Enc: EncListpack, Val: h}, false)
+			m[k] = modelKey{val: hashContent(h), hash: true, at: -1}
 		case op < 55:
 			if _, ok := m[k]; ok {
 				at := 5_000_000 + rng.Int64N(1000)
@@ -106,7 +131,14 @@ func runTableModel(t *testing.T, seed uint64) {
 			if (o != nil) != ok {
 				t.Fatalf("step %d: LookupWrite(%s) found %v, want %v", step, k, o != nil, ok)
 			}
-			if ok && !mk.list {
+			switch {
+			case ok && mk.hash:
+				h := o.Val.(*hash.Hash)
+				h.Set([]byte("added"), []byte("x"), hashLimits)
+				d.Touch(kb)
+				mk.val = hashContent(h)
+				m[k] = mk
+			case ok && !mk.list:
 				o.Str = append(o.Str, 'x')
 				d.Touch(kb)
 				mk.val += "x"
@@ -136,11 +168,16 @@ func checkModel(t *testing.T, step int, d *DB, m map[string]modelKey) {
 		if o == nil {
 			t.Fatalf("step %d: db %d lost %q", step, d.ID, k)
 		}
-		if mk.list {
+		switch {
+		case mk.list:
 			if o.Type != TypeList || o.Val != mk.val {
 				t.Fatalf("step %d: db %d %q holds %v %v, want the list", step, d.ID, k, o.Type, o.Val)
 			}
-		} else if o.Type != TypeString || string(o.Str) != mk.val {
+		case mk.hash:
+			if o.Type != TypeHash || hashContent(o.Val.(*hash.Hash)) != mk.val {
+				t.Fatalf("step %d: db %d %q holds %v, want the hash %s", step, d.ID, k, o.Type, mk.val)
+			}
+		case o.Type != TypeString || string(o.Str) != mk.val:
 			t.Fatalf("step %d: db %d %q = %q, want %q", step, d.ID, k, o.Str, mk.val)
 		}
 		if got := d.Expire([]byte(k)); got != mk.at {

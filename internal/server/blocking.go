@@ -166,6 +166,7 @@ func (s *Server) serveReady() {
 			s.ks.Writing = b.cmd.Has(command.Write)
 			b.cmd.Fn(ctx)
 			s.ks.Writing = false
+			s.ks.Settle()
 			s.nesting--
 			if prop {
 				s.endCall(b.cmd, b.args, b.db, dirty)

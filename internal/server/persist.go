@@ -546,6 +546,7 @@ func (h *rdbLoader) Key(db int, key []byte, o *keyspace.Object, at int64) error 
 	if at >= 0 {
 		d.SetExpire(key, at)
 	}
+	h.s.ks.Settle()
 	h.keys++
 	return nil
 }

@@ -82,6 +82,7 @@ func (s *Server) timedCall(c *client, cmd *command.Command, ctx *command.Ctx) {
 	s.ks.Writing = cmd.Has(command.Write)
 	cmd.Fn(ctx)
 	s.ks.Writing = false
+	s.ks.Settle()
 	end := time.Since(monoBase)
 	s.intro.mark = end
 	d := end - start

@@ -48,6 +48,15 @@ type Hash struct {
 	d *dict.Dict[string]
 }
 
+// View returns a hash reading the packed form b (see Packed) in place, for
+// a caller that will not change it.
+func View(b []byte) *Hash { return &Hash{b: b} }
+
+// Packed returns the hash's packed form, header and pairs in one buffer,
+// and whether the hash has one (it has none once its fields moved to a
+// dict).
+func (h *Hash) Packed() ([]byte, bool) { return h.b, h.d == nil }
+
 // New returns an empty listpack-encoded hash.
 func New() *Hash {
 	return &Hash{b: make([]byte, header, 16)}

@@ -56,6 +56,14 @@ type large struct {
 
 func newLarge() *large { return &large{idx: dict.New[*node](), list: newSkiplist()} }
 
+// View returns a set reading the small form b (see Packed) in place, for
+// a caller that will not change it.
+func View(b []byte) *ZSet { return &ZSet{lp: b} }
+
+// Packed returns the small form's buffer and whether the set has the
+// small form and is not empty.
+func (z *ZSet) Packed() ([]byte, bool) { return z.lp, z.big == nil && len(z.lp) > 0 }
+
 // New returns an empty set in the small encoding.
 func New() *ZSet { return &ZSet{} }
 

@@ -1,0 +1,128 @@
+package keyspace
+
+import (
+	"github.com/respd/respd/internal/ds/hash"
+	"github.com/respd/respd/internal/ds/zset"
+)
+
+// Small hashes and sorted sets keep all their fields in one buffer (their
+// listpack form), and that buffer can live in the key's record like a
+// short string, which saves the Object, the collection's struct and the
+// buffer's own allocation: most of what a small collection costs.
+//
+// Commands build and change collections as heap Objects, so a value is
+// packed after the command that wrote it: Set and LookupWrite note the
+// keys whose values might be packable, and Settle, which the engine
+// calls after each command, packs those still small enough. A lookup of
+// a packed collection hands out an Object whose Val reads the record in
+// place (hash.View, zset.View); LookupWrite moves it back to the heap.
+
+// typeShift places a packed record's type in its flags; 0 is a string.
+const typeShift = 5
+
+// packedEncs maps a packed collection's encoding bits to its encoding: a
+// hash in the hashtable encoding may still be packed (see package hash).
+var packedEncs = [...]Encoding{EncListpack, EncHashtable, EncListpack, EncListpack}
+
+// maxPending bounds the keys noted between two Settle calls; past it
+// values stay on the heap, which is correct, only bigger.
+const maxPending = 1024
+
+// pendingKey is a key noted for Settle: its database and where its name
+// is in the keyspace's pendBuf.
+type pendingKey struct {
+	db     *DB
+	off, n int
+}
+
+// packedForm returns the buffer to pack o into and the encoding bits, if
+// o is a hash or sorted set in its packed form.
+func packedForm(o *Object) ([]byte, byte, bool) {
+	var b []byte
+	var ok bool
+	switch v := o.Val.(type) {
+	case *hash.Hash:
+		b, ok = v.Packed()
+	case *zset.ZSet:
+		b, ok = v.Packed()
+	}
+	switch {
+	case !ok:
+		return nil, 0, false
+	case o.Enc == EncListpack:
+		return b, 0, true
+	case o.Enc == EncHashtable && o.Type == TypeHash:
+		return b, 1, true
+	}
+	return nil, 0, false
+}
+
+// packedValue returns the value reading the packed buffer b of type t.
+func packedValue(t Type, b []byte) any {
+	if t == TypeHash {
+		return hash.View(b)
+	}
+	return zset.View(b)
+}
+
+// note records key for Settle if o is a collection that might be packed.
+func (d *DB) note(key []byte, o *Object) {
+	ks := d.ks
+	if o.Type != TypeHash && o.Type != TypeZSet || len(ks.pending) >= maxPending || len(key) > bigKeyLen {
+		return
+	}
+	ks.pending = append(ks.pending, pendingKey{db: d, off: len(ks.pendBuf), n: len(key)})
+	ks.pendBuf = append(ks.pendBuf, key...)
+}
+
+// Settle packs the collections written since the last call that are
+// small enough for a record. The engine calls it after each command;
+// nothing may hold an Object of those keys across it.
+func (ks *Keyspace) Settle() {
+	if len(ks.pending) > 0 {
+		ks.settle()
+	}
+}
+
+func (ks *Keyspace) settle() {
+	for _, p := range ks.pending {
+		p.db.pack(ks.pendBuf[p.off : p.off+p.n])
+	}
+	ks.pending = ks.pending[:0]
+	ks.pendBuf = ks.pendBuf[:0]
+}
+
+// pack moves key's heap collection into its record if it is packed and
+// small enough.
+func (d *DB) pack(key []byte) {
+	h := d.t.hash(key)
+	ref, prev := d.t.find(h, key)
+	if ref == 0 {
+		return
+	}
+	r := d.t.rec(ref)
+	if !r.heap() || r.flags&fBigKey != 0 {
+		return
+	}
+	idx := r.obj()
+	o := d.t.objs[idx]
+	b, enc, ok := packedForm(o)
+	if !ok {
+		return
+	}
+	p := parts{
+		key:    key,
+		flags:  byte(o.Type)<<typeShift | enc | r.flags&fExpire,
+		val:    b,
+		access: d.ks.packAccess(o.Access),
+		snap:   le32(r.b[offSnap:]),
+	}
+	if r.hasExpire() {
+		p.at = r.at()
+	}
+	if !p.fits() {
+		return
+	}
+	d.t.replace(h, ref, prev, &p)
+	d.t.freeObj(idx)
+}
