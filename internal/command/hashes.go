@@ -76,6 +76,9 @@ type hashWriter struct {
 	o   *keyspace.Object
 	h   *hash.Hash
 	lim hash.Limits
+	// fresh is the Object a new hash will be stored in, when the
+	// keyspace had a spare one.
+	fresh *keyspace.Object
 }
 
 // openHash prepares key's hash for writing, creating an empty one
@@ -88,7 +91,15 @@ func openHash(c *Ctx, key []byte, pairs [][]byte) (hashWriter, bool) {
 		return hashWriter{}, false
 	}
 	w := hashWriter{key: key, o: o, h: h, lim: limits(c).hash}
+	if h == nil {
+		w.fresh = c.DB.Spare(keyspace.TypeHash)
+	}
 	switch {
+	case w.fresh != nil:
+		w.h = w.fresh.Val.(*hash.Hash)
+		if pairs != nil {
+			w.h.Reserve(pairs, w.lim)
+		}
 	case h == nil && pairs != nil:
 		w.h = hash.NewFor(pairs, w.lim)
 	case h == nil:
@@ -105,7 +116,12 @@ func (w *hashWriter) set(field, value []byte) bool { return w.h.Set(field, value
 // publishes event.
 func (w *hashWriter) done(c *Ctx, event string) {
 	if w.o == nil {
-		c.DB.Set(w.key, &keyspace.Object{Type: keyspace.TypeHash, Enc: hashEncoding(w.h), Val: w.h}, false)
+		o := w.fresh
+		if o == nil {
+			o = &keyspace.Object{Type: keyspace.TypeHash, Val: w.h}
+		}
+		o.Enc = hashEncoding(w.h)
+		c.DB.Set(w.key, o, false)
 	} else {
 		w.o.Enc = hashEncoding(w.h)
 		c.DB.Touch(w.key)

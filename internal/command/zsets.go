@@ -227,8 +227,12 @@ loop:
 	var added, updated, processed int64
 	var score float64
 	if z == nil && !xx {
-		z = zset.New()
-		o = newZSetObject(z)
+		if o = c.DB.Spare(keyspace.TypeZSet); o != nil {
+			z = o.Val.(*zset.ZSet)
+		} else {
+			z = zset.New()
+			o = newZSetObject(z)
+		}
 		c.DB.Set(key, o, false)
 	}
 	if z != nil {

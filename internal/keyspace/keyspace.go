@@ -66,6 +66,9 @@ type Keyspace struct {
 	// names are in pendBuf (packed.go).
 	pending []pendingKey
 	pendBuf []byte
+	// spare holds a hash's and a sorted set's Object left by packing, for
+	// reuse (packed.go).
+	spare [2]*Object
 }
 
 // New returns a keyspace of n empty databases.
@@ -195,13 +198,14 @@ func (d *DB) objectInto(r *rec, o *Object) *Object {
 // materialize returns a heap Object owning a copy of the value of r, a
 // record that is not a heap one.
 func (d *DB) materialize(r rec) *Object {
-	o := d.objectInto(&r, new(Object))
-	b := append([]byte(nil), r.val()...)
-	if o.Type == TypeString {
-		o.Str = b
-	} else {
-		o.Val = packedValue(o.Type, b)
+	var view Object
+	d.objectInto(&r, &view)
+	if view.Type == TypeString {
+		view.Str = append([]byte(nil), view.Str...)
+		return &view
 	}
+	o := d.ks.loadPacked(view.Type, r.val())
+	o.Enc, o.Access = view.Enc, view.Access
 	return o
 }
 

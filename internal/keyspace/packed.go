@@ -17,6 +17,11 @@ import (
 // a packed collection hands out an Object whose Val reads the record in
 // place (hash.View, zset.View); LookupWrite moves it back to the heap.
 
+// Packing makes no garbage in the steady state: the heap Object a
+// collection leaves when it is packed is kept as its type's spare, and
+// the next LookupWrite that needs one for that type (or a command
+// creating a collection, through Spare) reuses it with its buffer.
+
 // typeShift places a packed record's type in its flags; 0 is a string.
 const typeShift = 5
 
@@ -55,6 +60,59 @@ func packedForm(o *Object) ([]byte, byte, bool) {
 		return b, 1, true
 	}
 	return nil, 0, false
+}
+
+// spareMax bounds the buffer a spare keeps.
+const spareMax = 2 * maxRecord
+
+func spareSlot(t Type) int {
+	if t == TypeHash {
+		return 0
+	}
+	return 1
+}
+
+// takeSpare returns the spare Object of type t, or nil.
+func (ks *Keyspace) takeSpare(t Type) *Object {
+	i := spareSlot(t)
+	o := ks.spare[i]
+	ks.spare[i] = nil
+	return o
+}
+
+// Spare returns an empty hash or sorted set (t) in its packed form, in an
+// Object a packed value left, for a command creating a collection; nil
+// when there is none. Its Val is a *hash.Hash or *zset.ZSet.
+func (d *DB) Spare(t Type) *Object {
+	o := d.ks.takeSpare(t)
+	if o == nil {
+		return nil
+	}
+	switch v := o.Val.(type) {
+	case *hash.Hash:
+		v.Reset()
+	case *zset.ZSet:
+		v.Reset()
+	}
+	*o = Object{Type: t, Enc: EncListpack, Val: o.Val}
+	return o
+}
+
+// loadPacked returns a heap Object owning a copy of the packed value b of
+// type t, reusing the spare when there is one.
+func (ks *Keyspace) loadPacked(t Type, b []byte) *Object {
+	o := ks.takeSpare(t)
+	if o == nil {
+		return &Object{Type: t, Val: packedValue(t, append([]byte(nil), b...))}
+	}
+	switch v := o.Val.(type) {
+	case *hash.Hash:
+		v.Load(b)
+	case *zset.ZSet:
+		v.Load(b)
+	}
+	*o = Object{Type: t, Val: o.Val}
+	return o
 }
 
 // packedValue returns the value reading the packed buffer b of type t.
@@ -125,4 +183,7 @@ func (d *DB) pack(key []byte) {
 	}
 	d.t.replace(h, ref, prev, &p)
 	d.t.freeObj(idx)
+	if cap(b) <= spareMax {
+		d.ks.spare[spareSlot(o.Type)] = o
+	}
 }

@@ -57,6 +57,23 @@ func View(b []byte) *Hash { return &Hash{b: b} }
 // dict).
 func (h *Hash) Packed() ([]byte, bool) { return h.b, h.d == nil }
 
+// Load makes h the hash whose packed form is b, copied into h's own
+// buffer (reusing its capacity).
+func (h *Hash) Load(b []byte) {
+	h.b = append(h.b[:0], b...)
+	h.d = nil
+}
+
+// Reset empties h into the listpack encoding, keeping its buffer.
+func (h *Hash) Reset() {
+	if cap(h.b) < header {
+		h.b = make([]byte, header, 16)
+	}
+	h.b = h.b[:header]
+	h.setWord(0)
+	h.d = nil
+}
+
 // New returns an empty listpack-encoded hash.
 func New() *Hash {
 	return &Hash{b: make([]byte, header, 16)}

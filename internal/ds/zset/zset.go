@@ -64,6 +64,24 @@ func View(b []byte) *ZSet { return &ZSet{lp: b} }
 // small form and is not empty.
 func (z *ZSet) Packed() ([]byte, bool) { return z.lp, z.big == nil && len(z.lp) > 0 }
 
+// Load makes z the set whose small form is b, copied into z's own
+// buffer (reusing its capacity).
+func (z *ZSet) Load(b []byte) {
+	z.lp = append(z.lp[:0], b...)
+	z.big = nil
+}
+
+// Reset empties z into the small encoding, keeping its buffer.
+func (z *ZSet) Reset() {
+	z.big = nil
+	if cap(z.lp) < smallHeader {
+		z.lp = nil
+		return
+	}
+	z.lp = z.lp[:smallHeader]
+	setSmallCount(z.lp, 0)
+}
+
 // New returns an empty set in the small encoding.
 func New() *ZSet { return &ZSet{} }
 
