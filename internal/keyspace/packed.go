@@ -115,6 +115,19 @@ func (ks *Keyspace) loadPacked(t Type, b []byte) *Object {
 	return o
 }
 
+// packable reports whether o is a hash or sorted set still in its packed
+// form, so that it may fit a record once the command is done with it.
+func packable(o *Object) bool {
+	switch v := o.Val.(type) {
+	case *hash.Hash:
+		_, ok := v.Packed()
+		return ok
+	case *zset.ZSet:
+		return v.Listpack()
+	}
+	return false
+}
+
 // packedValue returns the value reading the packed buffer b of type t.
 func packedValue(t Type, b []byte) any {
 	if t == TypeHash {
@@ -123,10 +136,11 @@ func packedValue(t Type, b []byte) any {
 	return zset.View(b)
 }
 
-// note records key for Settle if o is a collection that might be packed.
+// note records key for Settle if o is a collection in its packed form (one
+// that left it never returns to it).
 func (d *DB) note(key []byte, o *Object) {
 	ks := d.ks
-	if o.Type != TypeHash && o.Type != TypeZSet || len(ks.pending) >= maxPending || len(key) > bigKeyLen {
+	if len(ks.pending) >= maxPending || len(key) > bigKeyLen || !packable(o) {
 		return
 	}
 	ks.pending = append(ks.pending, pendingKey{db: d, off: len(ks.pendBuf), n: len(key)})
