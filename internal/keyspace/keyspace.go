@@ -58,9 +58,9 @@ type Keyspace struct {
 	// slotsOn keeps a per-slot index of every database's keys, for
 	// cluster mode (slots.go).
 	slotsOn bool
-	// scratch holds the Objects that lookups of inline strings hand out;
-	// nScratch of them are in use since the last Tick.
-	scratch  []Object
+	// scratch holds what lookups of packed values hand out; nScratch of
+	// them are in use since the last Tick.
+	scratch  []view
 	nScratch int
 	// pending lists the keys whose collections Settle may pack; their
 	// names are in pendBuf (packed.go).
@@ -73,7 +73,7 @@ type Keyspace struct {
 
 // New returns a keyspace of n empty databases.
 func New(n int, c clock.Clock) *Keyspace {
-	ks := &Keyspace{Clock: c, scratch: make([]Object, scratchMax)}
+	ks := &Keyspace{Clock: c, scratch: make([]view, scratchMax)}
 	ks.Tick()
 	for i := 0; i < n; i++ {
 		ks.DBs = append(ks.DBs, newDB(ks, i))
@@ -156,19 +156,19 @@ func (ks *Keyspace) Tick() {
 // Now returns the time of the last Tick in ms.
 func (ks *Keyspace) Now() int64 { return ks.now }
 
-// scratchMax is how many scratch objects a keyspace recycles; a batch
-// that looks up more inline strings than that gets fresh ones.
+// scratchMax is how many scratch views a keyspace recycles; a batch that
+// looks up more packed values than that gets fresh ones.
 const scratchMax = 1024
 
-// scratchObject returns an Object for describing an inline string, valid
-// until the next Tick.
-func (ks *Keyspace) scratchObject() *Object {
+// scratchView returns a view for describing a packed value, valid until
+// the next Tick.
+func (ks *Keyspace) scratchView() *view {
 	if ks.nScratch == len(ks.scratch) {
-		return new(Object)
+		return new(view)
 	}
-	o := &ks.scratch[ks.nScratch]
+	v := &ks.scratch[ks.nScratch]
 	ks.nScratch++
-	return o
+	return v
 }
 
 // snapStamp is the snapshot generation a record stored now carries: the
@@ -180,15 +180,17 @@ func (ks *Keyspace) snapStamp() uint32 {
 	return 0
 }
 
-// objectInto returns the value of record r: its heap object, or o filled
-// in to describe its inline string.
-func (d *DB) objectInto(r *rec, o *Object) *Object {
+// objectInto returns the value of record r: its heap object, or the
+// Object of v filled in to describe its packed value.
+func (d *DB) objectInto(r *rec, v *view) *Object {
 	if r.heap() {
 		return d.t.objs[r.obj()]
 	}
+	o := &v.o
 	*o = Object{Access: d.ks.unpackAccess(le32(r.b[offAccess:]))}
 	if t := Type(r.flags >> typeShift); t != TypeString {
-		o.Type, o.Enc, o.Val = t, packedEncs[r.flags&fEnc], packedValue(t, r.val())
+		o.Type, o.Enc = t, packedEncs[r.flags&fEnc]
+		v.describe(t, r.val())
 	} else {
 		o.Type, o.Enc, o.Str = TypeString, inlineEncs[r.flags&fEnc], r.val()
 	}
@@ -198,14 +200,13 @@ func (d *DB) objectInto(r *rec, o *Object) *Object {
 // materialize returns a heap Object owning a copy of the value of r, a
 // record that is not a heap one.
 func (d *DB) materialize(r rec) *Object {
-	var view Object
-	d.objectInto(&r, &view)
-	if view.Type == TypeString {
-		view.Str = append([]byte(nil), view.Str...)
-		return &view
+	var v view
+	desc := d.objectInto(&r, &v)
+	if desc.Type == TypeString {
+		return &Object{Type: TypeString, Enc: desc.Enc, Str: append([]byte(nil), desc.Str...), Access: desc.Access}
 	}
-	o := d.ks.loadPacked(view.Type, r.val())
-	o.Enc, o.Access = view.Enc, view.Access
+	o := d.ks.loadPacked(desc.Type, r.val())
+	o.Enc, o.Access = desc.Enc, desc.Access
 	return o
 }
 
@@ -216,7 +217,7 @@ func (d *DB) object(ref uint32) *Object {
 	if r.heap() {
 		return d.t.objs[r.obj()]
 	}
-	return d.objectInto(&r, d.ks.scratchObject())
+	return d.objectInto(&r, d.ks.scratchView())
 }
 
 // pastTime reports whether the record at ref has an expiry time that has
@@ -328,24 +329,47 @@ func (d *DB) LookupNoTouch(key []byte) *Object {
 // to the heap, so the command may change it in place (then calling
 // Touch).
 func (d *DB) LookupWrite(key []byte) *Object {
-	h, ref, prev := d.live(key)
+	h, ref, prev := d.forWrite(key)
 	if ref == 0 {
 		return nil
 	}
-	d.keepForWrite(ref)
-	d.touch(ref)
-	r := d.t.rec(ref)
-	if r.heap() {
-		o := d.t.objs[r.obj()]
-		d.note(key, o)
-		return o
+	var o *Object
+	if r := d.t.rec(ref); r.heap() {
+		o = d.t.objs[r.obj()]
+	} else {
+		at := int64(-1)
+		if r.hasExpire() {
+			at = r.at()
+		}
+		o = d.unpack(h, ref, prev, key, at)
 	}
-	o := d.materialize(r)
 	d.note(key, o)
-	old := d.t.parts(ref)
+	return o
+}
+
+// forWrite finds key for a write command, as live does, counting an
+// access and keeping the key for a snapshot.
+func (d *DB) forWrite(key []byte) (h uint64, ref, prev uint32) {
+	h, ref, prev = d.live(key)
+	if ref != 0 {
+		d.keepForWrite(ref)
+		d.touch(ref)
+	}
+	return h, ref, prev
+}
+
+// unpack moves the packed value of the record at ref (key's, with
+// predecessor prev) to a heap Object, which it returns, giving the key the
+// expiry time at (-1 for none) and keeping its access and snapshot stamps.
+func (d *DB) unpack(h uint64, ref, prev uint32, key []byte, at int64) *Object {
+	r := d.t.rec(ref)
+	o := d.materialize(r)
 	p := d.t.heapParts(key, d.t.addObj(o))
-	p.flags |= old.flags & fExpire
-	p.at, p.access, p.snap = old.at, old.access, old.snap
+	if at >= 0 {
+		p.flags |= fExpire
+		p.at = at
+	}
+	p.access, p.snap = le32(r.b[offAccess:]), le32(r.b[offSnap:])
 	d.t.replace(h, ref, prev, &p)
 	return o
 }
@@ -355,13 +379,10 @@ func (d *DB) LookupWrite(key []byte) *Object {
 // access and keeps the key for a snapshot as LookupWrite does, but leaves
 // a packed string in its record, so the object may only describe it.
 func (d *DB) PeekWrite(key []byte) *Object {
-	_, ref, _ := d.live(key)
-	if ref == 0 {
-		return nil
+	if _, ref, _ := d.forWrite(key); ref != 0 {
+		return d.object(ref)
 	}
-	d.keepForWrite(ref)
-	d.touch(ref)
-	return d.object(ref)
+	return nil
 }
 
 // ExistsForWrite reports whether key exists, looking it up as PeekWrite
@@ -460,11 +481,8 @@ func (d *DB) Overwrite(key, val []byte) { d.setString(key, val, true, true) }
 func (d *DB) setString(key, val []byte, keepTTL, counted bool) {
 	enc := StringEncoding(val)
 	p := parts{key: key, flags: encBits(enc), val: val}
-	probe := p
-	if keepTTL {
-		probe.flags |= fExpire // room for a TTL the key may have
-	}
-	if len(key) > bigKeyLen || !probe.fits() {
+	// With keepTTL, room for a TTL the key may have.
+	if len(key) > bigKeyLen || !p.fits() || keepTTL && !p.withExpire().fits() {
 		o := &Object{Type: TypeString, Enc: enc, Str: append([]byte(nil), val...)}
 		if counted {
 			o.Access = d.access(key)
@@ -671,17 +689,12 @@ func (d *DB) SetExpire(key []byte, atMs int64) {
 	}
 	if r := d.t.rec(ref); r.hasExpire() {
 		put64(r.b[r.expOff:], atMs)
+	} else if p := d.t.parts(ref); !p.heap() && !p.withExpire().fits() {
+		// No room left for the time: the value moves to the heap.
+		d.unpack(h, ref, prev, key, atMs)
 	} else {
-		p := d.t.parts(ref)
 		p.flags |= fExpire
 		p.at = atMs
-		if !p.fits() {
-			// No room left for the time: the value moves to the heap.
-			hp := d.t.heapParts(key, d.t.addObj(d.materialize(r)))
-			hp.flags |= fExpire
-			hp.at, hp.access, hp.snap = atMs, p.access, p.snap
-			p = hp
-		}
 		d.t.replace(h, ref, prev, &p)
 	}
 	d.ks.changed(d.ID, key)
@@ -730,13 +743,13 @@ func (d *DB) Expired(key []byte) bool {
 // Range calls fn for every live key until fn returns false; fn must not
 // change the database, nor keep the key or the object.
 func (d *DB) Range(fn func(key string, o *Object) bool) {
-	var view Object
+	var v view
 	d.t.each(func(ref uint32) bool {
 		if d.pastTime(ref) {
 			return true
 		}
 		r := d.t.rec(ref)
-		return fn(unsafeString(r.key), d.objectInto(&r, &view))
+		return fn(unsafeString(r.key), d.objectInto(&r, &v))
 	})
 }
 
@@ -753,14 +766,14 @@ func (d *DB) Scan(cursor uint64, fn func(key string, o *Object)) uint64 {
 		return 0
 	}
 	var expired []string
-	var view Object
+	var v view
 	next := d.t.scan(cursor, func(ref uint32) {
 		r := d.t.rec(ref)
 		if d.pastTime(ref) {
 			expired = append(expired, string(r.key))
 			return
 		}
-		fn(unsafeString(r.key), d.objectInto(&r, &view))
+		fn(unsafeString(r.key), d.objectInto(&r, &v))
 	})
 	if !d.ks.Replica {
 		// Deleting may shrink the table; the reverse-binary cursor stays

@@ -15,7 +15,7 @@ import (
 // keys whose values might be packable, and Settle, which the engine
 // calls after each command, packs those still small enough. A lookup of
 // a packed collection hands out an Object whose Val reads the record in
-// place (hash.View, zset.View); LookupWrite moves it back to the heap.
+// place (see view); LookupWrite moves it back to the heap.
 
 // Packing makes no garbage in the steady state: the heap Object a
 // collection leaves when it is packed is kept as its type's spare, and
@@ -103,7 +103,10 @@ func (d *DB) Spare(t Type) *Object {
 func (ks *Keyspace) loadPacked(t Type, b []byte) *Object {
 	o := ks.takeSpare(t)
 	if o == nil {
-		return &Object{Type: t, Val: packedValue(t, append([]byte(nil), b...))}
+		o = &Object{Val: new(zset.ZSet)}
+		if t == TypeHash {
+			o.Val = new(hash.Hash)
+		}
 	}
 	switch v := o.Val.(type) {
 	case *hash.Hash:
@@ -128,12 +131,23 @@ func packable(o *Object) bool {
 	return false
 }
 
-// packedValue returns the value reading the packed buffer b of type t.
-func packedValue(t Type, b []byte) any {
+// view holds what describes a packed value to a lookup: an Object and,
+// for a collection, the hash or sorted set reading the record in place.
+type view struct {
+	o Object
+	h hash.Hash
+	z zset.ZSet
+}
+
+// describe fills v to describe the packed collection b of type t.
+func (v *view) describe(t Type, b []byte) {
 	if t == TypeHash {
-		return hash.View(b)
+		v.h.Wrap(b)
+		v.o.Val = &v.h
+	} else {
+		v.z.Wrap(b)
+		v.o.Val = &v.z
 	}
-	return zset.View(b)
 }
 
 // note records key for Settle if o is a collection in its packed form (one

@@ -43,6 +43,10 @@ func TestPackedCollections(t *testing.T) {
 	if s, ok := d.Peek([]byte("z")).Val.(*zset.ZSet).Score([]byte("member:7")); !ok || s != 1.75 {
 		t.Fatalf("packed zset: member:7 scores %v %v", s, ok)
 	}
+	hk, field := []byte("h"), []byte("field:3")
+	if n := testing.AllocsPerRun(100, func() { d.Lookup(hk).Val.(*hash.Hash).Get(field) }); n != 0 {
+		t.Errorf("reading a packed hash allocates %v times", n)
+	}
 	spare := ks.spare[spareSlot(TypeHash)]
 	if spare == nil {
 		t.Fatal("packing kept no spare")

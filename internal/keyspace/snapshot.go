@@ -32,8 +32,8 @@ type Snapshot struct {
 	db      int
 	cursor  uint64
 	started bool
-	// view describes an inline string being saved.
-	view Object
+	// view describes a packed value being saved.
+	view view
 	// Sizes are each database's key and TTL counts at Begin.
 	Sizes [][2]int
 	saved int

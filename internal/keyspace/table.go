@@ -181,9 +181,17 @@ type parts struct {
 
 // fits reports whether a record of these parts is small enough for the
 // arena.
-func (p *parts) fits() bool { return p.size() <= maxRecord }
+func (p parts) fits() bool { return p.size() <= maxRecord }
 
-func (p *parts) size() int {
+func (p parts) heap() bool { return p.flags&fHeap != 0 }
+
+// withExpire is p with room for an expiry time.
+func (p parts) withExpire() parts {
+	p.flags |= fExpire
+	return p
+}
+
+func (p parts) size() int {
 	n := hdrSize
 	if p.flags&fBigKey != 0 {
 		n++

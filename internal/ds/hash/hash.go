@@ -48,9 +48,9 @@ type Hash struct {
 	d *dict.Dict[string]
 }
 
-// View returns a hash reading the packed form b (see Packed) in place, for
-// a caller that will not change it.
-func View(b []byte) *Hash { return &Hash{b: b} }
+// Wrap makes h the hash whose packed form (see Packed) is b, read in
+// place: for a caller that will not change it.
+func (h *Hash) Wrap(b []byte) { *h = Hash{b: b} }
 
 // Packed returns the hash's packed form, header and pairs in one buffer,
 // and whether the hash has one (it has none once its fields moved to a

@@ -56,9 +56,9 @@ type large struct {
 
 func newLarge() *large { return &large{idx: dict.New[*node](), list: newSkiplist()} }
 
-// View returns a set reading the small form b (see Packed) in place, for
-// a caller that will not change it.
-func View(b []byte) *ZSet { return &ZSet{lp: b} }
+// Wrap makes z the set whose small form (see Packed) is b, read in place:
+// for a caller that will not change it.
+func (z *ZSet) Wrap(b []byte) { *z = ZSet{lp: b} }
 
 // Packed returns the small form's buffer and whether the set has the
 // small form and is not empty.
