@@ -11,6 +11,11 @@ const maxLevel = 32
 
 type link struct {
 	next *node
+	// score is next's score, kept beside the pointer so that a search
+	// decides to stop at a link without loading the node it leads to:
+	// it loads only the nodes it moves to, and a node's member only on a
+	// tie. Whatever sets next or changes next's score sets it.
+	score float64
 	// span is how many entries lie between this node and next, next
 	// included: a link to nil spans the remaining entries.
 	span int
@@ -93,15 +98,22 @@ func precedes(n *node, score float64, member string) bool {
 	return n.score < score || (n.score == score && n.member < member)
 }
 
+// leadsBefore reports whether l leads to an entry that sorts before
+// (score, member), reading l's cached score and loading the node only on
+// a tie.
+func (l *link) leadsBefore(score float64, member string) bool {
+	return l.next != nil && (l.score < score || (l.score == score && l.next.member < member))
+}
+
 // path fills update with, for each level, the last node before (score,
 // member), and rank with each one's 1-based rank (0 for the head).
 func (s *skiplist) path(score float64, member string, update *[maxLevel]*node, rank *[maxLevel]int) {
 	x := s.head
 	r := 0
 	for i := s.level - 1; i >= 0; i-- {
-		for x.links[i].next != nil && precedes(x.links[i].next, score, member) {
-			r += x.links[i].span
-			x = x.links[i].next
+		for l := &x.links[i]; l.leadsBefore(score, member); l = &x.links[i] {
+			r += l.span
+			x = l.next
 		}
 		update[i] = x
 		if rank != nil {
@@ -133,8 +145,8 @@ func (s *skiplist) insertNode(x *node) {
 	}
 	for i := 0; i < lvl; i++ {
 		u := update[i]
-		x.links[i].next = u.links[i].next
-		u.links[i].next = x
+		x.links[i].next, x.links[i].score = u.links[i].next, u.links[i].score
+		u.links[i].next, u.links[i].score = x, x.score
 		// u's old span is split at x, which sits rank[0]-rank[i]+1
 		// entries after u.
 		x.links[i].span = u.links[i].span - (rank[0] - rank[i])
@@ -156,17 +168,32 @@ func (s *skiplist) insertNode(x *node) {
 }
 
 // setScore gives the present node x a new score. When x keeps its place
-// in the order only the score changes; otherwise x moves, keeping its
-// height, so an update neither allocates nor touches the member index.
+// in the order only the scores change (x's and those cached in the links
+// to x); otherwise x moves, keeping its height, so an update neither
+// allocates nor touches the member index.
 func (s *skiplist) setScore(x *node, score float64) {
-	next := x.links[0].next
-	if (x.prev == nil || precedes(x.prev, score, x.member)) &&
-		(next == nil || !precedes(next, score, x.member)) {
+	l0 := &x.links[0]
+	stays := (x.prev == nil || precedes(x.prev, score, x.member)) &&
+		(l0.next == nil || !(l0.score < score || (l0.score == score && l0.next.member < x.member)))
+	if stays && len(x.links) == 1 {
+		// The only link to x is its predecessor's on level 0.
+		p := x.prev
+		if p == nil {
+			p = s.head
+		}
+		p.links[0].score = score
 		x.score = score
 		return
 	}
 	var update [maxLevel]*node
 	s.path(x.score, x.member, &update, nil)
+	if stays {
+		for i := range x.links {
+			update[i].links[i].score = score
+		}
+		x.score = score
+		return
+	}
 	s.unlink(x, &update)
 	x.score = score
 	s.insertNode(x)
@@ -178,7 +205,7 @@ func (s *skiplist) unlink(x *node, update *[maxLevel]*node) {
 		u := update[i]
 		if u.links[i].next == x {
 			u.links[i].span += x.links[i].span - 1
-			u.links[i].next = x.links[i].next
+			u.links[i].next, u.links[i].score = x.links[i].next, x.links[i].score
 		} else {
 			u.links[i].span--
 		}
