@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"sort"
 	"testing"
+	"unsafe"
 )
 
 // model is the obvious sorted-slice implementation the set is checked
@@ -76,7 +77,7 @@ func checkSpans(t *testing.T, s *skiplist) {
 	pos := map[*node]int{s.head: 0}
 	i := 0
 	var last *node
-	for x := s.head.links[0].next; x != nil; x = x.links[0].next {
+	for x := s.head.link(0).next; x != nil; x = x.link(0).next {
 		i++
 		pos[x] = i
 		if x.prev != last {
@@ -87,19 +88,19 @@ func checkSpans(t *testing.T, s *skiplist) {
 	if s.tail != last || i != s.n {
 		t.Fatalf("tail/length mismatch")
 	}
-	for x := s.head; x != nil; x = x.links[0].next {
-		for l := 0; l < len(x.links) && l < s.level; l++ {
+	for x := s.head; x != nil; x = x.link(0).next {
+		for l := 0; l < x.level && l < s.level; l++ {
 			// Spans of links to nil are never read, so only real links
 			// are checked.
-			next := x.links[l].next
+			next := x.link(l).next
 			if next == nil {
 				continue
 			}
-			if x.links[l].span != pos[next]-pos[x] {
-				t.Fatalf("span at rank %d level %d = %d, want %d", pos[x], l, x.links[l].span, pos[next]-pos[x])
+			if x.link(l).span != pos[next]-pos[x] {
+				t.Fatalf("span at rank %d level %d = %d, want %d", pos[x], l, x.link(l).span, pos[next]-pos[x])
 			}
-			if math.Float64bits(x.links[l].score) != math.Float64bits(next.score) {
-				t.Fatalf("link at rank %d level %d caches score %v, its target has %v", pos[x], l, x.links[l].score, next.score)
+			if math.Float64bits(x.link(l).score) != math.Float64bits(next.score) {
+				t.Fatalf("link at rank %d level %d caches score %v, its target has %v", pos[x], l, x.link(l).score, next.score)
 			}
 		}
 	}
@@ -407,4 +408,33 @@ func TestCachedScores(t *testing.T) {
 		}
 	}
 	check(t, z, m, false)
+}
+
+// TestNodeLayout checks what node.link relies on, that every node type
+// puts its links right after the node, and that a one-link node takes
+// one 64-byte cache line.
+func TestNodeLayout(t *testing.T) {
+	offsets := []uintptr{
+		unsafe.Offsetof(node1{}.l), unsafe.Offsetof(node2{}.l), unsafe.Offsetof(node4{}.l),
+		unsafe.Offsetof(node8{}.l), unsafe.Offsetof(node16{}.l), unsafe.Offsetof(node32{}.l),
+	}
+	for i, off := range offsets {
+		if off != linksAt {
+			t.Errorf("node%d links at offset %d, want %d", 1<<i, off, linksAt)
+		}
+	}
+	if n := unsafe.Sizeof(node1{}); n != 64 {
+		t.Errorf("a one-link node takes %d bytes, want 64", n)
+	}
+	for _, lvl := range []int{1, 2, 3, 4, 5, 8, 9, 16, 17, maxLevel} {
+		x := newNode("m", 1, lvl)
+		for i := 0; i < lvl; i++ {
+			x.link(i).span = i + 1
+		}
+		for i := 0; i < lvl; i++ {
+			if x.link(i).span != i+1 {
+				t.Fatalf("height %d: link %d overlaps another", lvl, i)
+			}
+		}
+	}
 }
