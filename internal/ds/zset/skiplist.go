@@ -1,6 +1,9 @@
 package zset
 
-import "math/rand/v2"
+import (
+	"math/rand/v2"
+	"unsafe"
+)
 
 // The large form orders its entries in a skiplist whose links carry spans
 // (how many entries a link jumps over), so that an entry's rank and the
@@ -11,6 +14,11 @@ const maxLevel = 32
 
 type link struct {
 	next *node
+	// score is next's score, kept beside the pointer so that a search
+	// decides to stop at a link without loading the node it leads to:
+	// it loads only the nodes it moves to, and a node's member only on a
+	// tie. Whatever sets next or changes next's score sets it.
+	score float64
 	// span is how many entries lie between this node and next, next
 	// included: a link to nil spans the remaining entries.
 	span int
@@ -19,14 +27,16 @@ type link struct {
 type node struct {
 	member string
 	score  float64
-	prev   *node  // nil for the first entry
-	links  []link // in the same allocation as the node (see newNode)
+	prev   *node // nil for the first entry
+	// level is how many links the node has. They follow it in the same
+	// allocation (see newNode), where link finds them, so that a node of
+	// one link takes 64 bytes, one cache line: a search moving to a node
+	// reads its links, and a member only on a score tie.
+	level int
 }
 
-// Nodes of the common heights carry their links inline: a search reads a
-// node's score and then its links, and keeping both in one allocation
-// (usually one cache line) halves the cache misses of a walk through a
-// large set, which is what ZADD, ZRANK and ZREM spend their time on.
+// Nodes are allocated as one of these, by height rounded up to a power
+// of two: the node and then its links.
 type (
 	node1 struct {
 		node
@@ -40,7 +50,31 @@ type (
 		node
 		l [4]link
 	}
+	node8 struct {
+		node
+		l [8]link
+	}
+	node16 struct {
+		node
+		l [16]link
+	}
+	node32 struct {
+		node
+		l [maxLevel]link
+	}
 )
+
+// linksAt is where a node's links start, the offset of the l arrays
+// above.
+const linksAt = unsafe.Sizeof(node{})
+
+// link returns x's link on level i, which must be below x.level.
+func (x *node) link(i int) *link {
+	return (*link)(unsafe.Add(unsafe.Pointer(x), linksAt+uintptr(i)*unsafe.Sizeof(link{})))
+}
+
+// next returns the node after x in the order, nil after the last.
+func (x *node) next() *node { return x.link(0).next }
 
 // newNode returns a node with lvl links. Three in four nodes have one
 // link and one in 256 more than four.
@@ -48,21 +82,19 @@ func newNode(member string, score float64, lvl int) *node {
 	var x *node
 	switch {
 	case lvl == 1:
-		n := &node1{}
-		n.links = n.l[:]
-		x = &n.node
+		x = &new(node1).node
 	case lvl == 2:
-		n := &node2{}
-		n.links = n.l[:]
-		x = &n.node
+		x = &new(node2).node
 	case lvl <= 4:
-		n := &node4{}
-		n.links = n.l[:lvl]
-		x = &n.node
+		x = &new(node4).node
+	case lvl <= 8:
+		x = &new(node8).node
+	case lvl <= 16:
+		x = &new(node16).node
 	default:
-		x = &node{links: make([]link, lvl)}
+		x = &new(node32).node
 	}
-	x.member, x.score = member, score
+	x.member, x.score, x.level = member, score, lvl
 	return x
 }
 
@@ -74,7 +106,7 @@ type skiplist struct {
 }
 
 func newSkiplist() *skiplist {
-	return &skiplist{head: &node{links: make([]link, maxLevel)}, level: 1}
+	return &skiplist{head: newNode("", 0, maxLevel), level: 1}
 }
 
 // randomLevel draws a node height: each extra level with probability 1/4.
@@ -93,15 +125,22 @@ func precedes(n *node, score float64, member string) bool {
 	return n.score < score || (n.score == score && n.member < member)
 }
 
+// leadsBefore reports whether l leads to an entry that sorts before
+// (score, member), reading l's cached score and loading the node only on
+// a tie.
+func (l *link) leadsBefore(score float64, member string) bool {
+	return l.next != nil && (l.score < score || (l.score == score && l.next.member < member))
+}
+
 // path fills update with, for each level, the last node before (score,
 // member), and rank with each one's 1-based rank (0 for the head).
 func (s *skiplist) path(score float64, member string, update *[maxLevel]*node, rank *[maxLevel]int) {
 	x := s.head
 	r := 0
 	for i := s.level - 1; i >= 0; i-- {
-		for x.links[i].next != nil && precedes(x.links[i].next, score, member) {
-			r += x.links[i].span
-			x = x.links[i].next
+		for l := x.link(i); l.leadsBefore(score, member); l = x.link(i) {
+			r += l.span
+			x = l.next
 		}
 		update[i] = x
 		if rank != nil {
@@ -122,33 +161,33 @@ func (s *skiplist) insertNode(x *node) {
 	var update [maxLevel]*node
 	var rank [maxLevel]int
 	s.path(x.score, x.member, &update, &rank)
-	lvl := len(x.links)
+	lvl := x.level
 	if lvl > s.level {
 		for i := s.level; i < lvl; i++ {
 			update[i] = s.head
 			rank[i] = 0
-			s.head.links[i].span = s.n
+			s.head.link(i).span = s.n
 		}
 		s.level = lvl
 	}
 	for i := 0; i < lvl; i++ {
 		u := update[i]
-		x.links[i].next = u.links[i].next
-		u.links[i].next = x
+		x.link(i).next, x.link(i).score = u.link(i).next, u.link(i).score
+		u.link(i).next, u.link(i).score = x, x.score
 		// u's old span is split at x, which sits rank[0]-rank[i]+1
 		// entries after u.
-		x.links[i].span = u.links[i].span - (rank[0] - rank[i])
-		u.links[i].span = rank[0] - rank[i] + 1
+		x.link(i).span = u.link(i).span - (rank[0] - rank[i])
+		u.link(i).span = rank[0] - rank[i] + 1
 	}
 	for i := lvl; i < s.level; i++ {
-		update[i].links[i].span++
+		update[i].link(i).span++
 	}
 	x.prev = nil
 	if update[0] != s.head {
 		x.prev = update[0]
 	}
-	if x.links[0].next != nil {
-		x.links[0].next.prev = x
+	if x.link(0).next != nil {
+		x.link(0).next.prev = x
 	} else {
 		s.tail = x
 	}
@@ -156,17 +195,32 @@ func (s *skiplist) insertNode(x *node) {
 }
 
 // setScore gives the present node x a new score. When x keeps its place
-// in the order only the score changes; otherwise x moves, keeping its
-// height, so an update neither allocates nor touches the member index.
+// in the order only the scores change (x's and those cached in the links
+// to x); otherwise x moves, keeping its height, so an update neither
+// allocates nor touches the member index.
 func (s *skiplist) setScore(x *node, score float64) {
-	next := x.links[0].next
-	if (x.prev == nil || precedes(x.prev, score, x.member)) &&
-		(next == nil || !precedes(next, score, x.member)) {
+	l0 := x.link(0)
+	stays := (x.prev == nil || precedes(x.prev, score, x.member)) &&
+		(l0.next == nil || !(l0.score < score || (l0.score == score && l0.next.member < x.member)))
+	if stays && x.level == 1 {
+		// The only link to x is its predecessor's on level 0.
+		p := x.prev
+		if p == nil {
+			p = s.head
+		}
+		p.link(0).score = score
 		x.score = score
 		return
 	}
 	var update [maxLevel]*node
 	s.path(x.score, x.member, &update, nil)
+	if stays {
+		for i := range x.level {
+			update[i].link(i).score = score
+		}
+		x.score = score
+		return
+	}
 	s.unlink(x, &update)
 	x.score = score
 	s.insertNode(x)
@@ -176,19 +230,19 @@ func (s *skiplist) setScore(x *node, score float64) {
 func (s *skiplist) unlink(x *node, update *[maxLevel]*node) {
 	for i := 0; i < s.level; i++ {
 		u := update[i]
-		if u.links[i].next == x {
-			u.links[i].span += x.links[i].span - 1
-			u.links[i].next = x.links[i].next
+		if u.link(i).next == x {
+			u.link(i).span += x.link(i).span - 1
+			u.link(i).next, u.link(i).score = x.link(i).next, x.link(i).score
 		} else {
-			u.links[i].span--
+			u.link(i).span--
 		}
 	}
-	if x.links[0].next != nil {
-		x.links[0].next.prev = x.prev
+	if x.link(0).next != nil {
+		x.link(0).next.prev = x.prev
 	} else {
 		s.tail = x.prev
 	}
-	for s.level > 1 && s.head.links[s.level-1].next == nil {
+	for s.level > 1 && s.head.link(s.level-1).next == nil {
 		s.level--
 	}
 	s.n--
@@ -198,7 +252,7 @@ func (s *skiplist) unlink(x *node, update *[maxLevel]*node) {
 func (s *skiplist) remove(score float64, member string) {
 	var update [maxLevel]*node
 	s.path(score, member, &update, nil)
-	s.unlink(update[0].links[0].next, &update)
+	s.unlink(update[0].link(0).next, &update)
 }
 
 // rank returns the 1-based rank of the present entry (score, member).
@@ -214,9 +268,9 @@ func (s *skiplist) at(r int) *node {
 	x := s.head
 	traversed := 0
 	for i := s.level - 1; i >= 0; i-- {
-		for x.links[i].next != nil && traversed+x.links[i].span <= r {
-			traversed += x.links[i].span
-			x = x.links[i].next
+		for x.link(i).next != nil && traversed+x.link(i).span <= r {
+			traversed += x.link(i).span
+			x = x.link(i).next
 		}
 		if traversed == r {
 			return x
@@ -231,9 +285,9 @@ func (s *skiplist) count(before func(n *node) bool) int {
 	x := s.head
 	r := 0
 	for i := s.level - 1; i >= 0; i-- {
-		for x.links[i].next != nil && before(x.links[i].next) {
-			r += x.links[i].span
-			x = x.links[i].next
+		for x.link(i).next != nil && before(x.link(i).next) {
+			r += x.link(i).span
+			x = x.link(i).next
 		}
 	}
 	return r
@@ -246,15 +300,15 @@ func (s *skiplist) removeRanks(lo, hi int, gone func(x *node)) {
 	x := s.head
 	traversed := 0
 	for i := s.level - 1; i >= 0; i-- {
-		for x.links[i].next != nil && traversed+x.links[i].span <= lo {
-			traversed += x.links[i].span
-			x = x.links[i].next
+		for x.link(i).next != nil && traversed+x.link(i).span <= lo {
+			traversed += x.link(i).span
+			x = x.link(i).next
 		}
 		update[i] = x
 	}
-	x = x.links[0].next
+	x = x.link(0).next
 	for n := hi - lo + 1; n > 0 && x != nil; n-- {
-		next := x.links[0].next
+		next := x.link(0).next
 		s.unlink(x, &update)
 		gone(x)
 		x = next

@@ -281,7 +281,7 @@ func (z *ZSet) Ascend(from int, fn func(e Entry) bool) {
 		}
 		return
 	}
-	for x := z.big.list.at(from + 1); x != nil; x = x.links[0].next {
+	for x := z.big.list.at(from + 1); x != nil; x = x.link(0).next {
 		if !fn(Entry{Member: x.member, Score: x.score}) {
 			return
 		}
@@ -402,7 +402,7 @@ func (z *ZSet) Clone() any {
 		return &ZSet{lp: packed.Clone(z.lp)}
 	}
 	c := &ZSet{big: newLarge()}
-	for x := z.big.list.head.links[0].next; x != nil; x = x.links[0].next {
+	for x := z.big.list.head.link(0).next; x != nil; x = x.link(0).next {
 		c.big.idx.SetString(x.member, c.big.list.insert(x.score, x.member))
 	}
 	return c

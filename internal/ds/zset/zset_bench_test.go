@@ -89,3 +89,23 @@ func BenchmarkSetScoreSmall(b *testing.B) {
 		z.SetScore(ref, float64(6+(i&1)*94))
 	}
 }
+
+// BenchmarkIncrLarge adds 3 to the scores of random members of a
+// 100k-member set scored by rank, as ZINCRBY 3 does: each move is a
+// short way forwards.
+func BenchmarkIncrLarge(b *testing.B) {
+	const n = 100_000
+	z := New()
+	members := make([][]byte, n)
+	for i := range members {
+		members[i] = []byte("element:" + strconv.Itoa(i))
+		z.Add(members[i], float64(i), benchLimits)
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		ref, cur, _ := z.Find(members[r.IntN(n)])
+		z.SetScore(ref, cur+3)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"sort"
 	"testing"
+	"unsafe"
 )
 
 // model is the obvious sorted-slice implementation the set is checked
@@ -69,13 +70,14 @@ func check(t *testing.T, z *ZSet, m model, small bool) {
 	}
 }
 
-// checkSpans verifies every link's span against the level-0 order.
+// checkSpans verifies every link's span against the level-0 order, and
+// the score it caches against its target's.
 func checkSpans(t *testing.T, s *skiplist) {
 	t.Helper()
 	pos := map[*node]int{s.head: 0}
 	i := 0
 	var last *node
-	for x := s.head.links[0].next; x != nil; x = x.links[0].next {
+	for x := s.head.link(0).next; x != nil; x = x.link(0).next {
 		i++
 		pos[x] = i
 		if x.prev != last {
@@ -86,12 +88,19 @@ func checkSpans(t *testing.T, s *skiplist) {
 	if s.tail != last || i != s.n {
 		t.Fatalf("tail/length mismatch")
 	}
-	for x := s.head; x != nil; x = x.links[0].next {
-		for l := 0; l < len(x.links) && l < s.level; l++ {
+	for x := s.head; x != nil; x = x.link(0).next {
+		for l := 0; l < x.level && l < s.level; l++ {
 			// Spans of links to nil are never read, so only real links
 			// are checked.
-			if next := x.links[l].next; next != nil && x.links[l].span != pos[next]-pos[x] {
-				t.Fatalf("span at rank %d level %d = %d, want %d", pos[x], l, x.links[l].span, pos[next]-pos[x])
+			next := x.link(l).next
+			if next == nil {
+				continue
+			}
+			if x.link(l).span != pos[next]-pos[x] {
+				t.Fatalf("span at rank %d level %d = %d, want %d", pos[x], l, x.link(l).span, pos[next]-pos[x])
+			}
+			if math.Float64bits(x.link(l).score) != math.Float64bits(next.score) {
+				t.Fatalf("link at rank %d level %d caches score %v, its target has %v", pos[x], l, x.link(l).score, next.score)
 			}
 		}
 	}
@@ -334,5 +343,98 @@ func TestSetScoreAllocs(t *testing.T) {
 	})
 	if allocs != 0 {
 		t.Errorf("%v allocations per score update, want 0", allocs)
+	}
+}
+
+// TestCachedScores drives a large set through every operation that
+// relinks nodes or changes a score, with scores drawn from a handful of
+// values (so most comparisons are ties broken by member, and -0 meets 0)
+// and small nudges that keep a member in place, and checks after every
+// step that each link caches its target's score and that the order and
+// ranks match the model.
+func TestCachedScores(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 13))
+	lim := Limits{MaxEntries: 0, MaxValue: 64}
+	scores := []float64{-1, math.Copysign(0, -1), 0, 0.5, 1, 2}
+	z := New()
+	var m model
+	for step := 0; step < 6000; step++ {
+		member := fmt.Sprintf("m%03d", r.IntN(300))
+		score := scores[r.IntN(len(scores))]
+		switch op := r.IntN(20); {
+		case op < 8:
+			added := z.Add([]byte(member), score, lim)
+			if i := m.find(member); i < 0 {
+				m = append(m, Entry{member, score})
+			} else if added {
+				t.Fatalf("Add(%q) added a present member", member)
+			} else if score != m[i].Score {
+				m[i].Score = score
+			}
+		case op < 14:
+			ref, cur, ok := z.Find([]byte(member))
+			if !ok {
+				continue
+			}
+			if op < 11 {
+				// A nudge far smaller than the gaps between scores
+				// keeps the member's place.
+				score = cur + (r.Float64()-0.5)/1e6
+			}
+			z.SetScore(ref, score)
+			if i := m.find(member); score != m[i].Score {
+				m[i].Score = score
+			}
+		case op < 18:
+			z.Remove([]byte(member))
+			if i := m.find(member); i >= 0 {
+				m = append(m[:i], m[i+1:]...)
+			}
+		default:
+			if z.Len() == 0 {
+				continue
+			}
+			lo := r.IntN(z.Len())
+			hi := lo + r.IntN(min(4, z.Len()-lo))
+			z.RemoveRanks(lo, hi)
+			s := m.sorted()
+			m = append(s[:lo:lo], s[hi+1:]...)
+		}
+		if z.Len() > 0 {
+			checkSpans(t, z.big.list)
+		}
+		if step%100 == 0 {
+			check(t, z, m, false)
+		}
+	}
+	check(t, z, m, false)
+}
+
+// TestNodeLayout checks what node.link relies on, that every node type
+// puts its links right after the node, and that a one-link node takes
+// one 64-byte cache line.
+func TestNodeLayout(t *testing.T) {
+	offsets := []uintptr{
+		unsafe.Offsetof(node1{}.l), unsafe.Offsetof(node2{}.l), unsafe.Offsetof(node4{}.l),
+		unsafe.Offsetof(node8{}.l), unsafe.Offsetof(node16{}.l), unsafe.Offsetof(node32{}.l),
+	}
+	for i, off := range offsets {
+		if off != linksAt {
+			t.Errorf("node%d links at offset %d, want %d", 1<<i, off, linksAt)
+		}
+	}
+	if n := unsafe.Sizeof(node1{}); n != 64 {
+		t.Errorf("a one-link node takes %d bytes, want 64", n)
+	}
+	for _, lvl := range []int{1, 2, 3, 4, 5, 8, 9, 16, 17, maxLevel} {
+		x := newNode("m", 1, lvl)
+		for i := 0; i < lvl; i++ {
+			x.link(i).span = i + 1
+		}
+		for i := 0; i < lvl; i++ {
+			if x.link(i).span != i+1 {
+				t.Fatalf("height %d: link %d overlaps another", lvl, i)
+			}
+		}
 	}
 }
