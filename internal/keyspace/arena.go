@@ -102,18 +102,6 @@ func (a *arena) release(ref uint32, size int) {
 	a.free[u] = ref
 }
 
-// reset drops every record.
-func (a *arena) reset() { *a = arena{} }
-
-// footprint is the bytes the arena holds, carved or not.
-func (a *arena) footprint() int {
-	n := 0
-	for _, c := range a.chunks {
-		n += len(c)
-	}
-	return n
-}
-
 func le32(b []byte) uint32 { return binary.LittleEndian.Uint32(b) }
 
 func put32(b []byte, v uint32) { binary.LittleEndian.PutUint32(b, v) }

@@ -459,9 +459,3 @@ func (t *table) random(r func() uint64) uint32 {
 		return ref
 	}
 }
-
-// footprint estimates the table's own memory in bytes: buckets, records,
-// vol and the objs index (not the heap objects themselves).
-func (t *table) footprint() int {
-	return len(t.heads)*4 + t.a.footprint() + cap(t.vol)*4 + cap(t.objs)*8 + cap(t.freeObjs)*4
-}
