@@ -58,18 +58,11 @@ func BenchmarkScoreSmall(b *testing.B) {
 // is full: a walk of the skiplist to unlink and one to relink, bound by
 // cache misses.
 func BenchmarkSetScoreLarge(b *testing.B) {
-	const n = 100_000
-	z := New()
-	members := make([][]byte, n)
-	for i := range members {
-		members[i] = []byte("element:" + strconv.Itoa(i))
-		z.Add(members[i], float64(i), benchLimits)
-	}
-	r := rand.New(rand.NewPCG(1, 2))
+	z, members, r := largeSet()
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		ref, _, _ := z.Find(members[r.IntN(n)])
+		ref, _, _ := z.Find(members[r.IntN(len(members))])
 		z.SetScore(ref, float64(r.IntN(1_000_000)))
 	}
 }
@@ -94,6 +87,18 @@ func BenchmarkSetScoreSmall(b *testing.B) {
 // 100k-member set scored by rank, as ZINCRBY 3 does: each move is a
 // short way forwards.
 func BenchmarkIncrLarge(b *testing.B) {
+	z, members, r := largeSet()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		ref, cur, _ := z.Find(members[r.IntN(len(members))])
+		z.SetScore(ref, cur+3)
+	}
+}
+
+// largeSet returns a 100k-member set scored by rank, its members and a
+// seeded source of random numbers.
+func largeSet() (*ZSet, [][]byte, *rand.Rand) {
 	const n = 100_000
 	z := New()
 	members := make([][]byte, n)
@@ -101,11 +106,5 @@ func BenchmarkIncrLarge(b *testing.B) {
 		members[i] = []byte("element:" + strconv.Itoa(i))
 		z.Add(members[i], float64(i), benchLimits)
 	}
-	r := rand.New(rand.NewPCG(1, 2))
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		ref, cur, _ := z.Find(members[r.IntN(n)])
-		z.SetScore(ref, cur+3)
-	}
+	return z, members, rand.New(rand.NewPCG(1, 2))
 }
