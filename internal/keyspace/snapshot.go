@@ -4,12 +4,14 @@ package keyspace
 // stopping the server (BGSAVE, AOF rewrite, a replica's full sync). It
 // works copy-on-write, one key at a time:
 //
-//   - Begin stamps a new generation. Every object stored from then on
-//     carries it, so the snapshot knows it was not there at the start.
+//   - Begin stamps a new generation. Every key stored from then on
+//     carries it in its record, so the snapshot knows it was not there
+//     at the start.
 //   - Step walks the key tables with their SCAN cursors and hands each
-//     object without the current stamp to the save function, stamping it.
-//   - Before anything changes a key whose object lacks the stamp, the
-//     keyspace hands the object, as it still is, to the save function
+//     key whose record lacks the current stamp to the save function,
+//     stamping it.
+//   - Before anything changes a key whose record lacks the stamp, the
+//     keyspace hands its value, as it still is, to the save function
 //     first (a "pre-image") and stamps it. Changing points are the
 //     keyspace's own writes (Set, Delete, expiry, flush, swap, rename,
 //     TTL changes) and, while Writing is set, every lookup: a write
@@ -21,7 +23,7 @@ package keyspace
 // owner writes the bytes out between steps without the lock.
 
 // SaveFunc receives one key of a snapshot: its database, name, value and
-// absolute expiry time in ms (-1 for none). It must not keep o.
+// absolute expiry time in ms (-1 for none). It must not keep key or o.
 type SaveFunc func(db int, key string, o *Object, expireAt int64)
 
 // Snapshot is a snapshot in progress.
