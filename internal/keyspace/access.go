@@ -113,7 +113,7 @@ func (ks *Keyspace) SetAccessHints(o *Object, freq, idleSeconds int64) {
 // SetAccessHints is Keyspace.SetAccessHints for the value stored under
 // key, whether it is a heap object or packed in its record.
 func (d *DB) SetAccessHints(key []byte, freq, idleSeconds int64) {
-	ref, _ := d.t.find(d.t.hash(key), key)
+	_, ref, _ := d.t.locate(key)
 	if ref == 0 {
 		return
 	}

@@ -234,8 +234,7 @@ func (d *DB) pastTime(ref uint32) bool {
 // table.find); ref is 0 when the key is missing or past its time, in
 // which case it is deleted unless this is a replica.
 func (d *DB) live(key []byte) (h uint64, ref, prev uint32) {
-	h = d.t.hash(key)
-	ref, prev = d.t.find(h, key)
+	h, ref, prev = d.t.locate(key)
 	if ref != 0 && d.pastTime(ref) {
 		if !d.ks.Replica {
 			d.deleteExpired(h, ref, prev)
@@ -268,8 +267,7 @@ func (d *DB) deleteExpired(h uint64, ref, prev uint32) {
 // its time.
 func (d *DB) expireRef(ref uint32) {
 	r := d.t.rec(ref)
-	h := d.t.hash(r.key)
-	_, prev := d.t.find(h, r.key)
+	h, _, prev := d.t.locate(r.key)
 	d.deleteExpired(h, ref, prev)
 }
 
@@ -414,8 +412,7 @@ func (d *DB) Exists(key []byte) bool { return d.Peek(key) != nil }
 // itself is stored, so the caller may go on changing it; SetString is
 // the compact way to store a string.
 func (d *DB) Set(key []byte, o *Object, keepTTL bool) {
-	h := d.t.hash(key)
-	ref, prev := d.t.find(h, key)
+	h, ref, prev := d.t.locate(key)
 	if ref != 0 && d.ks.snap != nil {
 		d.preserveRef(ref)
 	}
@@ -490,8 +487,7 @@ func (d *DB) setString(key, val []byte, keepTTL, counted bool) {
 		d.Set(key, o, keepTTL)
 		return
 	}
-	h := d.t.hash(key)
-	ref, prev := d.t.find(h, key)
+	h, ref, prev := d.t.locate(key)
 	if ref != 0 && d.pastTime(ref) && !d.ks.Replica {
 		d.deleteExpired(h, ref, prev)
 		ref = 0
@@ -572,7 +568,7 @@ func (d *DB) stampStored(ref uint32, o *Object) {
 
 // access returns the access field of key's value (0 when missing).
 func (d *DB) access(key []byte) int64 {
-	ref, _ := d.t.find(d.t.hash(key), key)
+	_, ref, _ := d.t.locate(key)
 	if ref == 0 {
 		return 0
 	}
@@ -586,7 +582,7 @@ func (d *DB) access(key []byte) int64 {
 // Touch signals that key's value was changed in place.
 func (d *DB) Touch(key []byte) {
 	if d.ks.unshared > 0 {
-		if ref, _ := d.t.find(d.t.hash(key), key); ref != 0 {
+		if _, ref, _ := d.t.locate(key); ref != 0 {
 			if r := d.t.rec(ref); r.heap() {
 				d.share(d.t.objs[r.obj()])
 			}
@@ -629,16 +625,14 @@ func (d *DB) Relocate(src []byte, to *DB, dst []byte) {
 		d.preserve(src)
 		to.preserve(dst)
 	}
-	hd := to.t.hash(dst)
-	dref, dprev := to.t.find(hd, dst)
+	hd, dref, dprev := to.t.locate(dst)
 	if dref != 0 {
 		if to.slots != nil {
 			to.unindex(dst)
 		}
 		to.t.remove(hd, dref, dprev)
 	}
-	hs := d.t.hash(src)
-	sref, _ := d.t.find(hs, src)
+	hs, sref, _ := d.t.locate(src)
 	old := d.t.parts(sref)
 	p := parts{key: dst, flags: old.flags &^ (fHeap | fBigKey), val: old.val}
 	if old.flags&fHeap == 0 && (len(dst) > bigKeyLen || !p.fits()) {
@@ -669,7 +663,7 @@ func (d *DB) Relocate(src []byte, to *DB, dst []byte) {
 
 // Expire returns key's absolute expiry time in ms, or -1 without one.
 func (d *DB) Expire(key []byte) int64 {
-	if ref, _ := d.t.find(d.t.hash(key), key); ref != 0 {
+	if _, ref, _ := d.t.locate(key); ref != 0 {
 		if r := d.t.rec(ref); r.hasExpire() {
 			return r.at()
 		}
@@ -679,8 +673,7 @@ func (d *DB) Expire(key []byte) int64 {
 
 // SetExpire sets the absolute expiry time of an existing key.
 func (d *DB) SetExpire(key []byte, atMs int64) {
-	h := d.t.hash(key)
-	ref, prev := d.t.find(h, key)
+	h, ref, prev := d.t.locate(key)
 	if ref == 0 {
 		return
 	}
@@ -702,8 +695,7 @@ func (d *DB) SetExpire(key []byte, atMs int64) {
 
 // Persist removes key's TTL and reports whether it had one.
 func (d *DB) Persist(key []byte) bool {
-	h := d.t.hash(key)
-	ref, prev := d.t.find(h, key)
+	h, ref, prev := d.t.locate(key)
 	if ref == 0 || !d.t.rec(ref).hasExpire() {
 		return false
 	}
@@ -730,13 +722,13 @@ func (d *DB) Flush() {
 
 // Present reports whether key is stored, even if past its expiry time.
 func (d *DB) Present(key []byte) bool {
-	ref, _ := d.t.find(d.t.hash(key), key)
+	_, ref, _ := d.t.locate(key)
 	return ref != 0
 }
 
 // Expired reports whether key is stored but past its expiry time.
 func (d *DB) Expired(key []byte) bool {
-	ref, _ := d.t.find(d.t.hash(key), key)
+	_, ref, _ := d.t.locate(key)
 	return ref != 0 && d.pastTime(ref)
 }
 
@@ -765,12 +757,12 @@ func (d *DB) Scan(cursor uint64, fn func(key string, o *Object)) uint64 {
 	if d.t.n == 0 {
 		return 0
 	}
-	var expired []string
+	var expired [][]byte
 	var v view
 	next := d.t.scan(cursor, func(ref uint32) {
 		r := d.t.rec(ref)
 		if d.pastTime(ref) {
-			expired = append(expired, string(r.key))
+			expired = append(expired, append([]byte(nil), r.key...))
 			return
 		}
 		fn(unsafeString(r.key), d.objectInto(&r, &v))
@@ -779,19 +771,12 @@ func (d *DB) Scan(cursor uint64, fn func(key string, o *Object)) uint64 {
 		// Deleting may shrink the table; the reverse-binary cursor stays
 		// valid across that.
 		for _, k := range expired {
-			kb := []byte(k)
-			if h, ref, prev := d.findKey(kb); ref != 0 {
+			if h, ref, prev := d.t.locate(k); ref != 0 {
 				d.deleteExpired(h, ref, prev)
 			}
 		}
 	}
 	return next
-}
-
-func (d *DB) findKey(key []byte) (h uint64, ref, prev uint32) {
-	h = d.t.hash(key)
-	ref, prev = d.t.find(h, key)
-	return h, ref, prev
 }
 
 // RandomKey returns a random live key, or "" and false when there is none.

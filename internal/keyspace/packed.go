@@ -181,8 +181,7 @@ func (ks *Keyspace) settle() {
 // pack moves key's heap collection into its record if it is packed and
 // small enough.
 func (d *DB) pack(key []byte) {
-	h := d.t.hash(key)
-	ref, prev := d.t.find(h, key)
+	h, ref, prev := d.t.locate(key)
 	if ref == 0 {
 		return
 	}

@@ -62,7 +62,7 @@ func TestPackedCollections(t *testing.T) {
 	if got != want+"more=x;" {
 		t.Fatalf("after the change the hash reads %s", got)
 	}
-	if _, ref, _ := d.findKey([]byte("h")); d.t.rec(ref).heap() {
+	if _, ref, _ := d.t.locate([]byte("h")); d.t.rec(ref).heap() {
 		t.Fatal("the changed hash was not packed again")
 	}
 	if n := d.Spare(TypeHash); n == nil || n.Val.(*hash.Hash).Len() != 0 {

@@ -32,7 +32,7 @@ func (d *DB) Sample(n int, volatile bool, fn func(key string, o *Object, expireA
 // earlier can still be evicted. Like Sample, it neither expires nor
 // touches anything.
 func (d *DB) Candidate(key []byte, volatile bool) *Object {
-	ref, _ := d.t.find(d.t.hash(key), key)
+	_, ref, _ := d.t.locate(key)
 	if ref == 0 || volatile && !d.t.rec(ref).hasExpire() {
 		return nil
 	}

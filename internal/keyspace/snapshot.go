@@ -119,7 +119,7 @@ func (s *Snapshot) keep(d *DB, ref uint32) {
 
 // preserve saves key's current value first if a snapshot still needs it.
 func (d *DB) preserve(key []byte) {
-	if ref, _ := d.t.find(d.t.hash(key), key); ref != 0 {
+	if _, ref, _ := d.t.locate(key); ref != 0 {
 		d.preserveRef(ref)
 	}
 }

@@ -168,6 +168,13 @@ func (t *table) find(h uint64, key []byte) (ref, prev uint32) {
 	return 0, 0
 }
 
+// locate is find for key, with key's hash.
+func (t *table) locate(key []byte) (h uint64, ref, prev uint32) {
+	h = t.hash(key)
+	ref, prev = t.find(h, key)
+	return h, ref, prev
+}
+
 // parts is what a record is made of, for writing one.
 type parts struct {
 	key          []byte
