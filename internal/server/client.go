@@ -5,7 +5,6 @@ import (
 	"net"
 	"runtime"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/respd/respd/internal/acl"
@@ -136,13 +135,17 @@ func (s *Server) newClient(conn net.Conn) {
 		conn.Close()
 		return
 	}
+	plain := c.sock != nil && conn == net.Conn(c.sock)
+	if plain {
+		// Before anyone can find c and close it (sockConn.Close).
+		c.sock.client = c
+	}
 	s.clients[id] = c
 	s.cmu.Unlock()
 	s.stats.connections.Add(1)
 
 	s.wg.Add(1)
-	if c.sock != nil && conn == net.Conn(c.sock) {
-		c.sock.client = c
+	if plain {
 		if c.sock.sleep() {
 			// Its goroutine starts with its first request.
 			return
@@ -158,7 +161,7 @@ func (c *client) serve() {
 		return
 	}
 	s := c.s
-	c.conn.Close()
+	c.closeConn()
 	s.mu.Lock()
 	s.unpark(c)
 	c.unwatchAll()
@@ -178,15 +181,20 @@ func (c *client) serve() {
 	s.wg.Done()
 }
 
+// closeConn closes the connection for good: sockConn.Close only shuts a
+// client's socket down.
+func (c *client) closeConn() {
+	if c.sock != nil && c.sock.client == c {
+		c.sock.Conn.Close()
+		return
+	}
+	c.conn.Close()
+}
+
 // loop reads and runs requests. It returns true when the client went to
 // sleep, false when the connection must close.
 func (c *client) loop() bool {
-	s := c.s
-	// buf is held only while input flows: a plain socket's goroutine
-	// waits for readability without one (rawReader), so that a client
-	// between requests costs no buffer, and the pool's buffers go to
-	// whichever clients are talking.
-	var buf []byte
+	in := &input{c: c}
 	rr := newRawReader(c)
 	slept := false
 	defer func() {
@@ -195,63 +203,20 @@ func (c *client) loop() bool {
 			// dropped them already, and c is no longer ours then).
 			clear(c.args[:cap(c.args)])
 		}
-		putReadBuf(buf)
+		putReadBuf(in.buf)
 	}()
-	n := 0 // buf[:n] is unparsed input; it always starts at a request
 	for {
-		// Read readBufSize at a time, as Redis does, so that the InlineMax
-		// limits trip at the same points; but read a big bulk's data
-		// straight to its end.
-		need := c.parser.Need()
-		want := max(readBufSize, need-n)
-		if buf == nil {
-			buf = getReadBuf()
-		}
-		if len(buf)-n < readBufSize && !(need > n && need <= len(buf)) {
-			old := buf
-			buf = growReadBuf(buf, n, need)
-			putReadBuf(old)
-		}
-		var r int
 		var err error
 		if rr != nil {
-			// While it waits, the buffer goes back to the pool if it
-			// holds nothing (n is 0 at a request's start: the parser
-			// keeps no partial state).
-			var released bool
-			r, released, err = rr.read(buf[n:min(len(buf), n+want)], n == 0 && !c.parser.Pending())
-			if released {
-				buf = nil
-				if err == nil {
-					continue
-				}
+			var closing bool
+			if closing, err = rr.serve(in); closing {
+				return false
 			}
 		} else {
-			r, err = c.conn.Read(buf[n:min(len(buf), n+want)])
-		}
-		if r > 0 {
-			s.stats.netIn.Add(int64(r))
-			n += r
-			c.reads++
-			if at := c.parser.BulkStart(); at >= 0 && int64(n-at) > s.queryLimit.Load() {
-				// One argument larger than client-query-buffer-limit:
-				// Redis closes the connection without a reply.
+			var r int
+			r, err = c.conn.Read(in.space())
+			if r > 0 && !in.got(r) {
 				return false
-			}
-			if need := c.parser.Need(); need > n {
-				// Still inside a bulk: nothing to parse, no lock to take.
-				continue
-			}
-			if !c.run(&buf, &n) {
-				return false
-			}
-			if len(buf) > keepReadBuf && n < readBufSize && c.parser.Need() < readBufSize {
-				nb := getReadBuf()
-				copy(nb, buf[:n])
-				buf = nb
-				// The arguments kept for reuse still point into the old
-				// buffer and would keep it alive.
-				clear(c.args[:cap(c.args)])
 			}
 		}
 		if err != nil {
@@ -259,7 +224,7 @@ func (c *client) loop() bool {
 				return false
 			}
 			var ok bool
-			if ok, slept = c.poked(&buf, &n); slept {
+			if ok, slept = c.poked(in); slept {
 				return true
 			}
 			if !ok {
@@ -269,29 +234,16 @@ func (c *client) loop() bool {
 	}
 }
 
-// readBufs holds the idle read buffers of readBufSize: a connection
-// holds one only while it is awake.
-var readBufs = sync.Pool{New: func() any { return new([readBufSize]byte) }}
-
-func getReadBuf() []byte { return readBufs.Get().(*[readBufSize]byte)[:] }
-
-// putReadBuf recycles buf if it is a pooled one.
-func putReadBuf(buf []byte) {
-	if len(buf) == readBufSize {
-		readBufs.Put((*[readBufSize]byte)(buf))
-	}
-}
-
-// run executes the complete requests in (*buf)[:*n], writes the replies
+// run executes the complete requests in the input, writes the replies
 // and keeps the unfinished tail at the start of the buffer. While the
 // client is parked by a blocking command, input only queues up. It
 // returns false when the connection must close.
-func (c *client) run(buf *[]byte, n *int) bool {
-	consumed, closeNow, out := c.process((*buf)[:*n])
+func (c *client) run(in *input) bool {
+	consumed, closeNow, out := c.process(in.buf[:in.n])
 	if consumed > 0 {
 		// Only the unfinished tail moves, once: from then on it starts
 		// the buffer and nothing is consumed until it is complete.
-		*n = copy(*buf, (*buf)[consumed:*n])
+		in.n = copy(in.buf, in.buf[consumed:in.n])
 	}
 	// Let the other clients whose input is ready run first and write
 	// after them, as an event loop sends its replies once it has read
@@ -328,7 +280,7 @@ func (c *client) run(buf *[]byte, n *int) bool {
 // client is no longer parked, runs the input that arrived meanwhile. It
 // reports whether the connection goes on, and whether the client went to
 // sleep instead, when it has been idle since the sleep deadline was armed.
-func (c *client) poked(buf *[]byte, n *int) (ok, slept bool) {
+func (c *client) poked(in *input) (ok, slept bool) {
 	s := c.s
 	s.mu.Lock()
 	s.ks.Tick()
@@ -347,7 +299,7 @@ func (c *client) poked(buf *[]byte, n *int) (ok, slept bool) {
 	case c.paused:
 		c.conn.SetReadDeadline(s.pauseDeadline())
 	case c.canSleep():
-		if *n == 0 && !c.parser.Pending() && c.reads == c.sleepReads && c.sleepArmed && c.goToSleep() {
+		if in.n == 0 && !c.parser.Pending() && c.reads == c.sleepReads && c.sleepArmed && c.goToSleep() {
 			s.mu.Unlock()
 			return true, true
 		}
@@ -365,8 +317,8 @@ func (c *client) poked(buf *[]byte, n *int) (ok, slept bool) {
 	if !c.write(out) || !c.runSyncJob(job) || closeNow {
 		return false, false
 	}
-	if !parked && *n > 0 && c.parser.Need() <= *n {
-		return c.run(buf, n), false
+	if !parked && in.n > 0 && c.parser.Need() <= in.n {
+		return c.run(in), false
 	}
 	return true, false
 }
@@ -433,20 +385,6 @@ func (c *client) write(out []byte) bool {
 		c.spare = out[:0]
 	}
 	return err == nil
-}
-
-// growReadBuf returns a bigger buffer holding buf[:n]. It at least doubles
-// so a request arriving slowly is copied O(1) times per byte, and when the
-// request's length is known (need) it stops there instead of overshooting;
-// it never allocates a whole declared bulk before its bytes arrive.
-func growReadBuf(buf []byte, n, need int) []byte {
-	size := max(2*len(buf), n+readBufSize)
-	if need > n+readBufSize {
-		size = min(size, need)
-	}
-	nb := make([]byte, size)
-	copy(nb, buf[:n])
-	return nb
 }
 
 // process runs every complete request in buf under one engine lock and

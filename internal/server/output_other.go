@@ -15,3 +15,7 @@ func rawConn(net.Conn) syscall.RawConn { return nil }
 func writeNonblocking(syscall.RawConn, []byte) (int, error) {
 	return 0, errors.New("non-blocking writes are not supported here")
 }
+
+// shutdownSock is never called here: without a descriptor (rawConn) a
+// socket is closed outright.
+func shutdownSock(syscall.RawConn) error { return nil }

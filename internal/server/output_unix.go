@@ -47,3 +47,13 @@ func writeNonblocking(rc syscall.RawConn, b []byte) (int, error) {
 	}
 	return n, nil
 }
+
+// shutdownSock shuts rc's socket down both ways without waiting for the
+// calls in progress on it, as Close would.
+func shutdownSock(rc syscall.RawConn) error {
+	var serr error
+	if err := rc.Control(func(fd uintptr) { serr = syscall.Shutdown(int(fd), syscall.SHUT_RDWR) }); err != nil {
+		return err
+	}
+	return serr
+}

@@ -7,6 +7,4 @@ type rawReader struct{}
 
 func newRawReader(*client) *rawReader { return nil }
 
-func (*rawReader) read([]byte) (int, error) { return 0, nil }
-
-func (*rawReader) wait() error { return nil }
+func (*rawReader) serve(*input) (bool, error) { return false, nil }

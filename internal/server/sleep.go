@@ -111,9 +111,20 @@ func (sc *sockConn) SetReadDeadline(t time.Time) error {
 	return err
 }
 
-// Close wakes a sleeping client so that its goroutine cleans up.
+// Close ends the connection and wakes a sleeping client so that its
+// goroutine cleans up. A client's goroutine may be inside its read
+// callback (rawReader) waiting for the engine lock that the closer
+// holds, and net.Conn.Close waits for such a callback to return. So a
+// client's socket is only shut down here, which tells the peer at once
+// and fails the goroutine's next read or write; the goroutine closes the
+// descriptor itself on its way out (closeConn).
 func (sc *sockConn) Close() error {
-	err := sc.Conn.Close()
+	var err error
+	if sc.client != nil && sc.raw != nil {
+		err = shutdownSock(sc.raw)
+	} else {
+		err = sc.Conn.Close()
+	}
 	sc.wake()
 	return err
 }
