@@ -8,13 +8,13 @@
 // of buckets once across any resize: an element present for the whole scan
 // is returned at least once, as Redis's SCAN promises.
 //
-// Memory: the keyspace of a big server is one of these with millions of
-// elements, so the layout is dense. Elements live in a slab of fixed-size
-// chunks (an element never moves while the table grows, and growing never
-// copies the elements), chains link them by 32-bit slab index, and a
-// bucket is one 32-bit chain head. An element costs its key bytes, its
-// value, a pointer and a word holding the key's length and the link, plus
-// 4 to 8 bytes of bucket, instead of a slice header
+// Memory: a big collection is one of these with millions of elements, so
+// the layout is dense. Elements live in a slab of fixed-size chunks (an
+// element never moves while the table grows, and growing never copies the
+// elements), chains link them by 32-bit slab index, and a bucket is one
+// 32-bit chain head. An element costs its key bytes, its value, a pointer,
+// a word holding the key's length and the link and 4 bytes of hash tag
+// (padded to 8), plus 4 to 8 bytes of bucket, instead of a slice header
 // per bucket and an array per chain. Freed slots are reused first; the
 // slab is compacted when the table shrinks or when most of it is free.
 package dict
@@ -36,8 +36,15 @@ type entry[V any] struct {
 	// next is the slab index+1 of the next element of the chain (0 ends
 	// it); on a free slot, of the next free slot.
 	next uint32
-	val  V
+	// tag is the high half of the key's hash: a search loads a key's
+	// bytes only when its tag matches, so the other elements of a chain
+	// cost one load each (keys of a big collection often share a length).
+	tag uint32
+	val V
 }
+
+// tagOf is the tag of hash h.
+func tagOf(h uint64) uint32 { return uint32(h >> 32) }
 
 func (e *entry[V]) key() string { return unsafe.String(e.kptr, e.klen) }
 
@@ -94,9 +101,10 @@ func (d *Dict[V]) at(ref uint32) *entry[V] {
 
 // find returns the element with key k in the bucket of hash h, or nil.
 func (d *Dict[V]) find(h uint64, k string) *entry[V] {
+	tag := tagOf(h)
 	for ref := d.heads[h&d.mask]; ref != 0; {
 		e := d.at(ref)
-		if e.klen == uint32(len(k)) && e.key() == k {
+		if e.tag == tag && e.klen == uint32(len(k)) && e.key() == k {
 			return e
 		}
 		ref = e.next
@@ -168,7 +176,7 @@ func (d *Dict[V]) insert(h uint64, k string, v V) {
 	e := d.at(ref)
 	b := h & d.mask
 	e.setKey(k)
-	e.val, e.next = v, d.heads[b]
+	e.tag, e.val, e.next = tagOf(h), v, d.heads[b]
 	d.heads[b] = ref
 	d.n++
 	if uint64(d.n) > d.mask+1 {
@@ -207,11 +215,12 @@ func (d *Dict[V]) Delete(k []byte) bool {
 
 // DeleteString removes k and reports whether it was present.
 func (d *Dict[V]) DeleteString(k string) bool {
-	b := d.hashString(k) & d.mask
-	p := &d.heads[b]
+	h := d.hashString(k)
+	tag := tagOf(h)
+	p := &d.heads[h&d.mask]
 	for ref := *p; ref != 0; ref = *p {
 		e := d.at(ref)
-		if e.klen != uint32(len(k)) || e.key() != k {
+		if e.tag != tag || e.klen != uint32(len(k)) || e.key() != k {
 			p = &e.next
 			continue
 		}
@@ -261,7 +270,7 @@ func (d *Dict[V]) rehash(size int, compact bool) {
 			nr := d.alloc()
 			ne := d.at(nr)
 			b := d.hashString(e.key()) & mask
-			ne.kptr, ne.klen, ne.val, ne.next = e.kptr, e.klen, e.val, heads[b]
+			ne.kptr, ne.klen, ne.tag, ne.val, ne.next = e.kptr, e.klen, e.tag, e.val, heads[b]
 			heads[b] = nr
 			ref = e.next
 		}

@@ -145,3 +145,23 @@ func TestSetAllocs(t *testing.T) {
 		t.Fatalf("%v allocations per overwrite+read", n)
 	}
 }
+
+// BenchmarkGetLarge looks up, in random order, the members of a large
+// collection as redis-benchmark names them: keys of one length, so that
+// every other element of a chain has to be told apart.
+func BenchmarkGetLarge(b *testing.B) {
+	const n = 100000
+	d := New[struct{}]()
+	keys := make([][]byte, n)
+	for i := range keys {
+		keys[i] = []byte("element:" + strconv.Itoa(1e11+i)[1:])
+		d.Set(keys[i], struct{}{})
+	}
+	rand.Shuffle(n, func(i, j int) { keys[i], keys[j] = keys[j], keys[i] })
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, ok := d.Get(keys[i%n]); !ok {
+			b.Fatal("missing")
+		}
+	}
+}
