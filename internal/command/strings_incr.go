@@ -45,7 +45,7 @@ func decrbyCommand(c *Ctx) {
 // record, or the existing buffer), so increments do not allocate.
 func incrBy(c *Ctx, by int64) {
 	key := c.Args[1]
-	o := c.DB.PeekWrite(key)
+	o, at := c.DB.PeekWrite(key)
 	if o != nil && o.Type != keyspace.TypeString {
 		c.Error(ErrWrongType)
 		return
@@ -65,7 +65,7 @@ func incrBy(c *Ctx, by int64) {
 	v += by
 	var buf [20]byte
 	if o != nil {
-		c.DB.Overwrite(key, strconv.AppendInt(buf[:0], v, 10))
+		c.DB.Overwrite(at, key, strconv.AppendInt(buf[:0], v, 10))
 	} else {
 		c.DB.SetString(key, strconv.AppendInt(buf[:0], v, 10), false)
 	}

@@ -376,16 +376,28 @@ func (d *DB) unpack(h uint64, ref, prev uint32, key []byte, at int64) *Object {
 // new string in its place (Overwrite) rather than change it: it counts an
 // access and keeps the key for a snapshot as LookupWrite does, but leaves
 // a packed string in its record, so the object may only describe it.
-func (d *DB) PeekWrite(key []byte) *Object {
-	if _, ref, _ := d.forWrite(key); ref != 0 {
-		return d.object(ref)
+// The Spot it returns is where the key is, for an Overwrite right after.
+func (d *DB) PeekWrite(key []byte) (*Object, Spot) {
+	h, ref, prev := d.forWrite(key)
+	if ref != 0 {
+		return d.object(ref), Spot{h, ref, prev}
 	}
-	return nil
+	return nil, Spot{}
+}
+
+// Spot is where PeekWrite found a key: valid until the database next
+// changes.
+type Spot struct {
+	h         uint64
+	ref, prev uint32
 }
 
 // ExistsForWrite reports whether key exists, looking it up as PeekWrite
 // does: for write commands that only need to know whether it is there.
-func (d *DB) ExistsForWrite(key []byte) bool { return d.PeekWrite(key) != nil }
+func (d *DB) ExistsForWrite(key []byte) bool {
+	o, _ := d.PeekWrite(key)
+	return o != nil
+}
 
 // Peek returns key's value without touching stats or access time.
 func (d *DB) Peek(key []byte) *Object {
@@ -468,14 +480,29 @@ func (d *DB) added(key []byte) {
 // SetString stores a string value under key, clearing any TTL unless
 // keepTTL. A short key and value are packed into one record, overwritten
 // in place when the new value takes as much room as the old one.
-func (d *DB) SetString(key, val []byte, keepTTL bool) { d.setString(key, val, keepTTL, false) }
+func (d *DB) SetString(key, val []byte, keepTTL bool) { d.setString(key, val, keepTTL, nil) }
 
-// Overwrite replaces the value of key, which a PeekWrite just found, with
-// the string val, keeping its TTL and its access stamp (the lookup
-// counted the access), as Redis does when INCR stores its result.
-func (d *DB) Overwrite(key, val []byte) { d.setString(key, val, true, true) }
+// Overwrite replaces the value of key, which a PeekWrite just found at
+// at, with the string val, keeping its TTL and its access stamp (the
+// lookup counted the access), as Redis does when INCR stores its result.
+func (d *DB) Overwrite(at Spot, key, val []byte) {
+	if d.ks.snap == nil {
+		r := d.t.rec(at.ref)
+		if !r.heap() && r.valLen == len(val) && r.flags&fEnc == encBits(StringEncoding(val)) {
+			// As long as the old value and of the same encoding: the
+			// bytes change in place, and nothing else in the record.
+			copy(r.b[r.valOff:], val)
+			d.ks.changed(d.ID, key)
+			return
+		}
+	}
+	d.setString(key, val, true, &at)
+}
 
-func (d *DB) setString(key, val []byte, keepTTL, counted bool) {
+// setString stores val under key; at is where PeekWrite found key, nil
+// when unknown (and the write counts as an access).
+func (d *DB) setString(key, val []byte, keepTTL bool, at *Spot) {
+	counted := at != nil
 	enc := StringEncoding(val)
 	p := parts{key: key, flags: encBits(enc), val: val}
 	// With keepTTL, room for a TTL the key may have.
@@ -487,10 +514,16 @@ func (d *DB) setString(key, val []byte, keepTTL, counted bool) {
 		d.Set(key, o, keepTTL)
 		return
 	}
-	h, ref, prev := d.t.locate(key)
-	if ref != 0 && d.pastTime(ref) && !d.ks.Replica {
-		d.deleteExpired(h, ref, prev)
-		ref = 0
+	var h uint64
+	var ref, prev uint32
+	if at != nil {
+		h, ref, prev = at.h, at.ref, at.prev
+	} else {
+		h, ref, prev = d.t.locate(key)
+		if ref != 0 && d.pastTime(ref) && !d.ks.Replica {
+			d.deleteExpired(h, ref, prev)
+			ref = 0
+		}
 	}
 	if ref == 0 {
 		p.snap = d.ks.snapStamp()

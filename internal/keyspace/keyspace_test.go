@@ -209,3 +209,31 @@ func TestUnsharedCopyOfSmallInt(t *testing.T) {
 		t.Error("a non-integer copy was marked unshared")
 	}
 }
+
+// TestOverwrite: INCR's store keeps the TTL and gives the value the
+// encoding of its new bytes, in place when they take the old room and
+// encoding, and through a new record when they do not.
+func TestOverwrite(t *testing.T) {
+	ks, _ := newTest()
+	d := ks.DBs[0]
+	k := []byte("counter")
+	d.SetString(k, []byte("41"), false)
+	d.SetExpire(k, 5_000_000)
+	for _, v := range []string{"42", "100", "-99", "ab", "7"} {
+		o, at := d.PeekWrite(k)
+		if o == nil {
+			t.Fatalf("before %s: key missing", v)
+		}
+		d.Overwrite(at, k, []byte(v))
+		o = d.Peek(k)
+		if o == nil || string(o.Str) != v || o.Enc != StringEncoding([]byte(v)) {
+			t.Fatalf("after %s: %+v", v, o)
+		}
+		if got := d.Expire(k); got != 5_000_000 {
+			t.Fatalf("after %s: TTL at %d", v, got)
+		}
+	}
+	if d.Len() != 1 {
+		t.Fatalf("%d keys", d.Len())
+	}
+}

@@ -60,7 +60,7 @@ func TestSnapshotIsPointInTime(t *testing.T) {
 func mutate(r *rand.Rand, ks *Keyspace) {
 	d := ks.DBs[r.IntN(len(ks.DBs))]
 	k := []byte(fmt.Sprint("k", r.IntN(60)))
-	switch r.IntN(10) {
+	switch r.IntN(11) {
 	case 0:
 		d.SetString(k, []byte(fmt.Sprint("new", r.IntN(100))), false)
 	case 1:
@@ -94,6 +94,13 @@ func mutate(r *rand.Rand, ks *Keyspace) {
 		if r.IntN(8) == 0 {
 			ks.Swap(r.IntN(len(ks.DBs)), r.IntN(len(ks.DBs)))
 		}
+	case 10:
+		// INCR: the new digits stored where PeekWrite found the key.
+		ks.Writing = true
+		if o, at := d.PeekWrite(k); o != nil && o.Type == TypeString {
+			d.Overwrite(at, k, []byte(fmt.Sprint(r.IntN(100))))
+		}
+		ks.Writing = false
 	case 9:
 		// Past-due keys deleted by expiry are still in the snapshot.
 		if d.Exists(k) {
