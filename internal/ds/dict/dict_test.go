@@ -154,7 +154,7 @@ func BenchmarkGetLarge(b *testing.B) {
 	d := New[struct{}]()
 	keys := make([][]byte, n)
 	for i := range keys {
-		keys[i] = []byte("element:" + strconv.Itoa(1e11+i)[1:])
+		keys[i] = []byte("element:" + strconv.Itoa(1e11 + i)[1:])
 		d.Set(keys[i], struct{}{})
 	}
 	rand.Shuffle(n, func(i, j int) { keys[i], keys[j] = keys[j], keys[i] })
