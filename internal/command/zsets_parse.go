@@ -140,11 +140,31 @@ func parseScore(b []byte) (float64, bool) {
 	if len(b) == 0 || isCSpace(b[0]) {
 		return 0, false
 	}
+	if v, ok := shortDigits(b); ok {
+		// The common score: digits alone, exact in a float64.
+		return float64(v), true
+	}
 	f, n, erange := strtod(b)
 	if n != len(b) || math.IsNaN(f) || erange {
 		return 0, false
 	}
 	return f, true
+}
+
+// shortDigits reads b when it is 1 to 15 decimal digits and nothing
+// else, a value a float64 holds exactly.
+func shortDigits(b []byte) (int64, bool) {
+	if len(b) > 15 {
+		return 0, false
+	}
+	var v int64
+	for _, ch := range b {
+		if !isDigit(ch) {
+			return 0, false
+		}
+		v = v*10 + int64(ch-'0')
+	}
+	return v, true
 }
 
 // cEnd reports whether n is where C would see b end: its length, or a NUL.

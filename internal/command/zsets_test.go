@@ -194,6 +194,13 @@ func TestStrtod(t *testing.T) {
 			t.Errorf("parseScore(%q) refused", good)
 		}
 	}
+	// Plain digits take a shortcut: the same values as strtod's.
+	for _, digits := range []string{"0", "7", "007", "99999", "123456789012345", "1234567890123456", "9007199254740993"} {
+		want, _, _ := strtod([]byte(digits))
+		if got, ok := parseScore([]byte(digits)); !ok || got != want {
+			t.Errorf("parseScore(%q) = %v, %v; want %v", digits, got, ok, want)
+		}
+	}
 }
 
 func TestAppendDistanceAndHumanFloat(t *testing.T) {
