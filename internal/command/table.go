@@ -219,8 +219,27 @@ func Find(name []byte) *Command {
 // Lookup resolves args to a command, a subcommand where the command is a
 // container, and checks arity. On failure it returns the error reply
 // Redis gives, and the command too when only its arity was wrong.
-func Lookup(args [][]byte) (*Command, string) {
-	c := Find(args[0])
+func Lookup(args [][]byte) (*Command, string) { return resolve(Find(args[0]), args) }
+
+// Finder is Lookup with a memory of the last command it found: the
+// requests of a pipeline mostly repeat one command, and comparing its
+// name costs less than a lookup in the table. Not safe for concurrent use.
+type Finder struct{ last *Command }
+
+// Lookup is the package's Lookup.
+func (f *Finder) Lookup(args [][]byte) (*Command, string) {
+	c := f.last
+	if c == nil || !EqualFold(args[0], c.Name) {
+		if c = Find(args[0]); c != nil {
+			f.last = c
+		}
+	}
+	return resolve(c, args)
+}
+
+// resolve is Lookup's part after finding the top-level command c (nil:
+// none).
+func resolve(c *Command, args [][]byte) (*Command, string) {
 	if c == nil {
 		return nil, unknownCommand(args)
 	}

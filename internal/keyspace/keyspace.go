@@ -327,14 +327,17 @@ func (d *DB) LookupNoTouch(key []byte) *Object {
 // to the heap, so the command may change it in place (then calling
 // Touch).
 func (d *DB) LookupWrite(key []byte) *Object {
-	h, ref, prev := d.forWrite(key)
+	h, ref, prev := d.live(key)
 	if ref == 0 {
 		return nil
 	}
+	d.keepForWrite(ref)
 	var o *Object
 	if r := d.t.rec(ref); r.heap() {
 		o = d.t.objs[r.obj()]
+		d.ks.touch(o)
 	} else {
+		d.touch(ref)
 		at := int64(-1)
 		if r.hasExpire() {
 			at = r.at()

@@ -486,7 +486,7 @@ func (c *client) dispatch(args [][]byte) {
 	s := c.s
 	s.stats.commands++
 	c.lastMs = s.ks.Now()
-	cmd, errText := command.Lookup(args)
+	cmd, errText := s.finder.Lookup(args)
 	if errText != "" {
 		if cmd != nil { // a known command with the wrong arity
 			s.cmdStat(cmd).rejected++

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -83,6 +84,16 @@ func BenchmarkProcessMget16(b *testing.B) {
 		req += "$16\r\n" + k + "\r\n"
 	}
 	benchPipeline(b, setup, req, "*10\r\n$16\r\n0123456789abcdef\r\n$16\r\n0123456789abcdef\r\n$16\r\n0123456789abcdef\r\n$-1\r\n")
+}
+
+// BenchmarkProcessSadd16 adds a member already present to a set of 1000,
+// a heap object: the write lookup of a big collection.
+func BenchmarkProcessSadd16(b *testing.B) {
+	setup := "*1002\r\n$4\r\nSADD\r\n$5\r\nmyset\r\n"
+	for i := range 1000 {
+		setup += fmt.Sprintf("$20\r\nelement:%012d\r\n", i)
+	}
+	benchPipeline(b, setup, "*3\r\n$4\r\nSADD\r\n$5\r\nmyset\r\n$20\r\nelement:000000000123\r\n", ":0\r\n")
 }
 
 // TestProcessAllocs pins the hot path at zero allocations per request.

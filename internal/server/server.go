@@ -52,6 +52,8 @@ type Server struct {
 	closing bool
 	nextID  atomic.Int64
 
+	// finder resolves requests to commands; engine-owned.
+	finder command.Finder
 	// Counters for INFO stats; owned by the engine.
 	stats struct {
 		commands                             int64
