@@ -96,6 +96,16 @@ func BenchmarkProcessSadd16(b *testing.B) {
 	benchPipeline(b, setup, "*3\r\n$4\r\nSADD\r\n$5\r\nmyset\r\n$20\r\nelement:000000000123\r\n", ":0\r\n")
 }
 
+// BenchmarkProcessHset16 sets a field of a hash of 1000 to the value it
+// has, as redis-benchmark's HSET does.
+func BenchmarkProcessHset16(b *testing.B) {
+	setup := "*2002\r\n$4\r\nHSET\r\n$6\r\nmyhash\r\n"
+	for i := range 1000 {
+		setup += fmt.Sprintf("$20\r\nelement:%012d\r\n$3\r\nxxx\r\n", i)
+	}
+	benchPipeline(b, setup, "*4\r\n$4\r\nHSET\r\n$6\r\nmyhash\r\n$20\r\nelement:000000000123\r\n$3\r\nxxx\r\n", ":0\r\n")
+}
+
 // TestProcessAllocs pins the hot path at zero allocations per request.
 func TestProcessAllocs(t *testing.T) {
 	c := benchClient(t)
