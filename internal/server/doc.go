@@ -15,4 +15,10 @@
 // client's Session are owned by whoever holds the engine lock. The
 // listener set and the client registry have their own lock (Server.cmu),
 // always taken after mu when both are needed, never before.
+//
+// A plain socket's goroutine runs its whole read-execute-write cycle
+// inside one read callback of the socket (rawread_unix.go), which
+// net.Conn.Close waits for: so whoever else closes a client (CLIENT
+// KILL, output limits, shutdown) only shuts its socket down, and the
+// client's own goroutine closes it (sockConn.Close, client.closeConn).
 package server
