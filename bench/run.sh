@@ -7,7 +7,7 @@
 # with respd's value, Redis's, the ratio, the goal and whether it is met.
 # Servers run on cpu0; redis-benchmark and the loaders on cpu1.
 #
-#   bench/run.sh                    # the full run, 15-30 minutes
+#   bench/run.sh                    # the full run, 9-30 minutes
 #   QUICK=1 bench/run.sh            # a short trial: 1 round, a tenth of everything
 #   bench/run.sh -only rps,idle     # some sections; see `go run ./bench -h`
 #
