@@ -15,8 +15,9 @@ import (
 const (
 	readBufSize = 16 * 1024
 	// Buffers that grew past these sizes for one big request or reply are
-	// dropped afterwards so idle clients stay small.
-	keepReadBuf  = 64 * 1024
+	// dropped afterwards so idle clients stay small. A read buffer up to
+	// keepReadBuf stays while the client is awake (see input.idle).
+	keepReadBuf  = 256 * 1024
 	keepWriteBuf = 1 << 20
 )
 

@@ -76,9 +76,12 @@ func (in *input) got(r int) bool {
 }
 
 // idle is called before the goroutine waits for input: the buffer goes
-// back to the pool if it holds nothing.
+// back to the pool if it holds nothing. A grown one stays for the next
+// big request rather than becoming garbage after each (a client sending
+// 64 KB values would otherwise double what the collector has to take);
+// got bounds it, and the goroutine drops it when the client sleeps.
 func (in *input) idle() {
-	if in.n == 0 && !in.c.parser.Pending() {
+	if in.n == 0 && !in.c.parser.Pending() && len(in.buf) == readBufSize {
 		putReadBuf(in.buf)
 		in.buf = nil
 	}
