@@ -3,10 +3,11 @@ package server
 import "sync"
 
 // input is a connection goroutine's unparsed input: buf[:n], which always
-// starts at a request (the parser keeps no partial state). buf is held
-// only while input flows: between requests a plain socket's goroutine
-// waits without one (idle), so that a client between requests costs no
-// buffer and the pool's buffers go to whichever clients are talking.
+// starts at a request (the parser keeps no partial state). A pooled buf
+// is held only while input flows: between requests a plain socket's
+// goroutine waits without one (idle), so that a client between requests
+// costs no buffer and the pool's buffers go to whichever clients are
+// talking.
 type input struct {
 	c   *client
 	buf []byte
