@@ -492,8 +492,8 @@ func (d *DB) Overwrite(at Spot, key, val []byte) {
 	if d.ks.snap == nil {
 		r := d.t.rec(at.ref)
 		if !r.heap() && r.valLen == len(val) && r.flags&fEnc == encBits(StringEncoding(val)) {
-			// As long as the old value and of the same encoding: the
-			// bytes change in place, and nothing else in the record.
+			// The new bytes take the old ones' room and encoding: they
+			// change in place, and nothing else in the record does.
 			copy(r.b[r.valOff:], val)
 			d.ks.changed(d.ID, key)
 			return
