@@ -58,13 +58,7 @@ func BenchmarkScoreSmall(b *testing.B) {
 // is full: a walk of the skiplist to unlink and one to relink, bound by
 // cache misses.
 func BenchmarkSetScoreLarge(b *testing.B) {
-	z, members, r := largeSet()
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		ref, _, _ := z.Find(members[r.IntN(len(members))])
-		z.SetScore(ref, float64(r.IntN(1_000_000)))
-	}
+	benchLargeMoves(b, func(r *rand.Rand, _ float64) float64 { return float64(r.IntN(1_000_000)) })
 }
 
 // BenchmarkSetScoreSmall moves one member of a 10-member small set back
@@ -87,12 +81,18 @@ func BenchmarkSetScoreSmall(b *testing.B) {
 // 100k-member set scored by rank, as ZINCRBY 3 does: each move is a
 // short way forwards.
 func BenchmarkIncrLarge(b *testing.B) {
+	benchLargeMoves(b, func(_ *rand.Rand, cur float64) float64 { return cur + 3 })
+}
+
+// benchLargeMoves gives random members of a large set (largeSet) the
+// scores next returns for their current ones.
+func benchLargeMoves(b *testing.B, next func(r *rand.Rand, cur float64) float64) {
 	z, members, r := largeSet()
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		ref, cur, _ := z.Find(members[r.IntN(len(members))])
-		z.SetScore(ref, cur+3)
+		z.SetScore(ref, next(r, cur))
 	}
 }
 
