@@ -422,7 +422,7 @@ func zcountCommand(c *Ctx) {
 }
 
 // zlexcountCommand counts as Redis does: along the listpack from the first
-// member in range while members stay in range, or in a skiplist by the
+// member in range while members stay in range, or in the large form by the
 // ranks of the first and last members in range.
 func zlexcountCommand(c *Ctx) {
 	r, ok := parseLexRange(c, c.Args[2], c.Args[3])

@@ -148,6 +148,15 @@ func (d *Dict[V]) Ptr(k []byte) *V {
 	return nil
 }
 
+// Entry returns the stored copy of key k and a pointer to its value, or
+// nil; the pointer is valid until the next insertion or deletion.
+func (d *Dict[V]) Entry(k []byte) (string, *V) {
+	if e := d.find(d.hashBytes(k), unsafeString(k)); e != nil {
+		return e.key(), &e.val
+	}
+	return "", nil
+}
+
 // Set stores v under k (copying k if it is new) and reports whether k is new.
 func (d *Dict[V]) Set(k []byte, v V) bool {
 	h := d.hashBytes(k)

@@ -7,12 +7,14 @@
 // linearly by member: cheap for the up to 128 entries Redis keeps that
 // way, and one allocation for the whole set. Once it grows past the configured number
 // of entries, or a member longer than the configured length arrives, it
-// moves for good to the large one (skiplist): a member index (package
-// dict, whose cursor ZSCAN uses) beside a skiplist with spans for rank
-// queries. Store commands build their result in whichever form fits.
+// moves for good to the large one (Redis's skiplist encoding): a member
+// index (package dict, whose cursor ZSCAN uses) mapping each member to
+// its score, beside a B+tree of the entries that counts them for rank
+// queries (see btree.go). Store commands build their result in whichever
+// form fits.
 //
 // A listpack keeps a score that is a whole number as an integer, so -0
-// becomes 0 there; the skiplist keeps -0. Replies show the difference, so
+// becomes 0 there; the large form keeps -0. Replies show the difference, so
 // the small form reproduces it.
 //
 // Ranks are 0-based throughout. Nothing here is safe for concurrent use.
@@ -48,13 +50,20 @@ type ZSet struct {
 	big *large
 }
 
-// large is the skiplist encoding: a member index beside the ordered list.
+// large is the skiplist encoding: a member index beside the ordered tree,
+// which share each member's string.
 type large struct {
-	idx  *dict.Dict[*node]
-	list *skiplist
+	idx  *dict.Dict[float64]
+	tree *btree
 }
 
-func newLarge() *large { return &large{idx: dict.New[*node](), list: newSkiplist()} }
+func newLarge() *large { return &large{idx: dict.New[float64](), tree: newBtree()} }
+
+// add inserts member, which must be absent.
+func (l *large) add(member string, score float64) {
+	l.idx.SetString(member, score)
+	l.tree.insert(score, member)
+}
 
 // Wrap makes z the set whose small form (see Packed) is b, read in place:
 // for a caller that will not change it.
@@ -93,7 +102,7 @@ func (z *ZSet) Len() int {
 	if z.big == nil {
 		return smallCount(z.lp)
 	}
-	return z.big.list.n
+	return z.big.tree.n
 }
 
 // lpScore is how the small form stores a score: a whole number becomes
@@ -105,14 +114,13 @@ func lpScore(s float64) float64 {
 	return s
 }
 
-// toSkiplist moves a small set to the large encoding.
-func (z *ZSet) toSkiplist() {
+// toLarge moves a small set to the large encoding.
+func (z *ZSet) toLarge() {
 	l := newLarge()
 	b := z.lp
 	for off := smallHeader; off < len(b); {
 		m, s, next := smallAt(b, off)
-		member := string(m)
-		l.idx.SetString(member, l.list.insert(s, member))
+		l.add(string(m), s)
 		off = next
 	}
 	z.lp, z.big = nil, l
@@ -124,10 +132,7 @@ func (z *ZSet) Score(m []byte) (float64, bool) {
 		off, s := z.smallFind(m)
 		return s, off >= 0
 	}
-	if x, ok := z.big.idx.Get(m); ok {
-		return x.score, true
-	}
-	return 0, false
+	return z.big.idx.Get(m)
 }
 
 // Ref is where a member sits in a set, from Find; it is valid until the
@@ -135,7 +140,9 @@ func (z *ZSet) Score(m []byte) (float64, bool) {
 type Ref struct {
 	off   int // offset of the entry in the small form
 	score float64
-	x     *node // node in the large form
+	// In the large form: the member as stored and its score in the index.
+	member string
+	p      *float64
 }
 
 // Find returns m's place and score, so that a caller deciding on the
@@ -148,8 +155,8 @@ func (z *ZSet) Find(m []byte) (Ref, float64, bool) {
 		}
 		return Ref{}, 0, false
 	}
-	if x, ok := z.big.idx.Get(m); ok {
-		return Ref{x: x}, x.score, true
+	if member, p := z.big.idx.Entry(m); p != nil {
+		return Ref{score: *p, member: member, p: p}, *p, true
 	}
 	return Ref{}, 0, false
 }
@@ -159,15 +166,15 @@ func (z *ZSet) Find(m []byte) (Ref, float64, bool) {
 // equal) changes nothing. It does not allocate (for small-set members of
 // up to 64 bytes).
 func (z *ZSet) SetScore(r Ref, score float64) {
-	if z.big == nil {
-		if r.score != score {
-			z.smallSetScore(r.off, r.score, score)
-		}
+	if r.score == score {
 		return
 	}
-	if r.x.score != score {
-		z.big.list.setScore(r.x, score)
+	if z.big == nil {
+		z.smallSetScore(r.off, r.score, score)
+		return
 	}
+	z.big.tree.move(r.score, r.member, score)
+	*r.p = score
 }
 
 // Add sets m's score, adding m (copied) when absent, and reports whether
@@ -184,10 +191,9 @@ func (z *ZSet) Add(m []byte, score float64, lim Limits) bool {
 			z.smallInsert(m, score)
 			return true
 		}
-		z.toSkiplist()
+		z.toLarge()
 	}
-	member := string(m)
-	z.big.idx.SetString(member, z.big.list.insert(score, member))
+	z.big.add(string(m), score)
 	return true
 }
 
@@ -230,12 +236,12 @@ func (z *ZSet) Remove(m []byte) bool {
 		z.smallRemove(off, skipScore(z.lp, packed.Skip(z.lp, off)), 1)
 		return true
 	}
-	x, ok := z.big.idx.Get(m)
-	if !ok {
+	member, p := z.big.idx.Entry(m)
+	if p == nil {
 		return false
 	}
-	z.big.list.remove(x.score, x.member)
-	z.big.idx.DeleteString(x.member)
+	z.big.tree.remove(*p, member)
+	z.big.idx.DeleteString(member)
 	return true
 }
 
@@ -247,11 +253,11 @@ func (z *ZSet) Rank(m []byte) (int, float64, bool) {
 		}
 		return 0, 0, false
 	}
-	x, ok := z.big.idx.Get(m)
-	if !ok {
+	member, p := z.big.idx.Entry(m)
+	if p == nil {
 		return 0, 0, false
 	}
-	return z.big.list.rank(x.score, x.member) - 1, x.score, true
+	return z.big.tree.rank(*p, member), *p, true
 }
 
 // At returns the entry of rank r, which must be in 0..Len()-1.
@@ -260,8 +266,7 @@ func (z *ZSet) At(r int) Entry {
 		e, _ := smallEntry(z.lp, z.smallOffset(r))
 		return e
 	}
-	x := z.big.list.at(r + 1)
-	return Entry{Member: x.member, Score: x.score}
+	return z.big.tree.at(r)
 }
 
 // Ascend calls fn for the entries from rank from on, in ascending order,
@@ -281,11 +286,7 @@ func (z *ZSet) Ascend(from int, fn func(e Entry) bool) {
 		}
 		return
 	}
-	for x := z.big.list.at(from + 1); x != nil; x = x.link(0).next {
-		if !fn(Entry{Member: x.member, Score: x.score}) {
-			return
-		}
-	}
+	z.big.tree.ascend(from, fn)
 }
 
 // Descend calls fn for the entries from rank from down to rank 0, until
@@ -313,11 +314,7 @@ func (z *ZSet) Descend(from int, fn func(e Entry) bool) {
 		}
 		return
 	}
-	for x := z.big.list.at(from + 1); x != nil; x = x.prev {
-		if !fn(Entry{Member: x.member, Score: x.score}) {
-			return
-		}
-	}
+	z.big.tree.descend(from, fn)
 }
 
 // CountBefore returns how many leading entries satisfy before, a
@@ -335,7 +332,7 @@ func (z *ZSet) CountBefore(before func(e Entry) bool) int {
 		}
 		return n
 	}
-	return z.big.list.count(func(x *node) bool { return before(Entry{Member: x.member, Score: x.score}) })
+	return z.big.tree.count(func(s float64, m string) bool { return before(Entry{Member: m, Score: s}) })
 }
 
 // RemoveRanks deletes the entries of ranks lo..hi, which must be valid
@@ -351,7 +348,7 @@ func (z *ZSet) RemoveRanks(lo, hi int) {
 		z.smallRemove(off, end, hi-lo+1)
 		return
 	}
-	z.big.list.removeRanks(lo, hi, func(x *node) { z.big.idx.DeleteString(x.member) })
+	z.big.tree.removeRanks(lo, hi, func(m string) { z.big.idx.DeleteString(m) })
 }
 
 // Random returns an entry chosen uniformly; the set must not be empty.
@@ -393,7 +390,7 @@ func (z *ZSet) Scan(cursor uint64, fn func(e Entry)) uint64 {
 		})
 		return 0
 	}
-	return z.big.idx.Scan(cursor, func(_ string, x *node) { fn(Entry{Member: x.member, Score: x.score}) })
+	return z.big.idx.Scan(cursor, func(m string, s float64) { fn(Entry{Member: m, Score: s}) })
 }
 
 // Clone returns an independent copy in the same encoding (for COPY).
@@ -402,9 +399,10 @@ func (z *ZSet) Clone() any {
 		return &ZSet{lp: packed.Clone(z.lp)}
 	}
 	c := &ZSet{big: newLarge()}
-	for x := z.big.list.head.link(0).next; x != nil; x = x.link(0).next {
-		c.big.idx.SetString(x.member, c.big.list.insert(x.score, x.member))
-	}
+	z.big.tree.ascend(0, func(e Entry) bool {
+		c.big.add(e.Member, e.Score)
+		return true
+	})
 	return c
 }
 
@@ -437,8 +435,7 @@ func Build(entries []Entry, lim Limits) *ZSet {
 	}
 	z := &ZSet{big: newLarge()}
 	for _, e := range entries {
-		member := strings.Clone(e.Member)
-		z.big.idx.SetString(member, z.big.list.insert(e.Score, member))
+		z.big.add(strings.Clone(e.Member), e.Score)
 	}
 	return z
 }

@@ -6,7 +6,6 @@ import (
 	"math/rand/v2"
 	"sort"
 	"testing"
-	"unsafe"
 )
 
 // model is the obvious sorted-slice implementation the set is checked
@@ -66,43 +65,72 @@ func check(t *testing.T, z *ZSet, m model, small bool) {
 		}
 	}
 	if !z.Listpack() {
-		checkSpans(t, z.big.list)
+		checkTree(t, z.big.tree)
 	}
 }
 
-// checkSpans verifies every link's span against the level-0 order, and
-// the score it caches against its target's.
-func checkSpans(t *testing.T, s *skiplist) {
+// checkTree verifies the large form's tree: each node's counts and keys
+// against the entries below it, the fill of its nodes, and the leaves'
+// links against the order.
+func checkTree(t *testing.T, tr *btree) {
 	t.Helper()
-	pos := map[*node]int{s.head: 0}
+	var leaves []*leaf
+	// walk checks the subtree of x (an *inner at height h > 0, else a
+	// *leaf) and returns its entry count and first and last entries.
+	var walk func(in *inner, lf *leaf, h int, root bool) (int, Entry, Entry)
+	walk = func(in *inner, lf *leaf, h int, root bool) (int, Entry, Entry) {
+		if h == 0 {
+			if !root && lf.n == 0 {
+				t.Fatalf("empty leaf")
+			}
+			for i := 1; i < lf.n; i++ {
+				if !before(lf.scores[i-1], lf.members[i-1], lf.scores[i], lf.members[i]) {
+					t.Fatalf("leaf out of order at %d", i)
+				}
+			}
+			leaves = append(leaves, lf)
+			if lf.n == 0 {
+				return 0, Entry{}, Entry{}
+			}
+			return lf.n, Entry{lf.members[0], lf.scores[0]}, Entry{lf.members[lf.n-1], lf.scores[lf.n-1]}
+		}
+		if (root && in.n < 2) || (!root && in.n < innerMin) {
+			t.Fatalf("inner node of %d children at height %d", in.n, h)
+		}
+		total := 0
+		var first, last Entry
+		for i := range in.n {
+			n, lo, hi := walk(in.inners[i], in.leaves[i], h-1, false)
+			if n != in.counts[i] {
+				t.Fatalf("count of child %d at height %d is %d, want %d", i, h, in.counts[i], n)
+			}
+			if i > 0 && (!before(last.Score, last.Member, in.scores[i], in.members[i]) ||
+				before(lo.Score, lo.Member, in.scores[i], in.members[i])) {
+				t.Fatalf("key %d at height %d does not separate its children", i, h)
+			}
+			if i == 0 {
+				first = lo
+			}
+			last = hi
+			total += n
+		}
+		return total, first, last
+	}
+	n, _, _ := walk(tr.top, tr.lone, tr.height, true)
+	if n != tr.n {
+		t.Fatalf("tree counts %d entries, has %d", tr.n, n)
+	}
+	var prev *leaf
 	i := 0
-	var last *node
-	for x := s.head.link(0).next; x != nil; x = x.link(0).next {
+	for l := tr.head; l != nil; l = l.next {
+		if i >= len(leaves) || leaves[i] != l || l.prev != prev {
+			t.Fatalf("leaf list differs from the tree at leaf %d", i)
+		}
+		prev = l
 		i++
-		pos[x] = i
-		if x.prev != last {
-			t.Fatalf("broken back link at rank %d", i)
-		}
-		last = x
 	}
-	if s.tail != last || i != s.n {
-		t.Fatalf("tail/length mismatch")
-	}
-	for x := s.head; x != nil; x = x.link(0).next {
-		for l := 0; l < x.level && l < s.level; l++ {
-			// Spans of links to nil are never read, so only real links
-			// are checked.
-			next := x.link(l).next
-			if next == nil {
-				continue
-			}
-			if x.link(l).span != pos[next]-pos[x] {
-				t.Fatalf("span at rank %d level %d = %d, want %d", pos[x], l, x.link(l).span, pos[next]-pos[x])
-			}
-			if math.Float64bits(x.link(l).score) != math.Float64bits(next.score) {
-				t.Fatalf("link at rank %d level %d caches score %v, its target has %v", pos[x], l, x.link(l).score, next.score)
-			}
-		}
+	if i != len(leaves) || tr.tail != prev {
+		t.Fatalf("leaf list ends at %d of %d leaves", i, len(leaves))
 	}
 }
 
@@ -346,22 +374,34 @@ func TestSetScoreAllocs(t *testing.T) {
 	}
 }
 
-// TestCachedScores drives a large set through every operation that
-// relinks nodes or changes a score, with scores drawn from a handful of
-// values (so most comparisons are ties broken by member, and -0 meets 0)
-// and small nudges that keep a member in place, and checks after every
-// step that each link caches its target's score and that the order and
-// ranks match the model.
-func TestCachedScores(t *testing.T) {
+// TestTreeOperations drives a large set through every operation that
+// changes its tree, with scores drawn from a handful of values (so most
+// comparisons are ties broken by member, and -0 meets 0) and small nudges
+// that keep a member in its leaf, and checks the tree after every step
+// and the order and ranks against the model every 100. The set grows to
+// thousands of entries, so nodes split, lend and merge on two levels.
+func TestTreeOperations(t *testing.T) {
 	r := rand.New(rand.NewPCG(11, 13))
 	lim := Limits{MaxEntries: 0, MaxValue: 64}
 	scores := []float64{-1, math.Copysign(0, -1), 0, 0.5, 1, 2}
 	z := New()
 	var m model
-	for step := 0; step < 6000; step++ {
-		member := fmt.Sprintf("m%03d", r.IntN(300))
+	heights := map[int]bool{}
+	const steps = 12000
+	for step := 0; step < steps; step++ {
+		member := fmt.Sprintf("m%04d", r.IntN(8000))
 		score := scores[r.IntN(len(scores))]
-		switch op := r.IntN(20); {
+		op := r.IntN(20)
+		// The first two thirds grow the set to a tree of three
+		// levels, the last third shrinks it back to one leaf.
+		shrink := step >= steps*2/3
+		switch {
+		case shrink && op < 8:
+			op = 14 + op%4
+		case !shrink && op >= 16:
+			op %= 8
+		}
+		switch {
 		case op < 8:
 			added := z.Add([]byte(member), score, lim)
 			if i := m.find(member); i < 0 {
@@ -394,47 +434,24 @@ func TestCachedScores(t *testing.T) {
 			if z.Len() == 0 {
 				continue
 			}
+			span := 4
+			if shrink {
+				span = 40
+			}
 			lo := r.IntN(z.Len())
-			hi := lo + r.IntN(min(4, z.Len()-lo))
+			hi := lo + r.IntN(min(span, z.Len()-lo))
 			z.RemoveRanks(lo, hi)
 			s := m.sorted()
 			m = append(s[:lo:lo], s[hi+1:]...)
 		}
-		if z.Len() > 0 {
-			checkSpans(t, z.big.list)
-		}
+		checkTree(t, z.big.tree)
+		heights[z.big.tree.height] = true
 		if step%100 == 0 {
 			check(t, z, m, false)
 		}
 	}
 	check(t, z, m, false)
-}
-
-// TestNodeLayout checks what node.link relies on, that every node type
-// puts its links right after the node, and that a one-link node takes
-// one 64-byte cache line.
-func TestNodeLayout(t *testing.T) {
-	offsets := []uintptr{
-		unsafe.Offsetof(node1{}.l), unsafe.Offsetof(node2{}.l), unsafe.Offsetof(node4{}.l),
-		unsafe.Offsetof(node8{}.l), unsafe.Offsetof(node16{}.l), unsafe.Offsetof(node32{}.l),
-	}
-	for i, off := range offsets {
-		if off != linksAt {
-			t.Errorf("node%d links at offset %d, want %d", 1<<i, off, linksAt)
-		}
-	}
-	if n := unsafe.Sizeof(node1{}); n != 64 {
-		t.Errorf("a one-link node takes %d bytes, want 64", n)
-	}
-	for _, lvl := range []int{1, 2, 3, 4, 5, 8, 9, 16, 17, maxLevel} {
-		x := newNode("m", 1, lvl)
-		for i := 0; i < lvl; i++ {
-			x.link(i).span = i + 1
-		}
-		for i := 0; i < lvl; i++ {
-			if x.link(i).span != i+1 {
-				t.Fatalf("height %d: link %d overlaps another", lvl, i)
-			}
-		}
+	if !heights[2] || z.big.tree.height != 0 {
+		t.Errorf("the tree reached heights %v and ended at %d, want 2 and 0", heights, z.big.tree.height)
 	}
 }
