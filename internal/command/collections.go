@@ -4,7 +4,9 @@ import (
 	"math"
 	"strconv"
 	"sync"
+	"sync/atomic"
 
+	"github.com/respd/respd/internal/config"
 	"github.com/respd/respd/internal/ds/glob"
 	"github.com/respd/respd/internal/ds/hash"
 	"github.com/respd/respd/internal/resp"
@@ -38,6 +40,16 @@ var defaultLimits = encLimits{hash: hash.Limits{MaxEntries: 512, MaxValue: 64}, 
 // Hooks and readers both run on the engine that owns the configuration.
 var limitsByConfig sync.Map // *config.Config -> *encLimits
 
+// lastLimits holds the configuration limits last returned for, and
+// them: a process runs one server (only tests run more), so the map is
+// seldom consulted.
+var lastLimits atomic.Pointer[configLimits]
+
+type configLimits struct {
+	cfg *config.Config
+	l   *encLimits
+}
+
 func limits(c *Ctx) *encLimits {
 	if c.Host == nil {
 		return &defaultLimits
@@ -46,7 +58,11 @@ func limits(c *Ctx) *encLimits {
 	if cfg == nil {
 		return &defaultLimits
 	}
+	if last := lastLimits.Load(); last != nil && last.cfg == cfg {
+		return last.l
+	}
 	if l, ok := limitsByConfig.Load(cfg); ok {
+		lastLimits.Store(&configLimits{cfg, l.(*encLimits)})
 		return l.(*encLimits)
 	}
 	l := &encLimits{}
@@ -57,6 +73,7 @@ func limits(c *Ctx) *encLimits {
 	watch("hash-max-listpack-value", &l.hash.MaxValue)
 	watch("set-max-intset-entries", &l.maxIntset)
 	limitsByConfig.Store(cfg, l)
+	lastLimits.Store(&configLimits{cfg, l})
 	return l
 }
 
