@@ -101,7 +101,7 @@ func (sc *sockConn) Write(b []byte) (int, error) {
 		}
 	}
 	if !async {
-		return sc.Conn.Write(b)
+		return sc.writeBlocking(b)
 	}
 	n, err := writeNonblocking(sc.raw, b)
 	if err != nil {
@@ -119,6 +119,14 @@ func (sc *sockConn) Write(b []byte) (int, error) {
 	return len(b), nil
 }
 
+// writeBlocking writes all of b, waiting for the socket to take it.
+func (sc *sockConn) writeBlocking(b []byte) (int, error) {
+	if sc.raw == nil {
+		return sc.Conn.Write(b)
+	}
+	return writeBlocking(sc.raw, b)
+}
+
 // flush writes the queue out, blocking on the socket, until it is empty
 // or the socket fails (it is closed when its client is dropped).
 func (sc *sockConn) flush(q *sendQueue) {
@@ -128,7 +136,7 @@ func (sc *sockConn) flush(q *sendQueue) {
 		q.pending = q.spare[:0]
 		q.spare = nil
 		q.mu.Unlock()
-		n, err := sc.Conn.Write(buf)
+		n, err := sc.writeBlocking(buf)
 		sc.unsent.Add(-int64(n))
 		q.mu.Lock()
 		if cap(buf) <= keepWriteBuf {

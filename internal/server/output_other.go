@@ -16,6 +16,11 @@ func writeNonblocking(syscall.RawConn, []byte) (int, error) {
 	return 0, errors.New("non-blocking writes are not supported here")
 }
 
+// writeBlocking is never called here: there is no descriptor.
+func writeBlocking(syscall.RawConn, []byte) (int, error) {
+	return 0, errors.New("raw writes are not supported here")
+}
+
 // shutdownSock is never called here: without a descriptor (rawConn) a
 // socket is closed outright.
 func shutdownSock(syscall.RawConn) error { return nil }

@@ -101,3 +101,33 @@ func TestSockConnClosed(t *testing.T) {
 		t.Fatal("write after close succeeded")
 	}
 }
+
+// TestSockConnBlockingWrite: a blocking write larger than the socket
+// buffers waits for the peer to read (the raw write's EAGAIN makes it
+// wait in the poller) and delivers every byte in order; with the write
+// deadline passed and the peer not reading, it fails instead of waiting.
+func TestSockConnBlockingWrite(t *testing.T) {
+	conn, peer := tcpPair(t)
+	sc := newSockConn(conn)
+	b := make([]byte, 12<<20)
+	for i := range b {
+		b[i] = byte(i * 7)
+	}
+	got := make(chan []byte)
+	go func() {
+		time.Sleep(50 * time.Millisecond) // let the writer fill the buffers
+		data, _ := io.ReadAll(io.LimitReader(peer, int64(len(b))))
+		got <- data
+	}()
+	if n, err := sc.Write(b); n != len(b) || err != nil {
+		t.Fatalf("write: %d of %d, %v", n, len(b), err)
+	}
+	if data := <-got; !bytes.Equal(data, b) {
+		t.Fatalf("peer read %d bytes, not what was written", len(data))
+	}
+
+	conn.SetWriteDeadline(time.Now().Add(100 * time.Millisecond))
+	if n, err := sc.Write(b); err == nil || n == len(b) {
+		t.Fatalf("write past the deadline to a peer not reading: %d of %d, %v", n, len(b), err)
+	}
+}

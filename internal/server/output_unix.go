@@ -29,12 +29,8 @@ func writeNonblocking(rc syscall.RawConn, b []byte) (int, error) {
 	var n int
 	var werr error
 	err := rc.Write(func(fd uintptr) bool {
-		for {
-			n, werr = syscall.Write(int(fd), b)
-			if !errors.Is(werr, syscall.EINTR) {
-				return true
-			}
-		}
+		n, werr = sysWrite(fd, b)
+		return true
 	})
 	if err != nil {
 		return 0, err
@@ -46,6 +42,31 @@ func writeNonblocking(rc syscall.RawConn, b []byte) (int, error) {
 		return 0, werr
 	}
 	return n, nil
+}
+
+// writeBlocking writes all of b, waiting for room in the poller as
+// net.Conn's Write does (and honouring its write deadline).
+func writeBlocking(rc syscall.RawConn, b []byte) (int, error) {
+	n := 0
+	var werr error
+	err := rc.Write(func(fd uintptr) bool {
+		for n < len(b) {
+			m, e := sysWrite(fd, b[n:])
+			if errors.Is(e, syscall.EAGAIN) {
+				return false
+			}
+			if e != nil {
+				werr = e
+				return true
+			}
+			n += m
+		}
+		return true
+	})
+	if err == nil {
+		err = werr
+	}
+	return n, err
 }
 
 // shutdownSock shuts rc's socket down both ways without waiting for the

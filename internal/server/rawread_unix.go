@@ -70,14 +70,7 @@ func newRawReaderOn(rc syscall.RawConn) *rawReader {
 func (rr *rawReader) step(fd uintptr) bool {
 	for {
 		b := rr.to.space()
-		var r int
-		var err error
-		for {
-			r, err = syscall.Read(int(fd), b)
-			if !errors.Is(err, syscall.EINTR) {
-				break
-			}
-		}
+		r, err := sysRead(fd, b)
 		switch {
 		case errors.Is(err, syscall.EAGAIN):
 			rr.to.idle()
