@@ -47,6 +47,8 @@ type sockConn struct {
 	// q is the flusher's queue, made by the first Write that needs it:
 	// most clients never do, and an idle client should stay small.
 	q atomic.Pointer[sendQueue]
+	// w writes for Write (under wmu), made by the first one.
+	w *rawWriter
 
 	sleepState // sleep.go
 }
@@ -101,9 +103,12 @@ func (sc *sockConn) Write(b []byte) (int, error) {
 		}
 	}
 	if !async {
-		return sc.writeBlocking(b)
+		if sc.raw == nil {
+			return sc.Conn.Write(b)
+		}
+		return sc.writer().write(b, true)
 	}
-	n, err := writeNonblocking(sc.raw, b)
+	n, err := sc.writer().write(b, false)
 	if err != nil {
 		return n, err
 	}
@@ -119,24 +124,25 @@ func (sc *sockConn) Write(b []byte) (int, error) {
 	return len(b), nil
 }
 
-// writeBlocking writes all of b, waiting for the socket to take it.
-func (sc *sockConn) writeBlocking(b []byte) (int, error) {
-	if sc.raw == nil {
-		return sc.Conn.Write(b)
+// writer returns Write's rawWriter, making it on first use; under wmu.
+func (sc *sockConn) writer() *rawWriter {
+	if sc.w == nil {
+		sc.w = newRawWriter(sc.raw)
 	}
-	return writeBlocking(sc.raw, b)
+	return sc.w
 }
 
 // flush writes the queue out, blocking on the socket, until it is empty
 // or the socket fails (it is closed when its client is dropped).
 func (sc *sockConn) flush(q *sendQueue) {
+	w := newRawWriter(sc.raw) // Write's own may be in use
 	q.mu.Lock()
 	for len(q.pending) > 0 {
 		buf := q.pending
 		q.pending = q.spare[:0]
 		q.spare = nil
 		q.mu.Unlock()
-		n, err := sc.writeBlocking(buf)
+		n, err := w.write(buf, true)
 		sc.unsent.Add(-int64(n))
 		q.mu.Lock()
 		if cap(buf) <= keepWriteBuf {

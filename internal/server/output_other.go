@@ -12,12 +12,13 @@ import (
 // block (see output.go).
 func rawConn(net.Conn) syscall.RawConn { return nil }
 
-func writeNonblocking(syscall.RawConn, []byte) (int, error) {
-	return 0, errors.New("non-blocking writes are not supported here")
-}
+// rawWriter is never used here: without a descriptor (rawConn) there
+// are no raw writes.
+type rawWriter struct{}
 
-// writeBlocking is never called here: there is no descriptor.
-func writeBlocking(syscall.RawConn, []byte) (int, error) {
+func newRawWriter(syscall.RawConn) *rawWriter { return &rawWriter{} }
+
+func (*rawWriter) write([]byte, bool) (int, error) {
 	return 0, errors.New("raw writes are not supported here")
 }
 

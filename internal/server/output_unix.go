@@ -3,7 +3,6 @@
 package server
 
 import (
-	"errors"
 	"net"
 	"syscall"
 )
@@ -22,51 +21,53 @@ func rawConn(conn net.Conn) syscall.RawConn {
 	return rc
 }
 
-// writeNonblocking writes what the kernel takes of b now, without
-// waiting for room: Go keeps sockets non-blocking, and returning true
-// from the callback skips the poller's wait.
-func writeNonblocking(rc syscall.RawConn, b []byte) (int, error) {
-	var n int
-	var werr error
-	err := rc.Write(func(fd uintptr) bool {
-		n, werr = sysWrite(fd, b)
-		return true
-	})
-	if err != nil {
-		return 0, err
-	}
-	if errors.Is(werr, syscall.EAGAIN) {
-		return 0, nil
-	}
-	if werr != nil {
-		return 0, werr
-	}
-	return n, nil
+// rawWriter writes to a socket through its RawConn. The callback is
+// bound once, so that a write allocates nothing (a closure per call
+// would). One write at a time.
+type rawWriter struct {
+	rc   syscall.RawConn
+	fn   func(fd uintptr) bool
+	b    []byte
+	n    int
+	err  error
+	wait bool
 }
 
-// writeBlocking writes all of b, waiting for room in the poller as
-// net.Conn's Write does (and honouring its write deadline).
-func writeBlocking(rc syscall.RawConn, b []byte) (int, error) {
-	n := 0
-	var werr error
-	err := rc.Write(func(fd uintptr) bool {
-		for n < len(b) {
-			m, e := sysWrite(fd, b[n:])
-			if errors.Is(e, syscall.EAGAIN) {
-				return false
-			}
-			if e != nil {
-				werr = e
-				return true
-			}
-			n += m
-		}
-		return true
-	})
+func newRawWriter(rc syscall.RawConn) *rawWriter {
+	w := &rawWriter{rc: rc}
+	w.fn = w.step
+	return w
+}
+
+// write writes b. With wait it writes all of b, waiting in the poller for
+// room as net.Conn's Write does (and honouring the write deadline);
+// without, it writes what the kernel takes now: Go keeps sockets
+// non-blocking, and returning true from the callback skips the wait.
+func (w *rawWriter) write(b []byte, wait bool) (int, error) {
+	w.b, w.n, w.err, w.wait = b, 0, nil, wait
+	err := w.rc.Write(w.fn)
 	if err == nil {
-		err = werr
+		err = w.err
 	}
+	n := w.n
+	w.b, w.err = nil, nil
 	return n, err
+}
+
+// step is the RawConn callback: true ends the call.
+func (w *rawWriter) step(fd uintptr) bool {
+	for w.n < len(w.b) {
+		m, err := sysWrite(fd, w.b[w.n:])
+		if err == syscall.EAGAIN {
+			return !w.wait
+		}
+		if err != nil {
+			w.err = err
+			return true
+		}
+		w.n += m
+	}
+	return true
 }
 
 // shutdownSock shuts rc's socket down both ways without waiting for the
