@@ -131,3 +131,23 @@ func TestSockConnBlockingWrite(t *testing.T) {
 		t.Fatalf("write past the deadline to a peer not reading: %d of %d, %v", n, len(b), err)
 	}
 }
+
+// TestSockConnWriteAllocs: a reply written to a plain socket allocates
+// nothing, blocking or not (garbage per batch made GETs stall near GC
+// cycles).
+func TestSockConnWriteAllocs(t *testing.T) {
+	conn, peer := tcpPair(t)
+	go io.Copy(io.Discard, peer)
+	sc := newSockConn(conn)
+	reply := []byte("+OK\r\n")
+	for _, async := range []bool{false, true} {
+		sc.async.Store(async)
+		if n := testing.AllocsPerRun(1000, func() {
+			if _, err := sc.Write(reply); err != nil {
+				t.Fatal(err)
+			}
+		}); n != 0 {
+			t.Errorf("async %v: %v allocations per write, want 0", async, n)
+		}
+	}
+}
