@@ -59,8 +59,9 @@ type sleepState struct {
 	// token names the socket to the poller, 0 until first registered;
 	// armed is whether the poller knows the descriptor. Both are owned
 	// by the goroutine running the client (handed over with state).
-	token uint64
+	// (armed sits beside state, where it takes no room.)
 	armed bool
+	token uint64
 	// client is the one to run again when woken; nil: never sleeps.
 	client *client
 }
