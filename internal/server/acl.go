@@ -313,8 +313,8 @@ func (s *Server) killRevokedSubscribers(u *acl.User, self *client) {
 		if c.user != u || c.sess.Subs == 0 {
 			continue
 		}
-		chans := append(slices.Clone(c.subs[pubsub.Channel]), c.subs[pubsub.Shard]...)
-		if !u.ChannelsAllowed(chans, c.subs[pubsub.Pattern]) {
+		chans := append(slices.Clone(c.subscribed(pubsub.Channel)), c.subscribed(pubsub.Shard)...)
+		if !u.ChannelsAllowed(chans, c.subscribed(pubsub.Pattern)) {
 			s.closeClient(c, self)
 		}
 	}

@@ -54,9 +54,11 @@ type client struct {
 	watched []watchedKey
 
 	// Pub/Sub state (pubsub.go); engine-owned. subs[kind] lists the
-	// names subscribed, in order; softSinceMs is when the output buffer
-	// went over the soft limit (0: it is not).
-	subs        [3][]string
+	// names subscribed, in order, made by the first subscription (most
+	// clients never subscribe, and an idle client should stay small);
+	// softSinceMs is when the output buffer went over the soft limit (0:
+	// it is not).
+	subs        *[3][]string
 	softSinceMs int64
 
 	// track is the CLIENT TRACKING mode (tracking.go), nil until first

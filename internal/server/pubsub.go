@@ -45,9 +45,17 @@ func parseOutputLimit(v, class string) outputLimit {
 // plus patterns, or shard channels alone.
 func (c *client) subCount(k pubsub.Kind) int64 {
 	if k == pubsub.Shard {
-		return int64(len(c.subs[pubsub.Shard]))
+		return int64(len(c.subscribed(pubsub.Shard)))
 	}
-	return int64(len(c.subs[pubsub.Channel]) + len(c.subs[pubsub.Pattern]))
+	return int64(len(c.subscribed(pubsub.Channel)) + len(c.subscribed(pubsub.Pattern)))
+}
+
+// subscribed returns the names of kind k that c is subscribed to.
+func (c *client) subscribed(k pubsub.Kind) []string {
+	if c.subs == nil {
+		return nil
+	}
+	return c.subs[k]
 }
 
 func (c *client) writeSubReply(kind string, name []byte, count int64) {
@@ -65,6 +73,9 @@ func (c *client) writeSubReply(kind string, name []byte, count int64) {
 // Subscribe implements command.Conn.
 func (c *client) Subscribe(ctx *command.Ctx, k pubsub.Kind) {
 	reg := c.s.pubsub
+	if c.subs == nil {
+		c.subs = new([3][]string)
+	}
 	for _, name := range ctx.Args[1:] {
 		if reg.Add(k, string(name), c) {
 			c.subs[k] = append(c.subs[k], string(name))
@@ -78,7 +89,7 @@ func (c *client) Subscribe(ctx *command.Ctx, k pubsub.Kind) {
 func (c *client) Unsubscribe(ctx *command.Ctx, k pubsub.Kind) {
 	names := ctx.Args[1:]
 	if len(names) == 0 {
-		if len(c.subs[k]) == 0 {
+		if len(c.subscribed(k)) == 0 {
 			c.writeSubReply(kindNames[k].unsub, nil, c.subCount(k))
 			return
 		}
@@ -109,6 +120,9 @@ func (c *client) unsubscribe(k pubsub.Kind, name string) {
 
 // unsubscribeAll drops every subscription (RESET, disconnect).
 func (c *client) unsubscribeAll() {
+	if c.subs == nil {
+		return
+	}
 	for k := range c.subs {
 		for _, n := range append([]string(nil), c.subs[k]...) {
 			c.unsubscribe(pubsub.Kind(k), n)
