@@ -35,7 +35,8 @@ type Caller func(cmd *command.Command, args [][]byte, proto int, noRepl bool) []
 // libraries. Everything but the busy state is engine-owned (used under
 // the server's engine lock).
 type Engine struct {
-	// L is the one interpreter every script and library runs in.
+	// L is the one interpreter every script and library runs in, nil
+	// until the first script or library is compiled (see state).
 	L *lua.LState
 	// globals backs the protected _G: scripts read globals through it
 	// and cannot add or change any.
@@ -104,8 +105,18 @@ type run struct {
 // New creates the interpreter with Redis's sandbox.
 func New(version string) *Engine {
 	e := &Engine{proxies: map[*lua.LTable]*lua.LTable{}, scripts: map[string]*lua.LFunction{}, scriptFlags: map[string]int{}, bodies: map[string]string{}, libs: map[string]*Library{}, funcs: map[string]*Function{}, Version: version}
-	e.L = e.newState()
 	return e
+}
+
+// state returns the interpreter, building it on first use. Most servers
+// never run a script, and an interpreter is some 200 KB of pointers that
+// every garbage collection would scan. Everything that runs Lua runs a
+// script or library compiled before, so compiling is where it is built.
+func (e *Engine) state() *lua.LState {
+	if e.L == nil {
+		e.L = e.newState()
+	}
+	return e.L
 }
 
 // newState builds a sandboxed interpreter: the libraries Redis loads,

@@ -106,7 +106,7 @@ func (e *Engine) compile(body, sha string) (*compiled, string) {
 	if errText != "" {
 		return nil, errText
 	}
-	fn, err := e.L.Load(strings.NewReader(code), "user_script")
+	fn, err := e.state().Load(strings.NewReader(code), "user_script")
 	if err != nil {
 		return nil, "ERR Error compiling script (new function): " + compileError(err, "user_script", code)
 	}

@@ -306,7 +306,7 @@ func (e *Engine) LoadLibrary(code string, replace bool) (string, string) {
 	if old != nil && !replace {
 		return "", "ERR Library '" + name + "' already exists"
 	}
-	fn, err := e.L.Load(strings.NewReader(body), "user_function")
+	fn, err := e.state().Load(strings.NewReader(body), "user_function")
 	if err != nil {
 		return "", "ERR Error compiling function: " + compileError(err, "user_function", body)
 	}

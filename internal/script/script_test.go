@@ -105,3 +105,20 @@ func TestShebang(t *testing.T) {
 }
 
 func testCtx() *command.Ctx { return &command.Ctx{Writer: resp.Writer{Proto: 2}} }
+
+// TestStateBuiltOnFirstCompile: an engine that never compiled a script
+// holds no interpreter (the collector would scan it every cycle); the
+// first SCRIPT LOAD builds it, and the script loads.
+func TestStateBuiltOnFirstCompile(t *testing.T) {
+	e := New("7.2.4")
+	if e.L != nil {
+		t.Fatal("a new engine built its interpreter")
+	}
+	sha, errText := e.Load([]byte("return 1"))
+	if errText != "" || !e.Exists(sha) {
+		t.Fatalf("Load: %q %q", sha, errText)
+	}
+	if e.L == nil {
+		t.Fatal("compiling a script built no interpreter")
+	}
+}
