@@ -73,7 +73,7 @@ type Keyspace struct {
 
 // New returns a keyspace of n empty databases.
 func New(n int, c clock.Clock) *Keyspace {
-	ks := &Keyspace{Clock: c, scratch: make([]view, scratchMax)}
+	ks := &Keyspace{Clock: c}
 	ks.Tick()
 	for i := 0; i < n; i++ {
 		ks.DBs = append(ks.DBs, newDB(ks, i))
@@ -156,15 +156,23 @@ func (ks *Keyspace) Tick() {
 // Now returns the time of the last Tick in ms.
 func (ks *Keyspace) Now() int64 { return ks.now }
 
-// scratchMax is how many scratch views a keyspace recycles; a batch that
-// looks up more packed values than that gets fresh ones.
+// scratchMax is how many scratch views a keyspace recycles at most; a
+// batch that looks up more packed values than that gets fresh ones.
 const scratchMax = 1024
 
 // scratchView returns a view for describing a packed value, valid until
-// the next Tick.
+// the next Tick. The recycled views grow with the batches that need them:
+// they hold pointers, which every garbage collection scans, so a server
+// that packs few values keeps few.
 func (ks *Keyspace) scratchView() *view {
 	if ks.nScratch == len(ks.scratch) {
-		return new(view)
+		if len(ks.scratch) == scratchMax {
+			return new(view)
+		}
+		// The views handed out stay where they are, valid until the
+		// next Tick.
+		ks.scratch = make([]view, min(max(2*len(ks.scratch), 16), scratchMax))
+		ks.nScratch = 0
 	}
 	v := &ks.scratch[ks.nScratch]
 	ks.nScratch++

@@ -69,3 +69,41 @@ func TestPackedCollections(t *testing.T) {
 		t.Fatal("Spare did not hand out an empty hash")
 	}
 }
+
+// TestScratchViewsOfOneBatch: the views lookups of packed values hand
+// out stay valid until the next Tick, also when a batch uses more of
+// them than the keyspace recycled so far and it grows its set; after
+// the Tick the grown set is reused without allocating.
+func TestScratchViewsOfOneBatch(t *testing.T) {
+	ks, _ := newTest()
+	d := ks.DBs[0]
+	const n = 200
+	for i := range n {
+		h := hash.New()
+		h.Set([]byte("field"), fmt.Appendf(nil, "value:%d", i), hashLimits)
+		d.Set(fmt.Appendf(nil, "h%d", i), &Object{Type: TypeHash, Enc: EncHashtable, Val: h}, false)
+	}
+	ks.Settle()
+	ks.Tick()
+	var held []*Object
+	for i := range n {
+		held = append(held, d.Lookup(fmt.Appendf(nil, "h%d", i)))
+	}
+	for i, o := range held {
+		if v, _ := o.Val.(*hash.Hash).Get([]byte("field")); string(v) != fmt.Sprintf("value:%d", i) {
+			t.Fatalf("view %d of the batch reads %q", i, v)
+		}
+	}
+	keys := make([][]byte, n)
+	for i := range keys {
+		keys[i] = fmt.Appendf(nil, "h%d", i)
+	}
+	if a := testing.AllocsPerRun(10, func() {
+		ks.Tick()
+		for _, k := range keys {
+			d.Lookup(k)
+		}
+	}); a != 0 {
+		t.Errorf("a batch of %d packed lookups allocates %v times after the set grew", n, a)
+	}
+}
