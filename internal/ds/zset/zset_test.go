@@ -455,3 +455,28 @@ func TestTreeOperations(t *testing.T) {
 		t.Errorf("the tree reached heights %v and ended at %d, want 2 and 0", heights, z.big.tree.height)
 	}
 }
+
+// TestSortedLoadFillsLeaves: entries added in ascending or descending
+// order (loading, COPY, a store command's result) fill their leaves
+// instead of leaving each split leaf half empty.
+func TestSortedLoadFillsLeaves(t *testing.T) {
+	const n = 10_000
+	lim := Limits{MaxEntries: 0, MaxValue: 64}
+	for _, desc := range []bool{false, true} {
+		z := New()
+		for i := range n {
+			if desc {
+				i = n - 1 - i
+			}
+			z.Add(fmt.Appendf(nil, "m%05d", i), float64(i), lim)
+		}
+		checkTree(t, z.big.tree)
+		leaves := 0
+		for l := z.big.tree.head; l != nil; l = l.next {
+			leaves++
+		}
+		if want := n/leafMax + 1; leaves > want {
+			t.Errorf("descending %v: %d leaves for %d entries, want at most %d", desc, leaves, n, want)
+		}
+	}
+}
