@@ -3,6 +3,7 @@
 package server
 
 import (
+	"io"
 	"net"
 	"syscall"
 )
@@ -60,6 +61,9 @@ func (w *rawWriter) step(fd uintptr) bool {
 		m, err := sysWrite(fd, w.b[w.n:])
 		if err == syscall.EAGAIN {
 			return !w.wait
+		}
+		if err == nil && m == 0 {
+			err = io.ErrUnexpectedEOF // a socket takes at least a byte
 		}
 		if err != nil {
 			w.err = err
