@@ -40,11 +40,12 @@ var defaultLimits = encLimits{hash: hash.Limits{MaxEntries: 512, MaxValue: 64}, 
 // Hooks and readers both run on the engine that owns the configuration.
 var limitsByConfig sync.Map // *config.Config -> *encLimits
 
-// lastLimits holds the configuration limits last returned for, and
-// them: a process runs one server (only tests run more), so the map is
+// lastLimits is the configuration limits last answered for, with its
+// limits: a process runs one server (only tests run more), so the map is
 // seldom consulted.
 var lastLimits atomic.Pointer[configLimits]
 
+// configLimits pairs a configuration with its limits.
 type configLimits struct {
 	cfg *config.Config
 	l   *encLimits

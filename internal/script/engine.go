@@ -102,7 +102,8 @@ type run struct {
 	noRepl bool
 }
 
-// New creates the interpreter with Redis's sandbox.
+// New creates an engine. Its interpreter, with Redis's sandbox, is built
+// on first use (see state).
 func New(version string) *Engine {
 	e := &Engine{proxies: map[*lua.LTable]*lua.LTable{}, scripts: map[string]*lua.LFunction{}, scriptFlags: map[string]int{}, bodies: map[string]string{}, libs: map[string]*Library{}, funcs: map[string]*Function{}, Version: version}
 	return e
