@@ -38,9 +38,10 @@ type leaf struct {
 
 // inner is a node above the leaves. Key i, for i >= 1, separates child
 // i-1 from child i: every entry below child i-1 sorts before it, and no
-// entry below child i does. Key 0 is not used. The children of a node
-// one level above the leaves are in leaves, those of higher ones in
-// inners.
+// entry below child i does. A key may be a removed entry's, whose member
+// string it then keeps alive, one per child at most. Key 0 is not used
+// (but may hold a stale key). The children of a node one level above
+// the leaves are in leaves, those of higher ones in inners.
 type inner struct {
 	n       int
 	scores  [innerMax]float64
