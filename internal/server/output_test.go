@@ -126,6 +126,10 @@ func TestSockConnBlockingWrite(t *testing.T) {
 		t.Fatalf("peer read %d bytes, not what was written", len(data))
 	}
 
+	// A fresh connection: the first one's buffers grew while its peer
+	// read, up to tcp_rmem's maximum, which may hold all of b.
+	conn, _ = tcpPair(t)
+	sc = newSockConn(conn)
 	conn.SetWriteDeadline(time.Now().Add(100 * time.Millisecond))
 	if n, err := sc.Write(b); err == nil || n == len(b) {
 		t.Fatalf("write past the deadline to a peer not reading: %d of %d, %v", n, len(b), err)
