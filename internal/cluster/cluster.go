@@ -227,7 +227,7 @@ func (c *Cluster) startRaft(wipe bool) error {
 		c.mu.Unlock()
 		c.replayStored(store, snapIndex)
 	}
-	go c.watch(r)
+	go c.watch(r, c.ID)
 	if !existing && !wipe {
 		if err := c.bootstrap(); err != nil {
 			return err

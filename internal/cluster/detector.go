@@ -18,7 +18,10 @@ import (
 
 // detector tracks the leader's failing heartbeats.
 type detector struct {
-	mu sync.Mutex
+	// self is the node's id when its Raft started: a hard CLUSTER RESET
+	// changes c.ID while the old Raft's detector is still stopping.
+	self string
+	mu   sync.Mutex
 	// since maps a failing voter's id to its last successful contact.
 	since map[string]time.Time
 	// resumed holds voters heard from again since they failed.
@@ -33,10 +36,10 @@ type detector struct {
 	prevContact time.Time
 }
 
-// watch registers the failure observer on r and runs the detector until
-// r shuts down.
-func (c *Cluster) watch(r *raft.Raft) {
-	d := &detector{since: map[string]time.Time{}, resumed: map[string]bool{}}
+// watch registers the failure observer on r, the Raft of node self, and
+// runs the detector until r shuts down.
+func (c *Cluster) watch(r *raft.Raft, self string) {
+	d := &detector{self: self, since: map[string]time.Time{}, resumed: map[string]bool{}}
 	ch := make(chan raft.Observation, 64)
 	obs := raft.NewObserver(ch, false, func(o *raft.Observation) bool {
 		switch o.Data.(type) {
@@ -80,7 +83,7 @@ func (c *Cluster) watch(r *raft.Raft) {
 			case raft.LeaderObservation:
 				// A new term: what the previous leader saw is void.
 				d.since, d.resumed = map[string]time.Time{}, map[string]bool{}
-				if string(x.LeaderID) == c.ID && d.prevLeader != "" && d.prevLeader != c.ID {
+				if string(x.LeaderID) == d.self && d.prevLeader != "" && d.prevLeader != d.self {
 					d.since[d.prevLeader] = d.prevContact
 				}
 			}
@@ -157,14 +160,14 @@ func (c *Cluster) detect(r *raft.Raft, d *detector) {
 			}
 		}
 		if n.IsMaster() && len(v.SlotsOf(id)) > 0 {
-			c.failover(v, id)
+			c.failover(v, id, d.self)
 		}
 	}
 }
 
 // failover promotes the healthy replica of the failed master id with the
-// largest replication offset.
-func (c *Cluster) failover(v *View, id string) {
+// largest replication offset; self is this node's id.
+func (c *Cluster) failover(v *View, id, self string) {
 	best, bestOff := "", int64(-1)
 	for _, rid := range v.Replicas(id) {
 		rn := v.Nodes[rid]
@@ -172,7 +175,7 @@ func (c *Cluster) failover(v *View, id string) {
 			continue
 		}
 		off := int64(0)
-		if rid == c.ID {
+		if rid == self {
 			if c.opts.ReplOffset != nil {
 				off = c.opts.ReplOffset()
 			}
