@@ -165,3 +165,26 @@ func BenchmarkGetLarge(b *testing.B) {
 		}
 	}
 }
+
+// TestEntry: Entry returns the stored copy of the key and a pointer that
+// changes the stored value, and nil for a missing key.
+func TestEntry(t *testing.T) {
+	d := New[float64]()
+	k := []byte("member")
+	d.Set(k, 1.5)
+	key, p := d.Entry(k)
+	if p == nil || key != "member" || *p != 1.5 {
+		t.Fatalf("Entry = %q %v", key, p)
+	}
+	k[0] = 'M' // the stored key is a copy
+	if key != "member" {
+		t.Fatalf("stored key changed with the caller's bytes: %q", key)
+	}
+	*p = 2.5
+	if v, _ := d.GetString("member"); v != 2.5 {
+		t.Fatalf("value after writing through Entry's pointer = %v", v)
+	}
+	if key, p := d.Entry([]byte("absent")); p != nil || key != "" {
+		t.Fatalf("Entry of a missing key = %q %v", key, p)
+	}
+}
