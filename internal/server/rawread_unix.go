@@ -70,7 +70,14 @@ func newRawReaderOn(rc syscall.RawConn) *rawReader {
 func (rr *rawReader) step(fd uintptr) bool {
 	for {
 		b := rr.to.space()
-		r, err := sysRead(fd, b)
+		var r int
+		var err error
+		for {
+			r, err = syscall.Read(int(fd), b)
+			if !errors.Is(err, syscall.EINTR) {
+				break
+			}
+		}
 		switch {
 		case errors.Is(err, syscall.EAGAIN):
 			rr.to.idle()
