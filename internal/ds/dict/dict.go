@@ -130,24 +130,6 @@ func (d *Dict[V]) GetString(k string) (V, bool) {
 	return zero, false
 }
 
-// Key returns the stored copy of key k, so another table can share it
-// instead of copying k again.
-func (d *Dict[V]) Key(k []byte) (string, bool) {
-	if e := d.find(d.hashBytes(k), unsafeString(k)); e != nil {
-		return e.key(), true
-	}
-	return "", false
-}
-
-// Ptr returns a pointer to the value stored under k, or nil. The pointer is
-// valid until the next insertion or deletion.
-func (d *Dict[V]) Ptr(k []byte) *V {
-	if e := d.find(d.hashBytes(k), unsafeString(k)); e != nil {
-		return &e.val
-	}
-	return nil
-}
-
 // Entry returns the stored copy of key k and a pointer to its value, or
 // nil; the pointer is valid until the next insertion or deletion.
 func (d *Dict[V]) Entry(k []byte) (string, *V) {
@@ -155,6 +137,19 @@ func (d *Dict[V]) Entry(k []byte) (string, *V) {
 		return e.key(), &e.val
 	}
 	return "", nil
+}
+
+// Slot is Entry that adds k (copied) with the zero value when it is
+// absent, and reports whether it did: one search for a caller whose new
+// value depends on the old one.
+func (d *Dict[V]) Slot(k []byte) (string, *V, bool) {
+	h := d.hashBytes(k)
+	if e := d.find(h, unsafeString(k)); e != nil {
+		return e.key(), &e.val, false
+	}
+	var zero V
+	e := d.at(d.insert(h, string(k), zero))
+	return e.key(), &e.val, true
 }
 
 // Set stores v under k (copying k if it is new) and reports whether k is new.
@@ -179,8 +174,9 @@ func (d *Dict[V]) SetString(k string, v V) bool {
 	return true
 }
 
-// insert adds a new element; k is not in the dict.
-func (d *Dict[V]) insert(h uint64, k string, v V) {
+// insert adds a new element, k not being in the dict, and returns its
+// slot (index+1), which growing the table does not move.
+func (d *Dict[V]) insert(h uint64, k string, v V) uint32 {
 	ref := d.alloc()
 	e := d.at(ref)
 	b := h & d.mask
@@ -191,6 +187,7 @@ func (d *Dict[V]) insert(h uint64, k string, v V) {
 	if uint64(d.n) > d.mask+1 {
 		d.rehash(int(d.mask+1)*2, false)
 	}
+	return ref
 }
 
 // alloc returns a free slab slot (index+1), reusing freed ones first.

@@ -51,11 +51,8 @@ func TestModel(t *testing.T) {
 		if got, ok := d.GetString(k); !ok || got != v {
 			t.Fatalf("GetString(%s)=%d,%v want %d", k, got, ok, v)
 		}
-		if p := d.Ptr([]byte(k)); p == nil || *p != v {
-			t.Fatalf("Ptr(%s) wrong", k)
-		}
-		if s, ok := d.Key([]byte(k)); !ok || s != k {
-			t.Fatalf("Key(%s)=%q,%v", k, s, ok)
+		if s, p := d.Entry([]byte(k)); p == nil || *p != v || s != k {
+			t.Fatalf("Entry(%s) = %q, %v", k, s, p)
 		}
 	}
 	if _, ok := d.Get([]byte("absent")); ok {
@@ -140,7 +137,8 @@ func TestSetAllocs(t *testing.T) {
 	if n := testing.AllocsPerRun(100, func() {
 		d.Set(k, 1)
 		d.Get(k)
-		d.Ptr(k)
+		d.Entry(k)
+		d.Slot(k)
 	}); n != 0 {
 		t.Fatalf("%v allocations per overwrite+read", n)
 	}
@@ -167,7 +165,8 @@ func BenchmarkGetLarge(b *testing.B) {
 }
 
 // TestEntry: Entry returns the stored copy of the key and a pointer that
-// changes the stored value, and nil for a missing key.
+// changes the stored value, and nil for a missing key; Slot adds a
+// missing key with the zero value and says so.
 func TestEntry(t *testing.T) {
 	d := New[float64]()
 	k := []byte("member")
@@ -186,5 +185,13 @@ func TestEntry(t *testing.T) {
 	}
 	if key, p := d.Entry([]byte("absent")); p != nil || key != "" {
 		t.Fatalf("Entry of a missing key = %q %v", key, p)
+	}
+	key, p, added := d.Slot([]byte("new"))
+	if !added || key != "new" || p == nil || *p != 0 || d.Len() != 2 {
+		t.Fatalf("Slot of a missing key = %q %v %v, Len %d", key, p, added, d.Len())
+	}
+	*p = 7
+	if key, p, added := d.Slot([]byte("new")); added || key != "new" || *p != 7 {
+		t.Fatalf("Slot of a present key = %q %v %v", key, *p, added)
 	}
 }

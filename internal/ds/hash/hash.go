@@ -171,13 +171,11 @@ func (h *Hash) Set(field, value []byte, lim Limits) bool {
 	}
 	var added bool
 	if h.d != nil {
-		if p := h.d.Ptr(field); p != nil {
-			// An equal value is left as it is, without a new copy.
-			if *p != string(value) {
-				*p = string(value)
-			}
-		} else {
-			added = h.d.Set(field, string(value))
+		var p *string
+		_, p, added = h.d.Slot(field)
+		// An equal value is left as it is, without a new copy.
+		if added || *p != string(value) {
+			*p = string(value)
 		}
 	} else {
 		added = h.setPacked(field, value)

@@ -203,12 +203,11 @@ func (t *btree) insert(score float64, member string) {
 	t.insertAt(&c, score, member)
 }
 
-// remove deletes (score, member), which must be present, and returns the
-// member as the tree held it.
-func (t *btree) remove(score float64, member string) string {
+// remove deletes (score, member), which must be present.
+func (t *btree) remove(score float64, member string) {
 	var c cursor
 	t.seek(score, member, &c)
-	return t.removeAt(&c)
+	t.removeAt(&c)
 }
 
 // move gives the present entry (old, member) the score new.

@@ -182,18 +182,24 @@ func (z *ZSet) SetScore(r Ref, score float64) {
 // converts it first. A score equal to the current one (0 and -0 are
 // equal) changes nothing.
 func (z *ZSet) Add(m []byte, score float64, lim Limits) bool {
-	if r, _, ok := z.Find(m); ok {
-		z.SetScore(r, score)
-		return false
-	}
 	if z.big == nil {
+		if r, _, ok := z.Find(m); ok {
+			z.SetScore(r, score)
+			return false
+		}
 		if int64(z.Len())+1 <= lim.MaxEntries && int64(len(m)) <= lim.MaxValue {
 			z.smallInsert(m, score)
 			return true
 		}
 		z.toLarge()
 	}
-	z.big.add(string(m), score)
+	member, p, added := z.big.idx.Slot(m)
+	if !added {
+		z.SetScore(Ref{score: *p, member: member, p: p}, score)
+		return false
+	}
+	*p = score
+	z.big.tree.insert(score, member)
 	return true
 }
 
