@@ -13,8 +13,9 @@ import (
 	"time"
 )
 
-// benchResult is one redis-benchmark run.
-type benchResult struct{ rps, p99, cpuUS float64 }
+// benchResult is one redis-benchmark run; clientBusy is the share of
+// the run's wall time that redis-benchmark itself spent on its CPU.
+type benchResult struct{ rps, p99, cpuUS, clientBusy float64 }
 
 // benchmark runs redis-benchmark against s for one test and reads the
 // server's CPU time around it.
@@ -31,18 +32,23 @@ func (s *server) benchmark(cfg *config, test string, pipe, n, keyspace, size int
 		return benchResult{}, err
 	}
 	var stderr bytes.Buffer
+	// taskset execs redis-benchmark, so the process's CPU time is its own.
 	cmd := exec.Command("taskset", args...)
 	cmd.Stderr = &stderr
+	start := time.Now()
 	out, err := cmd.Output()
 	if err != nil {
 		return benchResult{}, fmt.Errorf("redis-benchmark %s: %v: %s", test, err, stderr.String())
 	}
+	wall := time.Since(start)
+	clientCPU := cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
 	after, err := s.cpu()
 	if err != nil {
 		return benchResult{}, err
 	}
 	r, err := parseBenchCSV(test, out)
 	r.cpuUS = (after - before) * 1e6 / float64(n)
+	r.clientBusy = clientCPU.Seconds() / wall.Seconds()
 	return r, err
 }
 
@@ -83,7 +89,7 @@ func median(v []float64) float64 {
 // rounds runs redis-benchmark cfg.rounds times on both servers,
 // alternating them, and returns the median results of respd and redis.
 func rounds(cfg *config, p pair, test string, pipe, n, keyspace, size int) ([2]benchResult, error) {
-	var rps, p99, cpu [2][]float64
+	var rps, p99, cpu, busy [2][]float64
 	for range cfg.rounds {
 		for i, s := range p.both() {
 			r, err := s.benchmark(cfg, test, pipe, n, keyspace, size)
@@ -93,14 +99,15 @@ func rounds(cfg *config, p pair, test string, pipe, n, keyspace, size int) ([2]b
 			rps[i] = append(rps[i], r.rps)
 			p99[i] = append(p99[i], r.p99)
 			cpu[i] = append(cpu[i], r.cpuUS)
+			busy[i] = append(busy[i], r.clientBusy)
 		}
 	}
 	var out [2]benchResult
 	for i := range out {
-		out[i] = benchResult{median(rps[i]), median(p99[i]), median(cpu[i])}
+		out[i] = benchResult{median(rps[i]), median(p99[i]), median(cpu[i]), median(busy[i])}
 	}
-	log.Printf("  %s -P %d: respd %.0f rps %.3f µs/req, redis %.0f rps %.3f µs/req",
-		test, pipe, out[0].rps, out[0].cpuUS, out[1].rps, out[1].cpuUS)
+	log.Printf("  %s -P %d: respd %.0f rps %.3f µs/req, redis %.0f rps %.3f µs/req; redis-benchmark busy %.1f%% / %.1f%%",
+		test, pipe, out[0].rps, out[0].cpuUS, out[1].rps, out[1].cpuUS, out[0].clientBusy*100, out[1].clientBusy*100)
 	return out, nil
 }
 
@@ -120,6 +127,7 @@ func rpsSection(cfg *config, t *table) error {
 	}
 	defer p.stop()
 	var p1, p16, cpu16, cpu1 table
+	var busy1 [2][]float64
 	for _, test := range rpsTests {
 		for _, pipe := range []int{1, 16} {
 			n := cfg.reqP1
@@ -134,12 +142,18 @@ func rpsSection(cfg *config, t *table) error {
 			if pipe == 1 {
 				p1.ratio(label+" -P 1", "rps", r[0].rps, r[1].rps, "≥", 1.00)
 				cpu1.info(label+" -P 1 server CPU per request", "µs", r[0].cpuUS, r[1].cpuUS)
+				for i := range busy1 {
+					busy1[i] = append(busy1[i], r[i].clientBusy*100)
+				}
 			} else {
 				p16.ratio(label+" -P 16", "rps", r[0].rps, r[1].rps, "≥", 1.05)
 				cpu16.ratio(label+" -P 16 server CPU per request", "µs", r[0].cpuUS, r[1].cpuUS, "≤", 0.90)
 			}
 		}
 	}
+	// At -P 1 the one redis-benchmark process can be what limits the
+	// rate: then it is busy all the time against either server.
+	cpu1.info("-P 1: redis-benchmark's time on its CPU, median of the tests", "%", median(busy1[0]), median(busy1[1]))
 	for _, part := range []table{p1, p16, cpu16, cpu1} {
 		t.rows = append(t.rows, part.rows...)
 	}

@@ -80,7 +80,7 @@ func format(v float64, unit string) string {
 		return fmt.Sprintf("%.0f", v)
 	case "x":
 		return fmt.Sprintf("%.2fx", v)
-	case "MB", "KB/conn":
+	case "MB", "KB/conn", "%":
 		return fmt.Sprintf("%.1f", v)
 	}
 	return fmt.Sprintf("%.3f", v)
