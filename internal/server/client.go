@@ -417,6 +417,7 @@ func (c *client) process(buf []byte) (int, bool, []byte) {
 	s.ks.Tick()
 	s.markBatch()
 	c.parser.MaxBulk = s.maxBulk
+	ahead := newLookahead(c.ctx.DB)
 	for pos < len(buf) {
 		args, n, err := c.parser.Parse(buf[pos:], c.args)
 		c.args = args
@@ -437,6 +438,9 @@ func (c *client) process(buf []byte) (int, bool, []byte) {
 		pos += n
 		if len(args) == 0 {
 			continue
+		}
+		if !ahead.off {
+			ahead.step(c.ctx.DB, buf, pos, args)
 		}
 		c.execute(args)
 		if s.overLimit(c) {

@@ -2,6 +2,7 @@ package server
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"strings"
 	"testing"
 
@@ -127,4 +128,36 @@ func TestProcessAllocs(t *testing.T) {
 			t.Errorf("%s: %v allocs per 16-request batch, want 0", tc.name, allocs)
 		}
 	}
+}
+
+// spreadKeys is the keyspace of BenchmarkProcessGetSpread16: more keys
+// than the caches hold, as in the big-keyspace benchmark.
+const spreadKeys = 1_000_000
+
+// BenchmarkProcessGetSpread16 is a pipeline of 16 GETs of random keys of
+// a million (redis-benchmark -r): each lookup is likely a cache miss,
+// which lookahead.go overlaps with the commands before it.
+func BenchmarkProcessGetSpread16(b *testing.B) {
+	c := benchClient(b)
+	var sb strings.Builder
+	for i := 0; i < spreadKeys; i += 100 {
+		sb.Reset()
+		sb.WriteString("*201\r\n$4\r\nMSET\r\n")
+		for j := i; j < i+100; j++ {
+			fmt.Fprintf(&sb, "$16\r\nkey:%012d\r\n$3\r\nxxx\r\n", j)
+		}
+		_, _, out := c.process([]byte(sb.String()))
+		if string(out) != "+OK\r\n" {
+			b.Fatalf("setup reply %q", out)
+		}
+		c.spare = out[:0]
+	}
+	const req = "*2\r\n$3\r\nGET\r\n$16\r\nkey:000000000000\r\n"
+	at := strings.Index(req, "key:") + len("key:")
+	buf := []byte(strings.Repeat(req, 16))
+	runBatches(b, c, buf, func() {
+		for j := 0; j < 16; j++ {
+			putDigits(buf[j*len(req)+at:][:12], rand.IntN(spreadKeys))
+		}
+	})
 }

@@ -1,0 +1,29 @@
+package keyspace
+
+import (
+	"unsafe"
+
+	"github.com/respd/respd/internal/prefetch"
+)
+
+// A lookup reads two places that are likely cache misses in a big
+// keyspace: the key's bucket in the table's heads, then the first record
+// of its chain. A pipeline's later commands can have both in flight
+// while the earlier ones execute: PrefetchBucket for a command two
+// ahead, PrefetchRecord (whose bucket is by then in the cache) for the
+// next one. Both only hint the CPU; they change nothing.
+
+// PrefetchBucket starts loading key's bucket and returns the key's hash
+// for PrefetchRecord.
+func (d *DB) PrefetchBucket(key []byte) uint64 {
+	h := d.t.hash(key)
+	prefetch.Line(unsafe.Pointer(&d.t.heads[h&d.t.mask]))
+	return h
+}
+
+// PrefetchRecord starts loading the first record of the bucket of hash h.
+func (d *DB) PrefetchRecord(h uint64) {
+	if ref := d.t.heads[h&d.t.mask]; ref != 0 {
+		prefetch.Line(unsafe.Pointer(unsafe.SliceData(d.t.a.bytes(ref))))
+	}
+}

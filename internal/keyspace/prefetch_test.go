@@ -1,0 +1,31 @@
+package keyspace
+
+import (
+	"fmt"
+	"testing"
+)
+
+// TestPrefetch checks that PrefetchBucket hashes a key as lookups do,
+// and that prefetching any key, stored or not, through the table's
+// growth is harmless: it reads only the heads and the chunks.
+func TestPrefetch(t *testing.T) {
+	ks, _ := newTest()
+	d := ks.DBs[0]
+	for i := range 5000 {
+		key := []byte(fmt.Sprintf("key:%d", i))
+		if h := d.PrefetchBucket(key); h != d.t.hash(key) {
+			t.Fatalf("PrefetchBucket(%q) = %x, want the table's hash %x", key, h, d.t.hash(key))
+		}
+		d.SetString(key, []byte("v"), false)
+		for _, k := range [][]byte{key, []byte("absent"), nil} {
+			d.PrefetchRecord(d.PrefetchBucket(k))
+		}
+	}
+	for i := range 5000 {
+		key := []byte(fmt.Sprintf("key:%d", i))
+		d.PrefetchRecord(d.PrefetchBucket(key))
+		if o := d.Peek(key); o == nil || string(o.Str) != "v" {
+			t.Fatalf("%s after prefetching: %v", key, o)
+		}
+	}
+}

@@ -1,0 +1,74 @@
+package resp
+
+import (
+	"bytes"
+	"testing"
+)
+
+func TestPeekKey(t *testing.T) {
+	req := func(args ...string) []byte {
+		b := AppendHeader(nil, '*', len(args))
+		for _, a := range args {
+			b = AppendBulkString(b, a)
+		}
+		return b
+	}
+	get := req("GET", "key:000000000001")
+	mset := req("MSET", "a", "1", "b", "2")
+	empty := req("SET", "", "v")
+	for _, tc := range []struct {
+		name string
+		buf  []byte
+		key  string
+		size int
+		ok   bool
+	}{
+		{"get", get, "key:000000000001", len(get), true},
+		{"get then more", append(append([]byte{}, get...), mset...), "key:000000000001", len(get), true},
+		{"mset", mset, "a", len(mset), true},
+		{"empty key", empty, "", len(empty), true},
+		{"binary key", req("GET", "a\r\nb"), "a\r\nb", len(req("GET", "a\r\nb")), true},
+		{"one argument", req("PING"), "", 0, false},
+		{"inline", []byte("GET key\r\n"), "", 0, false},
+		{"bad terminator", []byte("*2\r\n$3\r\nGET\r\n$1\r\nkXY"), "", 0, false},
+		{"not a bulk", []byte("*2\r\n$3\r\nGET\r\n:1\r\n"), "", 0, false},
+		{"no digits", []byte("*\r\n"), "", 0, false},
+		{"sign", []byte("*2\r\n$3\r\nGET\r\n$-1\r\n"), "", 0, false},
+		{"huge length", []byte("*2\r\n$3\r\nGET\r\n$99999999999999999999\r\nk\r\n"), "", 0, false},
+		{"empty", nil, "", 0, false},
+	} {
+		key, size, ok := PeekKey(tc.buf)
+		if ok != tc.ok || string(key) != tc.key || size != tc.size {
+			t.Errorf("%s: PeekKey = %q, %d, %v; want %q, %d, %v", tc.name, key, size, ok, tc.key, tc.size, tc.ok)
+		}
+	}
+	// Every proper prefix of a request is incomplete.
+	for i := range len(mset) {
+		if _, _, ok := PeekKey(mset[:i]); ok {
+			t.Errorf("PeekKey of %q, %d of %d bytes: ok", mset[:i], i, len(mset))
+		}
+	}
+}
+
+// FuzzPeekKey checks PeekKey against Parse: where both accept the
+// start of the input, they agree on the request's length and key.
+func FuzzPeekKey(f *testing.F) {
+	f.Add([]byte("*2\r\n$3\r\nGET\r\n$3\r\nkey\r\n*1\r\n$4\r\nPING\r\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		key, size, ok := PeekKey(data)
+		if !ok {
+			return
+		}
+		if size <= 0 || size > len(data) {
+			t.Fatalf("PeekKey(%q): size %d", data, size)
+		}
+		var p Parser
+		args, n, err := p.Parse(data, nil)
+		if err != nil {
+			return // PeekKey is laxer than Parse (leading zeros, limits)
+		}
+		if n != size || len(args) < 2 || !bytes.Equal(args[1], key) {
+			t.Fatalf("PeekKey(%q) = %q, %d; Parse = %q, %d", data, key, size, args, n)
+		}
+	})
+}
