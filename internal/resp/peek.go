@@ -13,7 +13,7 @@ func PeekKey(buf []byte) (key []byte, size int, ok bool) {
 	}
 	for i := int64(0); i < n; i++ {
 		l, start, ok := peekHeader(buf, pos, '$')
-		if !ok || l < 0 {
+		if !ok {
 			return nil, 0, false
 		}
 		end := int64(start) + l
