@@ -59,7 +59,7 @@ func lcsCommand(c *Ctx) {
 		c.Error(errLCSLenIdx)
 		return
 	}
-	if len(a) >= math.MaxUint32-1 || len(b) >= math.MaxUint32-1 {
+	if uint64(len(a)) >= math.MaxUint32-1 || uint64(len(b)) >= math.MaxUint32-1 {
 		c.Error(errLCSTooLong)
 		return
 	}
