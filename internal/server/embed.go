@@ -31,6 +31,7 @@ func (s *Server) Housekeep() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.ks.Tick()
+	paceGC()
 	if s.repl.load != nil {
 		// The dataset is half loaded (repl_loading.go): no saving,
 		// eviction or anything else that would act on it.
