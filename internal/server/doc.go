@@ -6,7 +6,9 @@
 //   - one goroutine per connection, which reads, parses and writes,
 //     except while an idle plain-socket connection sleeps (sleep.go);
 //   - one process-wide poller goroutine waking sleeping connections;
-//   - one cron goroutine (hz times a second) for active expiry.
+//   - one cron goroutine (hz times a second) for active expiry;
+//   - once the heap is large, one process-wide goroutine starting the
+//     Go collector's cycles (gcpace.go).
 //
 // All command execution is serialized by the engine lock (Server.mu): a
 // connection goroutine takes it once per read batch, runs every complete
