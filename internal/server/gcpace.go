@@ -99,9 +99,10 @@ func gcPacing(live, scannable uint64) (headroom uint64, percent int) {
 // gcTrigger runs a collection whenever the headroom has been allocated
 // since the last one, for the process's life from the first time the
 // heap was large enough to need it. It checks at intervals sized from
-// the allocation rate (half the time the rest of the headroom lasts at
-// that rate, between 1 and 100 ms), so that an idle server wakes it ten
-// times a second.
+// the allocation rate since the last check (half the time the rest of
+// the headroom lasts at that rate, between 1 and 100 ms; after a
+// collection too, so that a fast allocator does not reach the GOGC
+// backstop first), so that an idle server wakes it ten times a second.
 func gcTrigger() {
 	s := []metrics.Sample{{Name: "/gc/heap/allocs:bytes"}, {Name: "/gc/cycles/total:gc-cycles"}}
 	read := func() (allocs, cycles uint64) {
@@ -118,6 +119,7 @@ func gcTrigger() {
 		wait := 100 * time.Millisecond
 		if h := gcPace.headroom.Load(); h > 0 {
 			allocs, c := read()
+			rate := float64(allocs-last) / time.Since(lastAt).Seconds()
 			if c != cycles {
 				base, cycles = allocs, c
 			}
@@ -126,10 +128,11 @@ func gcTrigger() {
 				gcPace.started.Add(1)
 				base, cycles = read()
 				allocs = base
-			} else if rate := float64(allocs-last) / time.Since(lastAt).Seconds(); rate > 0 {
-				wait = min(max(time.Duration(float64(h-(allocs-base))/rate/2*1e9), time.Millisecond), wait)
 			}
 			last, lastAt = allocs, time.Now()
+			if rate > 0 {
+				wait = min(max(time.Duration(float64(h-(allocs-base))/rate/2*1e9), time.Millisecond), wait)
+			}
 		}
 		time.Sleep(wait)
 	}
