@@ -27,3 +27,18 @@ func (d *DB) PrefetchRecord(h uint64) {
 		prefetch.Line(unsafe.Pointer(unsafe.SliceData(d.t.a.bytes(ref))))
 	}
 }
+
+// HeapValue returns the value of the heap object under key, or nil if
+// the key is missing or packed, for a pipeline's lookahead to prefetch
+// from. Unlike the lookups it changes nothing: it counts no access and
+// leaves an expired key (whose value it may return) to them.
+func (d *DB) HeapValue(key []byte) any {
+	_, ref, _ := d.t.locate(key)
+	if ref == 0 {
+		return nil
+	}
+	if r := d.t.rec(ref); r.heap() {
+		return d.t.objs[r.obj()].Val
+	}
+	return nil
+}

@@ -53,8 +53,9 @@ func TestPeekKey(t *testing.T) {
 	}
 }
 
-// FuzzPeekKey checks PeekKey against Parse: a request PeekKey accepts,
-// Parse accepts too, with the same length and key.
+// FuzzPeekKey checks PeekKey and PeekMember against Parse: a request
+// PeekKey accepts, Parse accepts too, with the same length and key, and
+// PeekMember accepts it when it has a third argument, which it returns.
 func FuzzPeekKey(f *testing.F) {
 	f.Add([]byte("*2\r\n$3\r\nGET\r\n$3\r\nkey\r\n*1\r\n$4\r\nPING\r\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -62,6 +63,7 @@ func FuzzPeekKey(f *testing.F) {
 		if !ok {
 			return
 		}
+		k3, member, size3, ok3 := PeekMember(data)
 		if size <= 0 || size > len(data) {
 			t.Fatalf("PeekKey(%q): size %d", data, size)
 		}
@@ -70,5 +72,39 @@ func FuzzPeekKey(f *testing.F) {
 		if err != nil || n != size || len(args) < 2 || !bytes.Equal(args[1], key) {
 			t.Fatalf("PeekKey(%q) = %q, %d; Parse = %q, %d, %v", data, key, size, args, n, err)
 		}
+		if ok3 != (len(args) >= 3) || ok3 && (size3 != size || !bytes.Equal(k3, key) || !bytes.Equal(member, args[2])) {
+			t.Fatalf("PeekMember(%q) = %q, %q, %d, %v; Parse = %q, %d", data, k3, member, size3, ok3, args, n)
+		}
 	})
+}
+
+// TestPeekMember: the key and the third argument of a request of three
+// or more, nothing of a shorter one.
+func TestPeekMember(t *testing.T) {
+	req := func(args ...string) []byte {
+		b := AppendHeader(nil, '*', len(args))
+		for _, a := range args {
+			b = AppendBulkString(b, a)
+		}
+		return b
+	}
+	sadd := req("SADD", "myset", "element:000000000042")
+	hset := req("HSET", "h", "f", "v")
+	for _, tc := range []struct {
+		name        string
+		buf         []byte
+		key, member string
+		size        int
+		ok          bool
+	}{
+		{"sadd", sadd, "myset", "element:000000000042", len(sadd), true},
+		{"hset then more", append(append([]byte{}, hset...), sadd...), "h", "f", len(hset), true},
+		{"two arguments", req("GET", "k"), "", "", 0, false},
+		{"incomplete", sadd[:len(sadd)-1], "", "", 0, false},
+	} {
+		key, member, size, ok := PeekMember(tc.buf)
+		if ok != tc.ok || string(key) != tc.key || string(member) != tc.member || size != tc.size {
+			t.Errorf("%s: PeekMember = %q, %q, %d, %v; want %q, %q, %d, %v", tc.name, key, member, size, ok, tc.key, tc.member, tc.size, tc.ok)
+		}
+	}
 }

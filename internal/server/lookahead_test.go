@@ -1,9 +1,11 @@
 package server
 
 import (
+	"strconv"
 	"testing"
 
 	"github.com/respd/respd/internal/clock"
+	"github.com/respd/respd/internal/ds/set"
 	"github.com/respd/respd/internal/keyspace"
 	"github.com/respd/respd/internal/resp"
 )
@@ -39,7 +41,7 @@ func TestLookahead(t *testing.T) {
 	want := []int{2, 3, -1, -1, 6, -1, -1, 9, 10, -1, -1}
 	keys := []string{"a", "b", "c", "d", "", "e", "f", "g", "h", "i", "j"}
 	l := newLookahead(db)
-	l.off = false
+	l.small = false // as for a big database
 	var p resp.Parser
 	pos := 0
 	for i, w := range want {
@@ -72,8 +74,113 @@ func TestLookahead(t *testing.T) {
 	if !l.off {
 		t.Error("a pipeline on one key left lookahead on")
 	}
-	// A small database starts with it off.
-	if l := newLookahead(db); !l.off {
-		t.Errorf("lookahead on for a database of %d keys", db.Len())
+	// A small database does no key prefetching: its first step turns
+	// lookahead off unless the pipeline is on one big collection.
+	l = newLookahead(db)
+	if !l.small {
+		t.Errorf("key prefetching on for a database of %d keys", db.Len())
+	}
+	args, n, _ = p.Parse(buf, nil)
+	l.step(db, buf, n, args)
+	if !l.off || l.at != -1 {
+		t.Errorf("small database, distinct keys: off %v at %d, want off", l.off, l.at)
+	}
+}
+
+// bigSet stores a set of n members "m0", "m1"... under key and returns it.
+func bigSet(db *keyspace.DB, key string, n int) *set.Set {
+	s := set.New()
+	for i := range n {
+		s.Add([]byte("m"+strconv.Itoa(i)), 0)
+	}
+	db.Set([]byte(key), &keyspace.Object{Type: keyspace.TypeSet, Enc: keyspace.EncHashtable, Val: s}, false)
+	return s
+}
+
+// TestMemberAhead walks a pipeline on one big set as process does and
+// checks memberAhead's queue after each step: the next three requests,
+// with their members' hashes, until a request on another key stops the
+// peeking.
+func TestMemberAhead(t *testing.T) {
+	db := keyspace.New(1, clock.NewFake(0)).DBs[0]
+	d := bigSet(db, "s", memberAheadMin).Prober()
+	bigSet(db, "small", memberAheadMin-1)
+	req := func(args ...string) string {
+		var b [][]byte
+		for _, a := range args {
+			b = append(b, []byte(a))
+		}
+		return string(resp.AppendCommand(nil, b...))
+	}
+	reqs := []string{
+		req("SADD", "s", "m1"),
+		req("SISMEMBER", "s", "m2"),
+		req("SADD", "s", "new"),
+		req("SREM", "s", "m3"),
+		req("SADD", "s", "m4"),
+		req("SADD", "other", "m5"), // stops the peeking
+		req("SADD", "s", "m6"),
+		req("SADD", "s", "m7"),
+	}
+	members := []string{"m1", "m2", "new", "m3", "m4", "m5", "m6", "m7"}
+	var buf []byte
+	var starts []int
+	for _, r := range reqs {
+		starts = append(starts, len(buf))
+		buf = append(buf, r...)
+	}
+	// want[i] lists the requests queued after request i's step.
+	want := [][]int{{1, 2, 3}, {2, 3, 4}, {3, 4}, {4}, {}, {}, {}, {}}
+	l := newLookahead(db)
+	var p resp.Parser
+	pos := 0
+	for i, w := range want {
+		args, n, err := p.Parse(buf[pos:], nil)
+		if err != nil {
+			t.Fatalf("request %d: %v", i, err)
+		}
+		pos += n
+		if l.off {
+			t.Fatalf("before request %d: lookahead off", i)
+		}
+		l.step(db, buf, pos, args)
+		m := &l.members
+		if m.d != d {
+			t.Fatalf("after request %d: not prefetching the set's members", i)
+		}
+		if m.n != len(w) {
+			t.Errorf("after request %d: %d queued, want %v", i, m.n, w)
+			continue
+		}
+		for j, r := range w {
+			if q := m.q[j]; q.at != starts[r] || q.h != d.Hash([]byte(members[r])) {
+				t.Errorf("after request %d: queue[%d] at %d h %x, want request %d at %d h %x",
+					i, j, q.at, q.h, r, starts[r], d.Hash([]byte(members[r])))
+			}
+		}
+	}
+
+	// Requests other than the ones peeked (here the second queued one
+	// is moved) start the queue over from the next one.
+	l = newLookahead(db)
+	args, n, _ := p.Parse(buf, nil)
+	l.step(db, buf, n, args)
+	l.members.q[1].at++
+	args, n2, _ := p.Parse(buf[n:], nil)
+	l.step(db, buf, n+n2, args)
+	if m := l.members; m.n != 3 || m.q[0].at != starts[2] || m.q[2].at != starts[4] {
+		t.Errorf("after a mismatch: %d queued from %d, want 3 from %d", m.n, m.q[0].at, starts[2])
+	}
+
+	// A set too small, and a key of another type, turn lookahead off.
+	for _, key := range []string{"small", "str"} {
+		db.SetString([]byte("str"), []byte("v"), false)
+		hot := []byte(req("SADD", key, "a") + req("SADD", key, "b"))
+		l = newLookahead(db)
+		args, n, _ := p.Parse(hot, nil)
+		l.step(db, hot, n, args)
+		if !l.off || l.members.d != nil {
+			t.Errorf("pipeline on %q: off %v, members %v", key, l.off, l.members.d != nil)
+		}
 	}
 }

@@ -110,12 +110,18 @@ func BenchmarkProcessHset16(b *testing.B) {
 // TestProcessAllocs pins the hot path at zero allocations per request.
 func TestProcessAllocs(t *testing.T) {
 	c := benchClient(t)
+	// A set whose members memberAhead prefetches.
+	big := fmt.Sprintf("*%d\r\n$4\r\nSADD\r\n$3\r\nbig\r\n", memberAheadMin+2)
+	for i := range memberAheadMin {
+		big += fmt.Sprintf("$6\r\n%06d\r\n", i)
+	}
 	for _, tc := range []struct{ name, setup, req string }{
 		{"GET", "*3\r\n$3\r\nSET\r\n$3\r\nkey\r\n$1\r\nv\r\n", "*2\r\n$3\r\nGET\r\n$3\r\nkey\r\n"},
 		{"SET", "", "*3\r\n$3\r\nSET\r\n$3\r\nkey\r\n$1\r\nw\r\n"},
 		{"INCR", "", "*2\r\n$4\r\nINCR\r\n$3\r\nctr\r\n"},
 		{"MGET", "", "*3\r\n$4\r\nMGET\r\n$3\r\nkey\r\n$4\r\nnone\r\n"},
 		{"PING", "", "PING\r\n"},
+		{"SADD", big, "*3\r\n$4\r\nSADD\r\n$3\r\nbig\r\n$6\r\n000042\r\n"},
 	} {
 		_, _, out := c.process([]byte(tc.setup + tc.req)) // warm up buffers
 		c.spare = out[:0]
@@ -160,4 +166,57 @@ func BenchmarkProcessGetSpread16(b *testing.B) {
 			putDigits(buf[j*len(req)+at:][:12], rand.IntN(spreadKeys))
 		}
 	})
+}
+
+// spreadMembers is the size of the collections of the Spread16 member
+// benchmarks: as redis-benchmark -r 100000 makes them, more than the
+// caches hold.
+const spreadMembers = 100_000
+
+// benchMemberSpread runs pipelines of 16 requests "cmd key member
+// [value]" naming random members of a collection of spreadMembers (all
+// present), made by the same command: the lookups memberAhead prefetches.
+func benchMemberSpread(b *testing.B, cmd, key, value, want string) {
+	c := benchClient(b)
+	one := func(member string) string {
+		args := [][]byte{[]byte(cmd), []byte(key), []byte(member)}
+		if value != "" {
+			args = append(args, []byte(value))
+		}
+		return string(resp.AppendCommand(nil, args...))
+	}
+	var sb strings.Builder
+	for i := range spreadMembers {
+		sb.WriteString(one(fmt.Sprintf("element:%012d", i)))
+		if i%1000 == 999 {
+			_, _, out := c.process([]byte(sb.String()))
+			c.spare = out[:0]
+			sb.Reset()
+		}
+	}
+	req := one("element:000000000000")
+	at := strings.Index(req, "element:") + len("element:")
+	buf := []byte(strings.Repeat(req, 16))
+	runBatches(b, c, buf, func() {
+		for j := 0; j < 16; j++ {
+			putDigits(buf[j*len(req)+at:][:12], rand.IntN(spreadMembers))
+		}
+	})
+	b.StopTimer()
+	_, _, out := c.process([]byte(req))
+	if string(out) != want {
+		b.Fatalf("reply %q, want %q", out, want)
+	}
+	c.spare = out[:0]
+}
+
+// BenchmarkProcessSaddSpread16: SADDs of members a set of 100,000 has.
+func BenchmarkProcessSaddSpread16(b *testing.B) {
+	benchMemberSpread(b, "SADD", "myset", "", ":0\r\n")
+}
+
+// BenchmarkProcessHsetSpread16: HSETs of fields a hash of 100,000 has, to
+// the value they have.
+func BenchmarkProcessHsetSpread16(b *testing.B) {
+	benchMemberSpread(b, "HSET", "myhash", "xxx", ":0\r\n")
 }

@@ -195,3 +195,33 @@ func TestEntry(t *testing.T) {
 		t.Fatalf("Slot of a present key = %q %v %v", key, *p, added)
 	}
 }
+
+// TestProber: the prefetches read nothing out of bounds, in an empty dict
+// or a full one, for keys present or not, and Hash is the hash a search
+// uses (the element is found in the chain PrefetchKey starts from).
+func TestProber(t *testing.T) {
+	d := New[int]()
+	var p Prober = d
+	for _, k := range []string{"a", "absent"} {
+		h := p.Hash([]byte(k))
+		p.PrefetchBucket(h)
+		p.PrefetchElement(h)
+		p.PrefetchKey(h)
+	}
+	for i := range 5000 {
+		d.Set([]byte(strconv.Itoa(i)), i)
+	}
+	for i := range 6000 {
+		k := []byte(strconv.Itoa(i))
+		h := p.Hash(k)
+		p.PrefetchBucket(h)
+		p.PrefetchElement(h)
+		p.PrefetchKey(h)
+		if e := d.find(h, string(k)); (e != nil) != (i < 5000) {
+			t.Fatalf("%s: found %v by the prober's hash", k, e != nil)
+		}
+	}
+	if p.Len() != 5000 {
+		t.Errorf("Len %d", p.Len())
+	}
+}

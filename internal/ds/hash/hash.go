@@ -394,3 +394,12 @@ func (h *Hash) Clone() any {
 	})
 	return &Hash{d: d}
 }
+
+// Prober returns the dict holding the fields, for a pipeline's lookahead
+// to prefetch from; nil while the hash is packed.
+func (h *Hash) Prober() dict.Prober {
+	if h.d == nil {
+		return nil
+	}
+	return h.d
+}

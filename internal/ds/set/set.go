@@ -338,3 +338,12 @@ func (s *Set) Clone() any {
 	})
 	return &Set{d: d}
 }
+
+// Prober returns the dict holding the members, for a pipeline's
+// lookahead to prefetch from; nil while the set is packed.
+func (s *Set) Prober() dict.Prober {
+	if s.d == nil {
+		return nil
+	}
+	return s.d
+}
