@@ -212,7 +212,9 @@ func do(t *testing.T, addr string, args ...any) any {
 // TestRedisReplicaOfRespd: real redis-server follows respd through a full
 // sync under writes, then a partial resync after its link is killed.
 func TestRedisReplicaOfRespd(t *testing.T) {
-	master := servertest.Start(t, "--rdb-key-save-delay", "100")
+	// A backlog far bigger than what the writer sends while the link
+	// is down: the partial resync below must not depend on speed.
+	master := servertest.Start(t, "--rdb-key-save-delay", "100", "--repl-backlog-size", "64mb")
 	populate(t, master.Addr)
 	bulkKeys(t, master.Addr, 3000)
 	w := startWriter(master.Addr, 1)
@@ -262,7 +264,10 @@ func TestRedisReplicaOfRespd(t *testing.T) {
 func TestRespdReplicaOfRedis(t *testing.T) {
 	for _, diskless := range []string{"yes", "no"} {
 		t.Run("diskless-"+diskless, func(t *testing.T) {
-			master := servertest.RedisServer(t, "--repl-diskless-sync", diskless, "--repl-diskless-sync-delay", "0", "--rdb-key-save-delay", "100")
+			// The backlog holds far more than the writer sends while the
+			// link is down (about 1 MB here, Redis's default backlog
+			// size), so a partial resync is always possible.
+			master := servertest.RedisServer(t, "--repl-diskless-sync", diskless, "--repl-diskless-sync-delay", "0", "--rdb-key-save-delay", "100", "--repl-backlog-size", "64mb")
 			populate(t, master)
 			bulkKeys(t, master, 3000)
 			w := startWriter(master, 1)
