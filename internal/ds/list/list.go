@@ -46,6 +46,11 @@ type node struct {
 	// ends[i] is the offset in data where element i ends; element i
 	// starts where element i-1 ends (or at lo).
 	ends []uint32
+	// base, when not nil, is the array ends lies in, from its start:
+	// ends is base[room:], the room slots before it being free for the
+	// offsets of elements pushed at the front (prependEnd).
+	base []uint32
+	room int
 }
 
 func (nd *node) plain() bool { return nd.ends == nil }
@@ -104,7 +109,7 @@ func (nd *node) insert(i int, v []byte) {
 			nd.rebase(n+min(max(nd.live(), 32), 4096), 0)
 		}
 		copy(nd.data[nd.lo-n:], v)
-		nd.ends = slices.Insert(nd.ends, 0, uint32(nd.lo))
+		nd.prependEnd(uint32(nd.lo))
 		nd.lo -= n
 		return
 	}
@@ -116,9 +121,38 @@ func (nd *node) insert(i int, v []byte) {
 	s := nd.start(i)
 	nd.data = slices.Insert(nd.data, s, v...)
 	nd.ends = slices.Insert(nd.ends, i, uint32(s+n))
+	nd.checkRoom()
 	d := uint32(n)
 	for j := i + 1; j < len(nd.ends); j++ {
 		nd.ends[j] += d
+	}
+}
+
+// maxRoom bounds the room a node keeps before its offsets.
+const maxRoom = 1024
+
+// prependEnd puts x before ends[0], in the room before it: a push at the
+// front moves no other offset, as the room before lo spares it moving
+// the bytes. Without room it moves the offsets to a new array with room
+// for as many again (at least 8, at most maxRoom).
+func (nd *node) prependEnd(x uint32) {
+	n := len(nd.ends)
+	if nd.base == nil || nd.room == 0 {
+		r := min(max(n, 8), maxRoom)
+		b := make([]uint32, r+n)
+		copy(b[r:], nd.ends)
+		nd.base, nd.room = b, r
+	}
+	nd.room--
+	nd.base[nd.room] = x
+	nd.ends = nd.base[nd.room : nd.room+n+1]
+}
+
+// checkRoom forgets the room when ends has moved to a new array (an
+// insertion or append outgrew the old one).
+func (nd *node) checkRoom() {
+	if nd.base != nil && (len(nd.ends) == 0 || &nd.ends[0] != &nd.base[nd.room]) {
+		nd.base, nd.room = nil, 0
 	}
 }
 
@@ -126,7 +160,13 @@ func (nd *node) insert(i int, v []byte) {
 func (nd *node) remove(i, n int) {
 	if i == 0 {
 		nd.lo = int(nd.ends[n-1])
-		nd.ends = nd.ends[n:]
+		if nd.base != nil {
+			// The freed slots join the room.
+			nd.room += n
+			nd.ends = nd.base[nd.room : nd.room+len(nd.ends)-n]
+		} else {
+			nd.ends = nd.ends[n:]
+		}
 		return
 	}
 	s, e := nd.start(i), int(nd.ends[i+n-1])
@@ -426,6 +466,7 @@ func (l *List) tryMerge(k int) {
 	for _, e := range b.ends {
 		a.ends = append(a.ends, e+d)
 	}
+	a.checkRoom()
 	l.nodes = slices.Delete(l.nodes, k+1, k+2)
 }
 

@@ -34,6 +34,9 @@ func check(t *testing.T, l *List, want [][]byte) {
 			if int(nd.ends[len(nd.ends)-1]) != len(nd.data) {
 				t.Fatalf("node %d: last end %d, data %d", k, nd.ends[len(nd.ends)-1], len(nd.data))
 			}
+			if nd.base != nil && &nd.ends[0] != &nd.base[nd.room] {
+				t.Fatalf("node %d: offsets not at room %d of their array", k, nd.room)
+			}
 		}
 		total += nd.count()
 	}
@@ -428,6 +431,18 @@ func BenchmarkPushPop(b *testing.B) {
 	for b.Loop() {
 		l.PushFront(v)
 		l.DeleteRange(l.Len()-1, 1)
+	}
+}
+
+// BenchmarkPushFront pushes small values at the front of a list, as
+// redis-benchmark's LPUSH does: full nodes of a thousand elements, each
+// push adding an offset before the others.
+func BenchmarkPushFront(b *testing.B) {
+	l := New(-2)
+	v := []byte("xxx")
+	b.ReportAllocs()
+	for b.Loop() {
+		l.PushFront(v)
 	}
 }
 
