@@ -221,10 +221,10 @@ func (d *DB) materialize(r rec) *Object {
 // object returns the value of the record at ref, a scratch object for an
 // inline string.
 func (d *DB) object(ref uint32) *Object {
-	r := d.t.rec(ref)
-	if r.heap() {
-		return d.t.objs[r.obj()]
+	if o := d.t.heapObject(ref); o != nil {
+		return o
 	}
+	r := d.t.rec(ref)
 	return d.objectInto(&r, d.ks.scratchView())
 }
 
@@ -301,12 +301,11 @@ func (d *DB) miss(key []byte) {
 
 // touch records an access to the record at ref.
 func (d *DB) touch(ref uint32) {
-	b := d.t.a.bytes(ref)
-	if b[offFlags]&fHeap != 0 {
-		r := d.t.rec(ref)
-		d.ks.touch(d.t.objs[r.obj()])
+	if o := d.t.heapObject(ref); o != nil {
+		d.ks.touch(o)
 		return
 	}
+	b := d.t.a.bytes(ref)
 	if !d.ks.access.LFU {
 		put32(b[offAccess:], uint32(d.ks.now/1000))
 		return
@@ -340,14 +339,13 @@ func (d *DB) LookupWrite(key []byte) *Object {
 		return nil
 	}
 	d.keepForWrite(ref)
-	var o *Object
-	if r := d.t.rec(ref); r.heap() {
-		o = d.t.objs[r.obj()]
+	o := d.t.heapObject(ref)
+	if o != nil {
 		d.ks.touch(o)
 	} else {
 		d.touch(ref)
 		at := int64(-1)
-		if r.hasExpire() {
+		if r := d.t.rec(ref); r.hasExpire() {
 			at = r.at()
 		}
 		o = d.unpack(h, ref, prev, key, at)

@@ -37,8 +37,8 @@ func (d *DB) HeapValue(key []byte) any {
 	if ref == 0 {
 		return nil
 	}
-	if r := d.t.rec(ref); r.heap() {
-		return d.t.objs[r.obj()].Val
+	if o := d.t.heapObject(ref); o != nil {
+		return o.Val
 	}
 	return nil
 }

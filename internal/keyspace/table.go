@@ -141,6 +141,24 @@ func (t *table) rec(ref uint32) rec {
 	return r
 }
 
+// heapObject returns the heap object of the record at ref, nil when the
+// record's value is packed in it: what objs[rec(ref).obj()] gives,
+// reading only the record's header, key length and flags, for the
+// lookups of collections.
+func (t *table) heapObject(ref uint32) *Object {
+	b := t.a.bytes(ref)
+	f := b[offFlags]
+	if f&fHeap == 0 {
+		return nil
+	}
+	klen, n := binary.Uvarint(b[hdrSize:])
+	p := hdrSize + n + int(klen)
+	if f&fExpire != 0 {
+		p += 12
+	}
+	return t.objs[le32(b[p:])]
+}
+
 func (r rec) heap() bool      { return r.flags&fHeap != 0 }
 func (r rec) obj() uint32     { return le32(r.b[r.valOff:]) }
 func (r rec) hasExpire() bool { return r.expOff != 0 }
