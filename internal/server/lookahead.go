@@ -63,7 +63,7 @@ func (l *lookahead) step(db *keyspace.DB, buf []byte, pos int, args [][]byte) {
 			l.off = true
 			return
 		}
-		l.onOneKey(db, key, buf, pos)
+		l.onOneKey(db, args[0], key, buf, pos)
 		return
 	}
 	next := pos
@@ -77,7 +77,7 @@ func (l *lookahead) step(db *keyspace.DB, buf []byte, pos int, args [][]byte) {
 			return
 		}
 		if len(args) > 1 && string(key) == string(args[1]) {
-			l.onOneKey(db, key, buf, pos)
+			l.onOneKey(db, args[0], key, buf, pos)
 			return
 		}
 		db.PrefetchBucket(key)
@@ -92,9 +92,12 @@ func (l *lookahead) step(db *keyspace.DB, buf []byte, pos int, args [][]byte) {
 }
 
 // onOneKey switches to prefetching members when the pipeline's key holds
-// a big enough set or hash, and turns lookahead off otherwise.
-func (l *lookahead) onOneKey(db *keyspace.DB, key, buf []byte, pos int) {
-	if !l.members.start(db, key, pos) {
+// a big enough set or hash, and turns lookahead off otherwise. Only a
+// command whose name starts as a set's or a hash's do (S..., H...) has
+// the key looked up for that: a pipeline of LPUSH or INCR on one key
+// goes without the lookup.
+func (l *lookahead) onOneKey(db *keyspace.DB, name, key, buf []byte, pos int) {
+	if len(name) == 0 || name[0]|0x20 != 's' && name[0]|0x20 != 'h' || !l.members.start(db, key, pos) {
 		l.off = true
 		return
 	}

@@ -172,15 +172,16 @@ func TestMemberAhead(t *testing.T) {
 		t.Errorf("after a mismatch: %d queued from %d, want 3 from %d", m.n, m.q[0].at, starts[2])
 	}
 
-	// A set too small, and a key of another type, turn lookahead off.
-	for _, key := range []string{"small", "str"} {
-		db.SetString([]byte("str"), []byte("v"), false)
-		hot := []byte(req("SADD", key, "a") + req("SADD", key, "b"))
+	// A set too small, a key of another type, and a command that is no
+	// set's or hash's, turn lookahead off.
+	db.SetString([]byte("str"), []byte("v"), false)
+	for _, tc := range []struct{ cmd, key string }{{"SADD", "small"}, {"SADD", "str"}, {"LPUSH", "s"}} {
+		hot := []byte(req(tc.cmd, tc.key, "a") + req(tc.cmd, tc.key, "b"))
 		l = newLookahead(db)
 		args, n, _ := p.Parse(hot, nil)
 		l.step(db, hot, n, args)
 		if !l.off || l.members.d != nil {
-			t.Errorf("pipeline on %q: off %v, members %v", key, l.off, l.members.d != nil)
+			t.Errorf("%s pipeline on %q: off %v, members %v", tc.cmd, tc.key, l.off, l.members.d != nil)
 		}
 	}
 }
