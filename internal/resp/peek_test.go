@@ -5,14 +5,16 @@ import (
 	"testing"
 )
 
-func TestPeekKey(t *testing.T) {
-	req := func(args ...string) []byte {
-		b := AppendHeader(nil, '*', len(args))
-		for _, a := range args {
-			b = AppendBulkString(b, a)
-		}
-		return b
+// req is a request of args as a client sends it.
+func req(args ...string) []byte {
+	b := AppendHeader(nil, '*', len(args))
+	for _, a := range args {
+		b = AppendBulkString(b, a)
 	}
+	return b
+}
+
+func TestPeekKey(t *testing.T) {
 	get := req("GET", "key:000000000001")
 	mset := req("MSET", "a", "1", "b", "2")
 	empty := req("SET", "", "v")
@@ -81,13 +83,6 @@ func FuzzPeekKey(f *testing.F) {
 // TestPeekMember: the key and the third argument of a request of three
 // or more, nothing of a shorter one.
 func TestPeekMember(t *testing.T) {
-	req := func(args ...string) []byte {
-		b := AppendHeader(nil, '*', len(args))
-		for _, a := range args {
-			b = AppendBulkString(b, a)
-		}
-		return b
-	}
 	sadd := req("SADD", "myset", "element:000000000042")
 	hset := req("HSET", "h", "f", "v")
 	for _, tc := range []struct {
