@@ -113,16 +113,35 @@ type rec struct {
 	size           int
 }
 
+// layout returns where the key of the record in b starts, its stored
+// length (0 for a big key), and where the value or the object index
+// starts, after the expiry fields if any.
+func layout(b []byte) (keyAt, klen, valAt int) {
+	keyAt, klen = hdrSize+1, int(b[hdrSize])
+	if klen >= 0x80 {
+		keyAt, klen = longKey(b)
+	}
+	valAt = keyAt + klen
+	if b[offFlags]&fExpire != 0 {
+		valAt += 12
+	}
+	return keyAt, klen, valAt
+}
+
+// longKey is layout's key position and length for a key length of two
+// or more varint bytes.
+func longKey(b []byte) (keyAt, klen int) {
+	k, n := binary.Uvarint(b[hdrSize:])
+	return hdrSize + n, int(k)
+}
+
 func (t *table) rec(ref uint32) rec {
 	b := t.a.bytes(ref)
 	r := rec{b: b, flags: b[offFlags]}
-	klen, n := binary.Uvarint(b[hdrSize:])
-	p := hdrSize + n
-	r.key = b[p : p+int(klen) : p+int(klen)]
-	p += int(klen)
+	keyAt, klen, p := layout(b)
+	r.key = b[keyAt : keyAt+klen : keyAt+klen]
 	if r.flags&fExpire != 0 {
-		r.expOff = p
-		p += 12
+		r.expOff = keyAt + klen
 	}
 	r.valOff = p
 	if r.flags&fHeap != 0 {
@@ -143,19 +162,14 @@ func (t *table) rec(ref uint32) rec {
 
 // heapObject returns the heap object of the record at ref, nil when the
 // record's value is packed in it: what objs[rec(ref).obj()] gives,
-// reading only the record's header, key length and flags, for the
-// lookups of collections.
+// without decoding the rest of the record, for the lookups of
+// collections.
 func (t *table) heapObject(ref uint32) *Object {
 	b := t.a.bytes(ref)
-	f := b[offFlags]
-	if f&fHeap == 0 {
+	if b[offFlags]&fHeap == 0 {
 		return nil
 	}
-	klen, n := binary.Uvarint(b[hdrSize:])
-	p := hdrSize + n + int(klen)
-	if f&fExpire != 0 {
-		p += 12
-	}
+	_, _, p := layout(b)
 	return t.objs[le32(b[p:])]
 }
 
