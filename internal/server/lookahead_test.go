@@ -105,22 +105,15 @@ func TestMemberAhead(t *testing.T) {
 	db := keyspace.New(1, clock.NewFake(0)).DBs[0]
 	d := bigSet(db, "s", memberAheadMin).Prober()
 	bigSet(db, "small", memberAheadMin-1)
-	req := func(args ...string) string {
-		var b [][]byte
-		for _, a := range args {
-			b = append(b, []byte(a))
-		}
-		return string(resp.AppendCommand(nil, b...))
-	}
 	reqs := []string{
-		req("SADD", "s", "m1"),
-		req("SISMEMBER", "s", "m2"),
-		req("SADD", "s", "new"),
-		req("SREM", "s", "m3"),
-		req("SADD", "s", "m4"),
-		req("SADD", "other", "m5"), // stops the peeking
-		req("SADD", "s", "m6"),
-		req("SADD", "s", "m7"),
+		string(req("SADD s m1")),
+		string(req("SISMEMBER s m2")),
+		string(req("SADD s new")),
+		string(req("SREM s m3")),
+		string(req("SADD s m4")),
+		string(req("SADD other m5")), // stops the peeking
+		string(req("SADD s m6")),
+		string(req("SADD s m7")),
 	}
 	members := []string{"m1", "m2", "new", "m3", "m4", "m5", "m6", "m7"}
 	var buf []byte
@@ -176,7 +169,7 @@ func TestMemberAhead(t *testing.T) {
 	// set's or hash's, turn lookahead off.
 	db.SetString([]byte("str"), []byte("v"), false)
 	for _, tc := range []struct{ cmd, key string }{{"SADD", "small"}, {"SADD", "str"}, {"LPUSH", "s"}} {
-		hot := []byte(req(tc.cmd, tc.key, "a") + req(tc.cmd, tc.key, "b"))
+		hot := req(tc.cmd+" "+tc.key+" a", tc.cmd+" "+tc.key+" b")
 		l = newLookahead(db)
 		args, n, _ := p.Parse(hot, nil)
 		l.step(db, hot, n, args)

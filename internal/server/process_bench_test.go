@@ -179,11 +179,7 @@ const spreadMembers = 100_000
 func benchMemberSpread(b *testing.B, cmd, key, value, want string) {
 	c := benchClient(b)
 	one := func(member string) string {
-		args := [][]byte{[]byte(cmd), []byte(key), []byte(member)}
-		if value != "" {
-			args = append(args, []byte(value))
-		}
-		return string(resp.AppendCommand(nil, args...))
+		return string(req(cmd + " " + key + " " + member + " " + value))
 	}
 	var sb strings.Builder
 	for i := range spreadMembers {
