@@ -113,7 +113,7 @@ func gcTrigger() {
 	if s[0].Value.Kind() != metrics.KindUint64 || s[1].Value.Kind() != metrics.KindUint64 {
 		return // a runtime without these figures: its own pacing stays
 	}
-	base, cycles := read()
+	base, cycles := s[0].Value.Uint64(), s[1].Value.Uint64()
 	last, lastAt := base, time.Now()
 	for {
 		wait := 100 * time.Millisecond
