@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/respd/respd/internal/command"
+	"github.com/respd/respd/internal/ticks"
 )
 
 // Limits on what a slowlog entry keeps of a command, as in Redis: the
@@ -26,8 +27,8 @@ type introspection struct {
 	slowerThan, latencyMin, interesting time.Duration
 	maxLen                              int
 	// mark is when the running command started: the batch start or the
-	// previous command's end (monotonic, since monoBase).
-	mark time.Duration
+	// previous command's end.
+	mark ticks.Stamp
 	// slowlog holds the entries, oldest first.
 	slowlog []command.SlowlogEntry
 	nextID  int64
@@ -66,13 +67,8 @@ func (s *Server) initIntrospect() {
 	})
 }
 
-// monoBase anchors the handler timings: time.Since on it reads only the
-// monotonic clock, about half the cost of time.Now, which also reads the
-// wall clock.
-var monoBase = time.Now()
-
 // timedCall runs a command's handler and measures it for the slowlog
-// and the latency monitor. One monotonic clock read per command: a
+// and the latency monitor. One reading of package ticks per command: a
 // command's start is the previous one's end (or the batch start, see
 // markBatch), so a measurement also holds the few nanoseconds spent
 // parsing it. A command under both thresholds allocates nothing.
@@ -83,9 +79,9 @@ func (s *Server) timedCall(c *client, cmd *command.Command, ctx *command.Ctx) {
 	cmd.Fn(ctx)
 	s.ks.Writing = false
 	s.ks.Settle()
-	end := time.Since(monoBase)
+	end := ticks.Now()
 	s.intro.mark = end
-	d := end - start
+	d := ticks.Between(start, end)
 	if ctx.Blocked == nil {
 		s.countCall(cmd, d, s.cstats.total > errs)
 	}
@@ -96,7 +92,7 @@ func (s *Server) timedCall(c *client, cmd *command.Command, ctx *command.Ctx) {
 }
 
 // markBatch starts the timing of a batch of commands (see timedCall).
-func (s *Server) markBatch() { s.intro.mark = time.Since(monoBase) }
+func (s *Server) markBatch() { s.intro.mark = ticks.Now() }
 
 // commandWasSlow records a command that reached a threshold.
 func (s *Server) commandWasSlow(c *client, cmd *command.Command, args [][]byte, d time.Duration) {
