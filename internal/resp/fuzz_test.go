@@ -156,7 +156,23 @@ func FuzzParse(f *testing.F) {
 		}
 		checkRoundTrip(t, bytes.Split(data, []byte{' '}))
 		checkRoundTrip(t, [][]byte{data})
+		checkQuickHeader(t, data)
 	})
+}
+
+// checkQuickHeader checks that a header quickHeader accepts reads the
+// same through the general path.
+func checkQuickHeader(t *testing.T, b []byte) {
+	n, cr := quickHeader(b, 0)
+	if cr < 0 {
+		return
+	}
+	if want := shortLine(b, 0); cr != want {
+		t.Fatalf("quickHeader(%q) ends at %d, shortLine at %d", b, cr, want)
+	}
+	if want, ok := ParseInt(b[1:cr]); !ok || n != want {
+		t.Fatalf("quickHeader(%q) = %d, ParseInt %d %v", b, n, want, ok)
+	}
 }
 
 func TestRoundTrip(t *testing.T) {

@@ -142,15 +142,18 @@ func (p *Parser) Parse(buf []byte, args [][]byte) ([][]byte, int, error) {
 		if buf[0] != '*' {
 			return p.parseInline(buf, args)
 		}
-		cr := shortLine(buf, 0)
-		if cr < 0 {
-			var err error
-			if cr, err = p.findLine(buf, 0, '\r', ErrTooBigMbulk); err != nil {
-				return args, 0, err
+		count, cr := quickHeader(buf, 0)
+		ok := cr >= 0
+		if !ok {
+			if cr = shortLine(buf, 0); cr < 0 {
+				var err error
+				if cr, err = p.findLine(buf, 0, '\r', ErrTooBigMbulk); err != nil {
+					return args, 0, err
+				}
 			}
+			count, ok = ParseInt(buf[1:cr])
 		}
 		p.scan, p.stalled = 0, false
-		count, ok := ParseInt(buf[1:cr])
 		if !ok || count > MaxMultibulk {
 			p.Reset()
 			return args, 0, ErrInvalidMultibulk
@@ -169,6 +172,12 @@ func (p *Parser) Parse(buf []byte, args [][]byte) ([][]byte, int, error) {
 		maxBulk = DefaultMaxBulk
 	}
 	for left > 0 {
+		if bulk < 0 && pos < len(buf) && buf[pos] == '$' {
+			if n, cr := quickHeader(buf, pos); cr >= 0 && n <= maxBulk {
+				p.scan, p.stalled = 0, false
+				bulk, pos = n, cr+2
+			}
+		}
 		if bulk < 0 {
 			cr := shortLine(buf, pos)
 			if cr < 0 {
@@ -232,6 +241,30 @@ func (p *Parser) suspend(buf []byte, args [][]byte, left int64, pos int, bulk in
 		}
 	}
 	return args[:0], 0, ErrIncomplete
+}
+
+// quickHeader reads the common header at buf[pos]: a type byte, one to
+// eighteen digits without a leading zero, '\r', and the byte after it
+// arrived. It returns the number and the index of the '\r', or cr -1 for
+// anything else, which the general path (shortLine, findLine, ParseInt)
+// then reads; on the headers it accepts both agree.
+func quickHeader(buf []byte, pos int) (n int64, cr int) {
+	i := pos + 1
+	if i >= len(buf) || buf[i]-'1' > 8 {
+		return 0, -1
+	}
+	n = int64(buf[i] - '0')
+	for i++; i < len(buf); i++ {
+		if c := buf[i] - '0'; c <= 9 && i <= pos+18 {
+			n = n*10 + int64(c)
+			continue
+		}
+		if buf[i] == '\r' && i+2 <= len(buf) {
+			return n, i
+		}
+		break
+	}
+	return 0, -1
 }
 
 // shortLine returns the index of the '\r' ending the header at buf[pos]

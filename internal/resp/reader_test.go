@@ -367,6 +367,37 @@ func TestParseAllocs(t *testing.T) {
 	}
 }
 
+func TestQuickHeader(t *testing.T) {
+	for _, c := range []struct {
+		in string
+		n  int64
+		cr int
+	}{
+		{"$1\r\n", 1, 2},
+		{"*3\r\n$3", 3, 2},
+		{"$123456789012345678\r\n", 123456789012345678, 19}, // 18 digits
+		{"$1\rx", 1, 2}, // the byte after '\r' is not looked at
+		// Left to the general path:
+		{"$1234567890123456789\r\n", 0, -1}, // 19 digits may overflow
+		{"$0\r\n", 0, -1},
+		{"$01\r\n", 0, -1},
+		{"$-1\r\n", 0, -1},
+		{"$\r\n", 0, -1},
+		{"$12\r", 0, -1}, // the byte after '\r' has not arrived
+		{"$12", 0, -1},
+		{"$1x\r\n", 0, -1},
+		{"$1\x00\r\n", 0, -1},
+		{"$", 0, -1},
+	} {
+		b := []byte(c.in)
+		n, cr := quickHeader(b, 0)
+		if n != c.n || cr != c.cr {
+			t.Errorf("quickHeader(%q) = %d, %d; want %d, %d", c.in, n, cr, c.n, c.cr)
+		}
+		checkQuickHeader(t, b)
+	}
+}
+
 func BenchmarkParse(b *testing.B) {
 	for _, name := range []string{"multibulk", "inline", "quoted"} {
 		b.Run(name, func(b *testing.B) {

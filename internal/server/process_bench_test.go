@@ -73,6 +73,12 @@ func BenchmarkProcessIncr16(b *testing.B) {
 	benchPipeline(b, "", "*2\r\n$4\r\nINCR\r\n$7\r\ncounter\r\n", ":")
 }
 
+// BenchmarkProcessLpush16 pushes onto one list, which grows through the
+// run, as redis-benchmark's LPUSH does.
+func BenchmarkProcessLpush16(b *testing.B) {
+	benchPipeline(b, "", "*3\r\n$5\r\nLPUSH\r\n$6\r\nmylist\r\n$3\r\nxxx\r\n", ":")
+}
+
 // BenchmarkProcessMget16 is MGET of 10 keys, one of them missing.
 func BenchmarkProcessMget16(b *testing.B) {
 	setup := ""
