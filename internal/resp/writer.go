@@ -34,15 +34,14 @@ func AppendError(b []byte, msg string) []byte {
 
 // AppendInt appends an integer reply: :n\r\n.
 func AppendInt(b []byte, n int64) []byte {
-	b = append(b, ':')
-	b = strconv.AppendInt(b, n, 10)
+	b = appendDecimal(append(b, ':'), n)
 	return append(b, '\r', '\n')
 }
 
 // AppendBulk appends a bulk string: $len\r\nv\r\n.
 func AppendBulk(b []byte, v []byte) []byte {
 	b = append(b, '$')
-	b = strconv.AppendInt(b, int64(len(v)), 10)
+	b = appendDecimal(b, int64(len(v)))
 	b = append(b, '\r', '\n')
 	b = append(b, v...)
 	return append(b, '\r', '\n')
@@ -51,7 +50,7 @@ func AppendBulk(b []byte, v []byte) []byte {
 // AppendBulkString is AppendBulk for a string.
 func AppendBulkString(b []byte, v string) []byte {
 	b = append(b, '$')
-	b = strconv.AppendInt(b, int64(len(v)), 10)
+	b = appendDecimal(b, int64(len(v)))
 	b = append(b, '\r', '\n')
 	b = append(b, v...)
 	return append(b, '\r', '\n')
@@ -60,7 +59,7 @@ func AppendBulkString(b []byte, v string) []byte {
 // AppendHeader appends an aggregate header such as *n\r\n or %n\r\n.
 func AppendHeader(b []byte, kind byte, n int) []byte {
 	b = append(b, kind)
-	b = strconv.AppendInt(b, int64(n), 10)
+	b = appendDecimal(b, int64(n))
 	return append(b, '\r', '\n')
 }
 
@@ -105,7 +104,7 @@ func (w *Writer) BulkString(v string) { w.B = AppendBulkString(w.B, v) }
 // BulkInt appends n as a bulk string of its decimal digits.
 func (w *Writer) BulkInt(n int64) {
 	var tmp [24]byte
-	w.B = AppendBulk(w.B, strconv.AppendInt(tmp[:0], n, 10))
+	w.B = AppendBulk(w.B, appendDecimal(tmp[:0], n))
 }
 
 // Null appends the null bulk string ($-1 in RESP2, _ in RESP3).
@@ -192,7 +191,7 @@ func (w *Writer) Verbatim(format, s string) {
 		return
 	}
 	w.B = append(w.B, '=')
-	w.B = strconv.AppendInt(w.B, int64(len(s)+4), 10)
+	w.B = appendDecimal(w.B, int64(len(s)+4))
 	w.B = append(w.B, '\r', '\n')
 	w.B = append(w.B, format...)
 	w.B = append(w.B, ':')
@@ -219,10 +218,10 @@ func AppendFloat(b []byte, f float64) []byte {
 // AppendCommand appends args to b as a RESP array of bulk strings, the
 // form commands travel in: requests, the AOF and the replication stream.
 func AppendCommand(b []byte, args ...[]byte) []byte {
-	b = strconv.AppendInt(append(b, '*'), int64(len(args)), 10)
+	b = appendDecimal(append(b, '*'), int64(len(args)))
 	b = append(b, '\r', '\n')
 	for _, a := range args {
-		b = strconv.AppendInt(append(b, '$'), int64(len(a)), 10)
+		b = appendDecimal(append(b, '$'), int64(len(a)))
 		b = append(b, '\r', '\n')
 		b = append(b, a...)
 		b = append(b, '\r', '\n')
