@@ -194,13 +194,20 @@ func (d *DB) objectInto(r *rec, v *view) *Object {
 	if r.heap() {
 		return d.t.objs[r.obj()]
 	}
+	return d.describePacked(r.b, r.val(), v)
+}
+
+// describePacked fills in the Object of v to describe the value val
+// packed in the record b.
+func (d *DB) describePacked(b, val []byte, v *view) *Object {
 	o := &v.o
-	*o = Object{Access: d.ks.unpackAccess(le32(r.b[offAccess:]))}
-	if t := Type(r.flags >> typeShift); t != TypeString {
-		o.Type, o.Enc = t, packedEncs[r.flags&fEnc]
-		v.describe(t, r.val())
+	*o = Object{Access: d.ks.unpackAccess(le32(b[offAccess:]))}
+	flags := b[offFlags]
+	if t := Type(flags >> typeShift); t != TypeString {
+		o.Type, o.Enc = t, packedEncs[flags&fEnc]
+		v.describe(t, val)
 	} else {
-		o.Type, o.Enc, o.Str = TypeString, inlineEncs[r.flags&fEnc], r.val()
+		o.Type, o.Enc, o.Str = TypeString, inlineEncs[flags&fEnc], val
 	}
 	return o
 }
@@ -224,8 +231,8 @@ func (d *DB) object(ref uint32) *Object {
 	if o := d.t.heapObject(ref); o != nil {
 		return o
 	}
-	r := d.t.rec(ref)
-	return d.objectInto(&r, d.ks.scratchView())
+	b := d.t.a.bytes(ref)
+	return d.describePacked(b, packedValue(b), d.ks.scratchView())
 }
 
 // pastTime reports whether the record at ref has an expiry time that has

@@ -173,6 +173,19 @@ func (t *table) heapObject(ref uint32) *Object {
 	return t.objs[le32(b[p:])]
 }
 
+// packedValue is the value of the record b, which is not a heap record:
+// what rec(ref).val() gives, without decoding the rest of the record.
+func packedValue(b []byte) []byte {
+	_, _, p := layout(b)
+	vlen, n := uint64(b[p]), 1
+	if vlen >= 0x80 {
+		vlen, n = binary.Uvarint(b[p:])
+	}
+	s := p + n
+	e := s + int(vlen)
+	return b[s:e:e]
+}
+
 func (r rec) heap() bool      { return r.flags&fHeap != 0 }
 func (r rec) obj() uint32     { return le32(r.b[r.valOff:]) }
 func (r rec) hasExpire() bool { return r.expOff != 0 }
