@@ -151,10 +151,8 @@ func (t *table) rec(ref uint32) rec {
 			r.key = unsafe.Slice(unsafe.StringData(k), len(k))
 		}
 	} else {
-		vlen, n := binary.Uvarint(b[p:])
-		r.valOff = p + n
-		r.valLen = int(vlen)
-		p = r.valOff + r.valLen
+		r.valOff, p = valueSpan(b, p)
+		r.valLen = p - r.valOff
 	}
 	r.size = recordSize(p)
 	return r
@@ -177,13 +175,18 @@ func (t *table) heapObject(ref uint32) *Object {
 // what rec(ref).val() gives, without decoding the rest of the record.
 func packedValue(b []byte) []byte {
 	_, _, p := layout(b)
+	s, e := valueSpan(b, p)
+	return b[s:e:e]
+}
+
+// valueSpan returns where the bytes of a packed value whose length
+// varint is at b[p] start and end.
+func valueSpan(b []byte, p int) (start, end int) {
 	vlen, n := uint64(b[p]), 1
 	if vlen >= 0x80 {
 		vlen, n = binary.Uvarint(b[p:])
 	}
-	s := p + n
-	e := s + int(vlen)
-	return b[s:e:e]
+	return p + n, p + n + int(vlen)
 }
 
 func (r rec) heap() bool      { return r.flags&fHeap != 0 }
