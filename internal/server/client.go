@@ -48,6 +48,10 @@ type client struct {
 	// Owned by the connection goroutine, set under the engine lock (the
 	// deadline is shared with pokes).
 	reads, sleepReads uint32
+	// ran is the number of commands the last batch ran (process), for
+	// the busy poller (busypoll_linux.go); owned by the connection
+	// goroutine.
+	ran uint32
 
 	// Transaction state (multi.go); engine-owned.
 	multi   *multiState
@@ -149,6 +153,7 @@ func (s *Server) newClient(conn net.Conn) {
 
 	s.wg.Add(1)
 	if plain {
+		s.busy.watch(c.sock.raw)
 		if c.sock.sleep() {
 			// Its goroutine starts with its first request.
 			return
@@ -257,6 +262,7 @@ func (c *client) run(in *input) bool {
 	// against 1.49 with the yield, with no cost in CPU or throughput).
 	runtime.Gosched()
 	written := c.write(out)
+	c.s.busy.batchDone(int(c.ran))
 	if closeNow {
 		if written && c.sock != nil {
 			// The last reply (QUIT's, a protocol error) goes out first.
@@ -392,12 +398,13 @@ func (c *client) write(out []byte) bool {
 
 // process runs every complete request in buf under one engine lock and
 // returns how many bytes it consumed, whether to close after writing, and
-// the replies to write. A command that parks the client ends the batch.
+// the replies to write; c.ran counts the commands it ran. A command that parks the client ends the batch.
 // A protocol error is answered, after the replies of the requests before
 // it, and closes the connection, as in Redis.
 func (c *client) process(buf []byte) (int, bool, []byte) {
 	s := c.s
 	pos := 0
+	c.ran = 0
 	for !s.lockEngine() {
 		// A script is busy (scripting_busy.go).
 		n, done := c.processBusy(buf[pos:])
@@ -443,6 +450,7 @@ func (c *client) process(buf []byte) (int, bool, []byte) {
 			ahead.step(c.ctx.DB, buf, pos, args)
 		}
 		c.execute(args)
+		c.ran++
 		if s.overLimit(c) {
 			return pos, true, nil
 		}

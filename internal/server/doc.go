@@ -6,6 +6,9 @@
 //   - one goroutine per connection, which reads, parses and writes,
 //     except while an idle plain-socket connection sleeps (sleep.go);
 //   - one process-wide poller goroutine waking sleeping connections;
+//   - when the runtime has one P, one goroutine that polls the sockets
+//     for a moment after a batch while clients send one command at a
+//     time (busypoll_linux.go);
 //   - one cron goroutine (hz times a second) for active expiry;
 //   - once the heap is large, one process-wide goroutine starting the
 //     Go collector's cycles (gcpace.go).

@@ -108,6 +108,10 @@ type Server struct {
 	// cluster-enabled is yes.
 	clus clusterSide
 
+	// busy polls for requests between small batches (busypoll_linux.go);
+	// nil unless the runtime has one P.
+	busy *busyPoller
+
 	stop chan struct{}
 	wg   sync.WaitGroup
 	// shutdown is closed by SHUTDOWN (Done).
@@ -195,6 +199,13 @@ func Start(cfg *config.Config, opts Options) (*Server, error) {
 	if err := s.startCluster(); err != nil {
 		s.closeListeners()
 		return nil, err
+	}
+	if s.busy = newBusyPoller(); s.busy != nil {
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			s.busy.run(s.stop)
+		}()
 	}
 	s.serve()
 	if s.masterHost != "" {
