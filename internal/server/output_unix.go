@@ -58,7 +58,7 @@ func (w *rawWriter) write(b []byte, wait bool) (int, error) {
 // step is the RawConn callback: true ends the call.
 func (w *rawWriter) step(fd uintptr) bool {
 	for w.n < len(w.b) {
-		m, err := syscall.Write(int(fd), w.b[w.n:])
+		m, err := sockWrite(fd, w.b[w.n:])
 		if err == syscall.EINTR {
 			continue
 		}

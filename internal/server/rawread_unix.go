@@ -73,7 +73,7 @@ func (rr *rawReader) step(fd uintptr) bool {
 		var r int
 		var err error
 		for {
-			r, err = syscall.Read(int(fd), b)
+			r, err = sockRead(fd, b)
 			if !errors.Is(err, syscall.EINTR) {
 				break
 			}
