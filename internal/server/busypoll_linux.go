@@ -69,25 +69,33 @@ func newBusyPoller() *busyPoller {
 	return &busyPoller{epfd: fd, kick: make(chan struct{}, 1)}
 }
 
-// watch adds a connection's socket to the poller's set. A socket leaves
-// the set by itself when it is closed.
+// watch adds a socket to the poller's set. A socket leaves the set by
+// itself when it is closed.
 func (p *busyPoller) watch(rc syscall.RawConn) {
-	if p == nil || rc == nil {
-		return
-	}
 	rc.Control(func(fd uintptr) {
 		ev := syscall.EpollEvent{Events: syscall.EPOLLIN | syscall.EPOLLRDHUP | epollET, Fd: int32(fd)}
 		syscall.EpollCtl(p.epfd, syscall.EPOLL_CTL_ADD, int(fd), &ev)
 	})
 }
 
-// batchDone counts a batch of n commands whose replies were written, and
-// starts the poller while batches are small, unless it is polling
-// already.
-func (p *busyPoller) batchDone(n int) {
-	if p == nil {
+// batchDone counts c's batch, whose replies were written, and starts the
+// poller while batches are small, unless it is polling already. A
+// client's socket is watched from its first batch on: a connection that
+// never sends a command costs the poller nothing.
+func (p *busyPoller) batchDone(c *client) {
+	if p == nil || c.sock == nil || c.sock.raw == nil {
 		return
 	}
+	if !c.polled {
+		p.watch(c.sock.raw)
+		c.polled = true
+	}
+	p.count(int(c.ran))
+}
+
+// count adds a batch of n commands to the mean, and starts the poller
+// while it is small.
+func (p *busyPoller) count(n int) {
 	m := p.mean.Load()
 	m += (int32(min(n, 1<<20))<<4 - m) / 8
 	p.mean.Store(m)

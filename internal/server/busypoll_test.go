@@ -40,24 +40,39 @@ func TestBusyPollerOnlyWithOneP(t *testing.T) {
 	})
 }
 
+// TestBusyPollerSeesArrivals: a client's socket is watched from its
+// first batch on, and an arrival is reported once.
 func TestBusyPollerSeesArrivals(t *testing.T) {
 	var p *busyPoller
 	withProcs(1, func() { p = newBusyPoller() })
 	defer syscall.Close(p.epfd)
-	server, client := tcpPair(t)
-	p.watch(rawConn(server))
-	if p.poll() {
-		t.Fatal("poll saw a readiness before anything was sent")
-	}
-	if _, err := client.Write([]byte("PING\r\n")); err != nil {
-		t.Fatal(err)
+	server, peer := tcpPair(t)
+	c := &client{sock: newSockConn(server)}
+	send := func() {
+		t.Helper()
+		if _, err := peer.Write([]byte("PING\r\n")); err != nil {
+			t.Fatal(err)
+		}
 	}
 	// The bytes may take a moment to reach the socket on a loaded machine.
-	seen := false
-	for deadline := time.Now().Add(5 * time.Second); !seen && time.Now().Before(deadline); {
-		seen = p.poll()
+	seen := func() bool {
+		for deadline := time.Now().Add(time.Second); time.Now().Before(deadline); {
+			if p.poll() {
+				return true
+			}
+		}
+		return false
 	}
-	if !seen {
+	send()
+	if seen() {
+		t.Fatal("poll saw a socket before its client's first batch")
+	}
+	p.batchDone(c)
+	if !c.polled {
+		t.Fatal("the first batch did not register the socket")
+	}
+	send()
+	if !seen() {
 		t.Fatal("poll did not see the request arrive")
 	}
 	// Edge-triggered: the arrival is reported once, though unread.
@@ -73,7 +88,7 @@ func TestBusyPollerOnlySmallBatches(t *testing.T) {
 	withProcs(1, func() { p = newBusyPoller() })
 	defer syscall.Close(p.epfd)
 	for range 50 {
-		p.batchDone(16)
+		p.count(16)
 	}
 	// The mean started at 0 and may have started it once.
 	p.parked.Store(true)
@@ -82,14 +97,14 @@ func TestBusyPollerOnlySmallBatches(t *testing.T) {
 	default:
 	}
 	for range 50 {
-		p.batchDone(16)
+		p.count(16)
 	}
 	if !p.parked.Load() || len(p.kick) != 0 {
 		t.Fatalf("batches of 16 started the poller (mean %d/16)", p.mean.Load())
 	}
 	kicked := 0
 	for range 50 {
-		p.batchDone(1)
+		p.count(1)
 		if !p.parked.Load() {
 			kicked++
 			<-p.kick
@@ -122,9 +137,9 @@ func TestBusyPollerRunsAndStops(t *testing.T) {
 		}
 	}
 	waitParked()
-	p.batchDone(1)
+	p.count(1)
 	if p.parked.Load() {
-		t.Fatal("batchDone left the poller parked")
+		t.Fatal("a batch of one left the poller parked")
 	}
 	waitParked() // polled for busyPollFor, then parked again
 	close(stop)

@@ -89,6 +89,9 @@ type client struct {
 	async bool
 	// sleepArmed is whether the sleep deadline is set (sleep.go).
 	sleepArmed bool
+	// polled: the busy poller watches the socket (busypoll_linux.go),
+	// from the client's first batch on; owned by its goroutine.
+	polled bool
 	// dirtyCAS: a watched key changed (multi.go); engine-owned.
 	dirtyCAS bool
 	// Client management (clientcmds.go, monitor.go); engine-owned.
@@ -153,7 +156,6 @@ func (s *Server) newClient(conn net.Conn) {
 
 	s.wg.Add(1)
 	if plain {
-		s.busy.watch(c.sock.raw)
 		if c.sock.sleep() {
 			// Its goroutine starts with its first request.
 			return
@@ -262,7 +264,7 @@ func (c *client) run(in *input) bool {
 	// against 1.49 with the yield, with no cost in CPU or throughput).
 	runtime.Gosched()
 	written := c.write(out)
-	c.s.busy.batchDone(int(c.ran))
+	c.s.busy.batchDone(c)
 	if closeNow {
 		if written && c.sock != nil {
 			// The last reply (QUIT's, a protocol error) goes out first.
