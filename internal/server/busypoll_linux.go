@@ -48,10 +48,8 @@ type busyPoller struct {
 	epfd   int
 	kick   chan struct{}
 	parked atomic.Bool
-	// mean is the running mean of commands per batch, in sixteenths.
-	// Only one goroutine runs at a time with one P, but batches may be
-	// counted from any thread, so it is atomic; a lost update only
-	// delays the mean.
+	// mean is the running mean of commands per batch, in sixteenths,
+	// kept under the engine lock and read without it.
 	mean   atomic.Int32
 	events [32]syscall.EpollEvent
 }
@@ -78,10 +76,20 @@ func (p *busyPoller) watch(rc syscall.RawConn) {
 	})
 }
 
-// batchDone counts c's batch, whose replies were written, and starts the
-// poller while batches are small, unless it is polling already. A
-// client's socket is watched from its first batch on: a connection that
-// never sends a command costs the poller nothing.
+// count adds a batch of n commands to the running mean. Engine lock
+// held.
+func (p *busyPoller) count(n int) {
+	if p == nil {
+		return
+	}
+	m := p.mean.Load()
+	p.mean.Store(m + (int32(min(n, 1<<20))<<4-m)/8)
+}
+
+// batchDone starts the poller once c's replies are written, while
+// batches are small, unless it is polling already. A client's socket is
+// watched from its first batch on: a connection that never sends a
+// command costs the poller nothing.
 func (p *busyPoller) batchDone(c *client) {
 	if p == nil || c.sock == nil || c.sock.raw == nil {
 		return
@@ -90,16 +98,12 @@ func (p *busyPoller) batchDone(c *client) {
 		p.watch(c.sock.raw)
 		c.polled = true
 	}
-	p.count(int(c.ran))
+	p.start()
 }
 
-// count adds a batch of n commands to the mean, and starts the poller
-// while it is small.
-func (p *busyPoller) count(n int) {
-	m := p.mean.Load()
-	m += (int32(min(n, 1<<20))<<4 - m) / 8
-	p.mean.Store(m)
-	if m <= smallBatches && p.parked.Load() && p.parked.CompareAndSwap(true, false) {
+// start kicks the poller if batches are small and it is parked.
+func (p *busyPoller) start() {
+	if p.mean.Load() <= smallBatches && p.parked.Load() && p.parked.CompareAndSwap(true, false) {
 		select {
 		case p.kick <- struct{}{}:
 		default:

@@ -89,6 +89,7 @@ func TestBusyPollerOnlySmallBatches(t *testing.T) {
 	defer syscall.Close(p.epfd)
 	for range 50 {
 		p.count(16)
+		p.start()
 	}
 	// The mean started at 0 and may have started it once.
 	p.parked.Store(true)
@@ -98,6 +99,7 @@ func TestBusyPollerOnlySmallBatches(t *testing.T) {
 	}
 	for range 50 {
 		p.count(16)
+		p.start()
 	}
 	if !p.parked.Load() || len(p.kick) != 0 {
 		t.Fatalf("batches of 16 started the poller (mean %d/16)", p.mean.Load())
@@ -105,6 +107,7 @@ func TestBusyPollerOnlySmallBatches(t *testing.T) {
 	kicked := 0
 	for range 50 {
 		p.count(1)
+		p.start()
 		if !p.parked.Load() {
 			kicked++
 			<-p.kick
@@ -138,6 +141,7 @@ func TestBusyPollerRunsAndStops(t *testing.T) {
 	}
 	waitParked()
 	p.count(1)
+	p.start()
 	if p.parked.Load() {
 		t.Fatal("a batch of one left the poller parked")
 	}
