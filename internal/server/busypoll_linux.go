@@ -16,7 +16,7 @@ const epollET = 1 << 31
 const busyPollFor = 20 * time.Microsecond
 
 // smallBatches is the mean number of commands per batch (in sixteenths,
-// as batchDone keeps it) at or under which the poller runs: clients
+// as count keeps it) at or under which the poller runs: clients
 // that send one command and wait for its reply.
 const smallBatches = 2 << 4
 
