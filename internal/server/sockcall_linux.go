@@ -29,6 +29,7 @@ func sockWrite(fd uintptr, b []byte) (int, error) {
 	return sockCall(syscall.SYS_WRITE, fd, b)
 }
 
+// sockCall makes the read or write system call trap on fd over b.
 func sockCall(trap, fd uintptr, b []byte) (int, error) {
 	var p unsafe.Pointer
 	if len(b) > 0 {
