@@ -6,6 +6,8 @@ import (
 	"syscall"
 	"time"
 	"unsafe"
+
+	"github.com/respd/respd/internal/ticks"
 )
 
 // epollET is EPOLLET, which package syscall declares as a negative int.
@@ -128,7 +130,7 @@ func (p *busyPoller) run(stop <-chan struct{}) {
 // poll looks for a readiness until one comes or busyPollFor has passed,
 // and reports whether one came.
 func (p *busyPoller) poll() bool {
-	start := time.Now()
+	start := ticks.Now()
 	for {
 		runtime.Gosched()
 		n, _, errno := syscall.RawSyscall6(syscall.SYS_EPOLL_PWAIT, uintptr(p.epfd),
@@ -136,7 +138,7 @@ func (p *busyPoller) poll() bool {
 		switch {
 		case errno == 0 && n > 0:
 			return true
-		case errno != 0 && errno != syscall.EINTR, time.Since(start) >= busyPollFor:
+		case errno != 0 && errno != syscall.EINTR, ticks.Between(start, ticks.Now()) >= busyPollFor:
 			return false
 		}
 	}
