@@ -3,6 +3,7 @@ package tests
 import (
 	"context"
 	"regexp"
+	"runtime/metrics"
 	"strconv"
 	"strings"
 	"testing"
@@ -238,6 +239,24 @@ func TestDebugObjectAndMemoryUsage(t *testing.T) {
 		if !names[want] {
 			t.Errorf("MEMORY STATS lacks %s", want)
 		}
+	}
+}
+
+// TestMemoryPurgeCollects checks that MEMORY PURGE, which Redis answers
+// after its allocator has purged, runs a collection here (the runtime
+// counts it as forced) before it replies OK.
+func TestMemoryPurgeCollects(t *testing.T) {
+	ctx := context.Background()
+	c := servertest.Start(t).Client(t)
+	forced := []metrics.Sample{{Name: "/gc/cycles/forced:gc-cycles"}}
+	metrics.Read(forced)
+	before := forced[0].Value.Uint64()
+	if got, err := c.Do(ctx, "MEMORY", "PURGE").Text(); err != nil || got != "OK" {
+		t.Fatalf("MEMORY PURGE: %q %v", got, err)
+	}
+	metrics.Read(forced)
+	if after := forced[0].Value.Uint64(); after == before {
+		t.Errorf("MEMORY PURGE forced no collection (%d forced before and after)", after)
 	}
 }
 

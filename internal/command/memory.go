@@ -1,6 +1,7 @@
 package command
 
 import (
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"unsafe"
@@ -39,7 +40,7 @@ var memoryCommands = []*Command{
 		{Name: "usage", Fn: memoryUsage, Arity: -3, Flags: ReadOnly, Keys: keys(2, 2, 1), ACL: CatSlow, Since: "4.0.0", Summary: "Estimates the memory usage of a key."},
 		{Name: "stats", Fn: memoryStats, Arity: 2, ACL: CatSlow, Since: "4.0.0", Summary: "Returns details about memory usage."},
 		{Name: "help", Fn: memoryHelp, Arity: 2, Flags: Loading | Stale, ACL: CatSlow, Since: "4.0.0", Summary: "Returns helpful text about the different subcommands."},
-		{Name: "purge", Fn: func(c *Ctx) { c.OK() }, Arity: 2, ACL: CatSlow, Since: "4.0.0", Summary: "Asks the allocator to release memory."},
+		{Name: "purge", Fn: memoryPurge, Arity: 2, ACL: CatSlow, Since: "4.0.0", Summary: "Asks the allocator to release memory."},
 		{Name: "malloc-stats", Fn: memoryMallocStats, Arity: 2, ACL: CatSlow, Since: "4.0.0", Summary: "Returns the allocator statistics."},
 	}},
 }
@@ -243,6 +244,14 @@ func memoryDoctor(c *Ctx) {
 // allocator, and INFO memory shows its figures.
 func memoryMallocStats(c *Ctx) {
 	c.Verbatim("txt", "respd allocates through the Go runtime, which keeps no per-arena report; INFO memory shows its figures.\n")
+}
+
+// memoryPurge is the Go runtime's counterpart of asking the allocator to
+// purge: a full collection, after which the freed pages go back to the
+// OS. Like Redis's, it runs while every other client waits.
+func memoryPurge(c *Ctx) {
+	debug.FreeOSMemory()
+	c.OK()
 }
 
 func memoryHelp(c *Ctx) {
