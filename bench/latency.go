@@ -82,9 +82,10 @@ func churning(s *server) func() error {
 	}
 }
 
-// gcMargin widens each GC cycle's span for the offset between the
-// server's exec and its runtime's clock origin.
-const gcMargin = int64(10 * time.Millisecond)
+// gcMargin widens each GC cycle's span on both sides: gctrace gives the
+// start in whole milliseconds and calibrate's origin is as coarse, and
+// after the span's end the cycle's sweeping is still to come.
+const gcMargin = int64(2 * time.Millisecond)
 
 // gcTest probes GET latency on respd while garbage is churned until two
 // full GC cycles have ended, and compares the requests sent during the

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -18,12 +19,12 @@ import (
 // server is one running server process, respd or redis-server, pinned to
 // the server CPU.
 type server struct {
-	name    string // "respd" or "redis"
-	addr    string
-	cmd     *exec.Cmd
-	started time.Time // just before exec: the origin of gctrace's @ times
-	log     string    // stdout and stderr: gctrace lines for respd
-	ctl     *conn     // control connection for INFO, DBSIZE, BGSAVE
+	name   string // "respd" or "redis"
+	addr   string
+	cmd    *exec.Cmd
+	origin int64  // respd: Unix ns its runtime's clock starts at, gctrace's @ 0
+	log    string // stdout and stderr: gctrace lines for respd
+	ctl    *conn  // control connection for INFO, DBSIZE, BGSAVE
 }
 
 // pair is the two servers of one measurement, started alike.
@@ -90,7 +91,6 @@ func startServerOn(cfg *config, name, tag string, port int, extra []string) (*se
 	s.cmd = exec.Command("taskset", args...)
 	s.cmd.Stdout, s.cmd.Stderr = logf, logf
 	s.cmd.Env = append(os.Environ(), "GODEBUG=gctrace=1")
-	s.started = time.Now()
 	if err := s.cmd.Start(); err != nil {
 		return nil, err
 	}
@@ -99,6 +99,13 @@ func startServerOn(cfg *config, name, tag string, port int, extra []string) (*se
 		s.ctl, err = dial(s.addr)
 		if err == nil {
 			if _, err = s.ctl.do("PING"); err == nil {
+				if name != "respd" {
+					return s, nil
+				}
+				if err := s.calibrate(); err != nil {
+					s.stop()
+					return nil, fmt.Errorf("respd: %w", err)
+				}
 				return s, nil
 			}
 			s.ctl.Close()
@@ -215,7 +222,7 @@ type gcCycle struct {
 	pause    float64 // the two stop-the-world phases, ms
 }
 
-var gcLine = regexp.MustCompile(`(?m)^gc \d+ @([0-9.]+)s \d+%: ([0-9.]+)\+([0-9.]+)\+([0-9.]+) ms clock`)
+var gcLine = regexp.MustCompile(`(?m)^gc \d+ @([0-9.]+)s \d+%: ([0-9.]+)\+([0-9.]+)\+([0-9.]+) ms clock.*$`)
 
 // logSize is the current length of the server's log, to read the GC
 // cycles after a point.
@@ -227,22 +234,61 @@ func (s *server) logSize() int64 {
 	return st.Size()
 }
 
-// gcCycles parses the gctrace lines written after offset. The @ time
-// counts from the runtime's start, a few milliseconds after s.started,
-// so spans are placed that much early at most.
-func (s *server) gcCycles(offset int64) []gcCycle {
+// gcTrace is one parsed gctrace line: the cycle's start in seconds from
+// the runtime's clock origin, its three phases in ms, and whether it
+// was forced (runtime.GC, debug.FreeOSMemory).
+type gcTrace struct {
+	at     float64
+	phases [3]float64
+	forced bool
+}
+
+// gcTraces parses the gctrace lines written after offset.
+func (s *server) gcTraces(offset int64) []gcTrace {
 	data, err := os.ReadFile(s.log)
 	if err != nil || offset > int64(len(data)) {
 		return nil
 	}
-	var out []gcCycle
+	var out []gcTrace
 	for _, m := range gcLine.FindAllStringSubmatch(string(data[offset:]), -1) {
-		var v [4]float64
-		for i := range v {
-			v[i], _ = strconv.ParseFloat(m[i+1], 64)
+		t := gcTrace{forced: strings.HasSuffix(m[0], "(forced)")}
+		t.at, _ = strconv.ParseFloat(m[1], 64)
+		for i := range t.phases {
+			t.phases[i], _ = strconv.ParseFloat(m[i+2], 64)
 		}
-		from := s.started.UnixNano() + int64(v[0]*1e9)
-		out = append(out, gcCycle{from: from, to: from + int64((v[1]+v[2]+v[3])*1e6), pause: v[1] + v[3]})
+		out = append(out, t)
+	}
+	return out
+}
+
+// calibrate sets s.origin. The runtime's clock starts after the two
+// execs (taskset, then respd), about 3 ms after the bench starts them on
+// the reference machine, so counting from the start would place every
+// cycle that much early. calibrate asks for a collection instead (MEMORY PURGE runs one)
+// and takes it to have begun when the command was sent, tens of
+// microseconds early; gctrace prints @ in whole milliseconds, so the
+// origin is within a millisecond either way (see gcMargin).
+func (s *server) calibrate() error {
+	from := s.logSize()
+	sent := time.Now()
+	if _, err := s.ctl.do("MEMORY", "PURGE"); err != nil {
+		return err
+	}
+	for _, t := range slices.Backward(s.gcTraces(from)) {
+		if t.forced {
+			s.origin = sent.UnixNano() - int64(t.at*1e9)
+			return nil
+		}
+	}
+	return errors.New("respd logged no forced collection for MEMORY PURGE")
+}
+
+// gcCycles returns the cycles respd logged after offset.
+func (s *server) gcCycles(offset int64) []gcCycle {
+	var out []gcCycle
+	for _, t := range s.gcTraces(offset) {
+		from := s.origin + int64(t.at*1e9)
+		out = append(out, gcCycle{from: from, to: from + int64((t.phases[0]+t.phases[1]+t.phases[2])*1e6), pause: t.phases[0] + t.phases[2]})
 	}
 	return out
 }
