@@ -99,12 +99,11 @@ func startServerOn(cfg *config, name, tag string, port int, extra []string) (*se
 		s.ctl, err = dial(s.addr)
 		if err == nil {
 			if _, err = s.ctl.do("PING"); err == nil {
-				if name != "respd" {
-					return s, nil
-				}
-				if err := s.calibrate(); err != nil {
-					s.stop()
-					return nil, fmt.Errorf("respd: %w", err)
+				if name == "respd" {
+					if err := s.calibrate(); err != nil {
+						s.stop()
+						return nil, fmt.Errorf("respd: %w", err)
+					}
 				}
 				return s, nil
 			}
@@ -264,10 +263,11 @@ func (s *server) gcTraces(offset int64) []gcTrace {
 // calibrate sets s.origin. The runtime's clock starts after the two
 // execs (taskset, then respd), about 3 ms after the bench starts them on
 // the reference machine, so counting from the start would place every
-// cycle that much early. calibrate asks for a collection instead (MEMORY PURGE runs one)
-// and takes it to have begun when the command was sent, tens of
-// microseconds early; gctrace prints @ in whole milliseconds, so the
-// origin is within a millisecond either way (see gcMargin).
+// cycle that much early. calibrate asks for a collection instead
+// (MEMORY PURGE runs one) and takes it to have begun when the command
+// was sent, tens of microseconds early; gctrace prints @ in whole
+// milliseconds, so the origin is within a millisecond either way (see
+// gcMargin).
 func (s *server) calibrate() error {
 	from := s.logSize()
 	sent := time.Now()
