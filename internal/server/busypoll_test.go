@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/respd/respd/internal/config"
 )
@@ -64,7 +65,8 @@ func TestBusyPollerSeesArrivals(t *testing.T) {
 		return false
 	}
 	send()
-	if seen() {
+	arrived(t, server)
+	if p.poll() {
 		t.Fatal("poll saw a socket before its client's first batch")
 	}
 	p.batchDone(c)
@@ -78,6 +80,32 @@ func TestBusyPollerSeesArrivals(t *testing.T) {
 	// Edge-triggered: the arrival is reported once, though unread.
 	if p.poll() {
 		t.Fatal("poll saw the same arrival twice")
+	}
+}
+
+// arrived waits until conn has bytes to read, so that a poll that then
+// sees nothing did not merely come too early.
+func arrived(t *testing.T, conn net.Conn) {
+	t.Helper()
+	rc, err := conn.(syscall.Conn).SyscallConn()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(time.Millisecond) {
+		var n int32
+		var errno syscall.Errno
+		rc.Control(func(fd uintptr) {
+			_, _, errno = syscall.Syscall(syscall.SYS_IOCTL, fd, syscall.TIOCINQ, uintptr(unsafe.Pointer(&n)))
+		})
+		if errno != 0 {
+			t.Fatal(errno)
+		}
+		if n > 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the request did not reach the socket")
+		}
 	}
 }
 
