@@ -32,7 +32,6 @@ import (
 	"log"
 	"os"
 	"strings"
-	"syscall"
 	"time"
 )
 
@@ -118,17 +117,4 @@ func main() {
 	fmt.Printf("respd vs redis-server, %d round(s), -c %d, servers on cpu %s, clients on cpu %s, %s\n\n",
 		cfg.rounds, cfg.clients, cfg.serverCPU, cfg.clientCPU, time.Since(start).Round(time.Second))
 	t.print(os.Stdout)
-}
-
-// raiseFileLimit lifts the open-file limit to its maximum for the idle
-// connections here and in the servers, which inherit it.
-func raiseFileLimit() {
-	var l syscall.Rlimit
-	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &l); err != nil {
-		return
-	}
-	l.Cur = l.Max
-	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &l); err != nil {
-		log.Printf("raising the open-file limit: %v", err)
-	}
 }

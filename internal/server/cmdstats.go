@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/respd/respd/internal/command"
@@ -237,19 +236,3 @@ func hdrKey(o int) int64 {
 	}
 	return (v + width - 1) / 1000
 }
-
-func (s *Server) infoCPU(b *strings.Builder) {
-	var self, children syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &self)
-	syscall.Getrusage(syscall.RUSAGE_CHILDREN, &children)
-	secs := func(t syscall.Timeval) string { return fmt.Sprintf("%d.%06d", t.Sec, t.Usec) }
-	field(b, "used_cpu_sys", secs(self.Stime))
-	field(b, "used_cpu_user", secs(self.Utime))
-	field(b, "used_cpu_sys_children", secs(children.Stime))
-	field(b, "used_cpu_user_children", secs(children.Utime))
-	// Go has no main thread; the process's figures stand in for it.
-	field(b, "used_cpu_sys_main_thread", secs(self.Stime))
-	field(b, "used_cpu_user_main_thread", secs(self.Utime))
-}
-
-func (s *Server) infoModules(b *strings.Builder) {}

@@ -227,6 +227,22 @@ func (s *Server) infoPersistence(b *strings.Builder) {
 }
 
 // infoAOF renders the aof_* fields of INFO persistence.
+func (s *Server) infoCPU(b *strings.Builder) {
+	sys, user, childSys, childUser := cpuTimes()
+	secs := func(d time.Duration) string {
+		return fmt.Sprintf("%d.%06d", d/time.Second, d%time.Second/time.Microsecond)
+	}
+	field(b, "used_cpu_sys", secs(sys))
+	field(b, "used_cpu_user", secs(user))
+	field(b, "used_cpu_sys_children", secs(childSys))
+	field(b, "used_cpu_user_children", secs(childUser))
+	// Go has no main thread; the process's figures stand in for it.
+	field(b, "used_cpu_sys_main_thread", secs(sys))
+	field(b, "used_cpu_user_main_thread", secs(user))
+}
+
+func (s *Server) infoModules(b *strings.Builder) {}
+
 func (s *Server) infoAOF(b *strings.Builder) { b.Write(s.aof.AppendInfo(nil)) }
 
 func boolInt(b bool) int {
