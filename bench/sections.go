@@ -90,12 +90,14 @@ func median(v []float64) float64 {
 // alternating them, and returns the median results of respd and redis.
 func rounds(cfg *config, p pair, test string, pipe, n, keyspace, size int) ([2]benchResult, error) {
 	var rps, p99, cpu, busy [2][]float64
-	for range cfg.rounds {
+	for round := range cfg.rounds {
 		for i, s := range p.both() {
 			r, err := s.benchmark(cfg, test, pipe, n, keyspace, size)
 			if err != nil {
 				return [2]benchResult{}, err
 			}
+			log.Printf("    %s -P %d round %d: %s %.0f rps %.3f µs/req, redis-benchmark busy %.1f%%",
+				test, pipe, round+1, s.name, r.rps, r.cpuUS, r.clientBusy*100)
 			rps[i] = append(rps[i], r.rps)
 			p99[i] = append(p99[i], r.p99)
 			cpu[i] = append(cpu[i], r.cpuUS)
