@@ -45,6 +45,7 @@ type RuleError struct {
 	Err error
 }
 
+// Error returns Redis's message for the failed rule.
 func (e *RuleError) Error() string {
 	return "Error in ACL SETUSER modifier '" + e.Op + "': " + e.Err.Error()
 }

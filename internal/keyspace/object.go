@@ -21,6 +21,7 @@ const (
 
 var typeNames = [...]string{"string", "list", "set", "zset", "hash", "stream"}
 
+// String returns the name TYPE replies with.
 func (t Type) String() string { return typeNames[t] }
 
 // Encoding is the internal representation OBJECT ENCODING reports.
@@ -41,6 +42,7 @@ const (
 
 var encNames = [...]string{"raw", "int", "embstr", "listpack", "quicklist", "hashtable", "intset", "skiplist", "stream"}
 
+// String returns the name OBJECT ENCODING replies with.
 func (e Encoding) String() string { return encNames[e] }
 
 // Object is one value in a database.

@@ -24,6 +24,7 @@ var ErrIncomplete = errors.New("resp: incomplete request")
 // before closing the connection.
 type ProtocolError string
 
+// Error returns the reply text.
 func (e ProtocolError) Error() string { return string(e) }
 
 // The protocol errors, with Redis's texts.

@@ -9,6 +9,7 @@ import (
 // such as "ERR syntax error". Define each one once, with Redis's text.
 type Error string
 
+// Error returns the reply text.
 func (e Error) Error() string { return string(e) }
 
 // AppendSimple appends a simple string: +s\r\n.
