@@ -226,7 +226,7 @@ func (s *Server) infoPersistence(b *strings.Builder) {
 	s.infoLoading(b)
 }
 
-// infoAOF renders the aof_* fields of INFO persistence.
+// infoCPU renders INFO cpu, the process's CPU times in seconds.
 func (s *Server) infoCPU(b *strings.Builder) {
 	sys, user, childSys, childUser := cpuTimes()
 	secs := func(d time.Duration) string {
@@ -241,8 +241,10 @@ func (s *Server) infoCPU(b *strings.Builder) {
 	field(b, "used_cpu_user_main_thread", secs(user))
 }
 
+// infoModules renders INFO modules, which is empty: respd loads none.
 func (s *Server) infoModules(b *strings.Builder) {}
 
+// infoAOF renders the aof_* fields of INFO persistence.
 func (s *Server) infoAOF(b *strings.Builder) { b.Write(s.aof.AppendInfo(nil)) }
 
 func boolInt(b bool) int {
