@@ -5,6 +5,8 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
+	"math"
 	"net"
 	"os"
 	"os/exec"
@@ -244,12 +246,17 @@ type gcTrace struct {
 
 // gcTraces parses the gctrace lines written after offset.
 func (s *server) gcTraces(offset int64) []gcTrace {
-	data, err := os.ReadFile(s.log)
-	if err != nil || offset > int64(len(data)) {
+	f, err := os.Open(s.log)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.NewSectionReader(f, offset, math.MaxInt64-offset))
+	if err != nil {
 		return nil
 	}
 	var out []gcTrace
-	for _, m := range gcLine.FindAllStringSubmatch(string(data[offset:]), -1) {
+	for _, m := range gcLine.FindAllStringSubmatch(string(data), -1) {
 		t := gcTrace{forced: strings.HasSuffix(m[0], "(forced)")}
 		t.at, _ = strconv.ParseFloat(m[1], 64)
 		for i := range t.phases {
