@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"net"
 	"os"
 	"os/exec"
@@ -251,7 +250,10 @@ func (s *server) gcTraces(offset int64) []gcTrace {
 		return nil
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.NewSectionReader(f, offset, math.MaxInt64-offset))
+	if _, err := f.Seek(offset, io.SeekStart); err != nil {
+		return nil
+	}
+	data, err := io.ReadAll(f)
 	if err != nil {
 		return nil
 	}
@@ -295,7 +297,8 @@ func (s *server) gcCycles(offset int64) []gcCycle {
 	var out []gcCycle
 	for _, t := range s.gcTraces(offset) {
 		from := s.origin + int64(t.at*1e9)
-		out = append(out, gcCycle{from: from, to: from + int64((t.phases[0]+t.phases[1]+t.phases[2])*1e6), pause: t.phases[0] + t.phases[2]})
+		wall := t.phases[0] + t.phases[1] + t.phases[2]
+		out = append(out, gcCycle{from: from, to: from + int64(wall*1e6), pause: t.phases[0] + t.phases[2]})
 	}
 	return out
 }

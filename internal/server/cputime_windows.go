@@ -8,8 +8,12 @@ import (
 // cpuTimes returns the system and user CPU time of the process. respd
 // starts no children (it saves without forking), so theirs are zero.
 func cpuTimes() (sys, user, childSys, childUser time.Duration) {
+	self, err := syscall.GetCurrentProcess()
+	if err != nil {
+		return
+	}
 	var created, exited, kernel, usr syscall.Filetime
-	if syscall.GetProcessTimes(syscall.Handle(^uintptr(0)), &created, &exited, &kernel, &usr) != nil {
+	if syscall.GetProcessTimes(self, &created, &exited, &kernel, &usr) != nil {
 		return
 	}
 	// A Filetime interval counts 100 ns units.
