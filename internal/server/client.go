@@ -87,9 +87,6 @@ type client struct {
 	async bool
 	// sleepArmed is whether the sleep deadline is set (sleep.go).
 	sleepArmed bool
-	// polled: the busy poller watches the socket (busypoll_linux.go),
-	// from the client's first batch on; owned by its goroutine.
-	polled bool
 	// dirtyCAS: a watched key changed (multi.go); engine-owned.
 	dirtyCAS bool
 	// Client management (clientcmds.go, monitor.go); engine-owned.
@@ -162,10 +159,13 @@ func (s *Server) newClient(conn net.Conn) {
 	go c.serve()
 }
 
-// serve runs the connection until it closes or goes to sleep (sleep.go);
-// a sleeping client's next goroutine starts here again.
-func (c *client) serve() {
-	if c.loop() {
+// serve runs the connection until it closes or goes to sleep (sleep.go).
+func (c *client) serve() { c.serveFrom(nil) }
+
+// serveFrom is serve for a client the event loop gives back, with what
+// the loop had read and not written (loop_linux.go).
+func (c *client) serveFrom(h *handoff) {
+	if c.loop(h) {
 		return
 	}
 	s := c.s
@@ -183,9 +183,6 @@ func (c *client) serve() {
 	s.cmu.Lock()
 	delete(s.clients, c.sess.ID)
 	s.cmu.Unlock()
-	if c.sock != nil {
-		forgetSleeper(c.sock)
-	}
 	s.wg.Done()
 }
 
@@ -199,9 +196,10 @@ func (c *client) closeConn() {
 	c.conn.Close()
 }
 
-// loop reads and runs requests. It returns true when the client went to
-// sleep, false when the connection must close.
-func (c *client) loop() bool {
+// loop reads and runs requests, after writing the replies h carries and
+// taking its input. It returns true when the client went to sleep, false
+// when the connection must close.
+func (c *client) loop(h *handoff) bool {
 	in := &input{c: c}
 	rr := newRawReader(c)
 	slept := false
@@ -213,6 +211,19 @@ func (c *client) loop() bool {
 		}
 		putReadBuf(in.buf)
 	}()
+	if h != nil {
+		in.buf, in.n = h.in.buf, h.in.n
+		written := c.write(h.out)
+		if h.close {
+			if written {
+				c.sock.drain()
+			}
+			return false
+		}
+		if !written {
+			return false
+		}
+	}
 	for {
 		var err error
 		if rr != nil {
@@ -262,7 +273,6 @@ func (c *client) run(in *input) bool {
 	// against 1.49 with the yield, with no cost in CPU or throughput).
 	runtime.Gosched()
 	written := c.write(out)
-	c.s.busy.batchDone(c)
 	if closeNow {
 		if written && c.sock != nil {
 			// The last reply (QUIT's, a protocol error) goes out first.
@@ -396,6 +406,16 @@ func (c *client) write(out []byte) bool {
 	return err == nil
 }
 
+// writeNow writes out at once, outside the batch's replies
+// (processBusy).
+func (c *client) writeNow(out []byte) {
+	if c.sock != nil && c.sock.state.Load() == asleep {
+		c.s.loop.writeNow(c.sock, out)
+		return
+	}
+	c.conn.Write(out)
+}
+
 // process runs every complete request in buf under one engine lock and
 // returns how many bytes it consumed, whether to close after writing, and
 // the replies to write. A command that parks the client ends the batch.
@@ -420,6 +440,8 @@ func (c *client) process(buf []byte) (int, bool, []byte) {
 	if c.blocked != nil || c.paused {
 		return pos, false, c.takeOutput()
 	}
+	// The event loop's client (loop_linux.go).
+	inLoop := c.sock != nil && c.sock.state.Load() == asleep
 	s.ks.Tick()
 	s.markBatch()
 	c.parser.MaxBulk = s.maxBulk
@@ -439,6 +461,11 @@ func (c *client) process(buf []byte) (int, bool, []byte) {
 		}
 		if len(args) > 0 && (s.pause.on || s.pause.failover) && c.holdsBack(args) {
 			// Not consumed: it is parsed again when the pause ends.
+			break
+		}
+		if inLoop && len(args) > 0 && runsLong(args[0]) {
+			// Not consumed: the client's goroutine runs it.
+			c.sock.handBack = true
 			break
 		}
 		pos += n
@@ -464,11 +491,33 @@ func (c *client) process(buf []byte) (int, bool, []byte) {
 	if len(s.track.prefixes) > 0 {
 		s.broadcast(c)
 	}
-	if !c.sleepArmed && c.blocked == nil && !c.paused && c.canSleep() {
+	if !inLoop && !c.sleepArmed && c.blocked == nil && !c.paused && c.canSleep() {
 		c.armSleep()
 	}
-	s.busy.count(ran)
-	return pos, false, c.takeOutput()
+	out := c.takeOutput()
+	if inLoop {
+		s.loop.count(ran)
+		if c.blocked != nil || c.paused || c.repl != nil || c.sess.Subs > 0 || c.monitor || c.track != nil || c.async {
+			c.sock.handBack = true
+		}
+	}
+	return pos, false, out
+}
+
+// runsLong is whether a command may hold the engine long enough that
+// other clients must be answered meanwhile (scripts, and transactions,
+// which may hold scripts): the event loop gives such a command's client
+// back to its goroutine first.
+func runsLong(name []byte) bool {
+	if len(name) == 0 || name[0]|0x20 != 'e' && name[0]|0x20 != 'f' {
+		return false
+	}
+	for _, n := range [...]string{"eval", "evalsha", "eval_ro", "evalsha_ro", "fcall", "fcall_ro", "exec"} {
+		if command.EqualFold(name, n) {
+			return true
+		}
+	}
+	return false
 }
 
 // execute runs one command and applies CLIENT REPLY to its output.

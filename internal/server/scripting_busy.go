@@ -21,7 +21,7 @@ func (c *client) processBusy(buf []byte) (int, bool) {
 	var out []byte
 	defer func() {
 		if len(out) > 0 {
-			c.conn.Write(out)
+			c.writeNow(out)
 			c.s.stats.netOut.Add(int64(len(out)))
 		}
 	}()

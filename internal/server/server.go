@@ -108,9 +108,9 @@ type Server struct {
 	// cluster-enabled is yes.
 	clus clusterSide
 
-	// busy polls for requests between small batches (busypoll_linux.go);
-	// nil unless the runtime has one P.
-	busy *busyPoller
+	// loop serves the clients that sleep (loop_linux.go); nil where
+	// there is none.
+	loop *evLoop
 
 	stop chan struct{}
 	wg   sync.WaitGroup
@@ -200,11 +200,11 @@ func Start(cfg *config.Config, opts Options) (*Server, error) {
 		s.closeListeners()
 		return nil, err
 	}
-	if s.busy = newBusyPoller(); s.busy != nil {
+	if s.loop = newLoop(s); s.loop != nil {
 		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()
-			s.busy.run(s.stop)
+			s.loop.run()
 		}()
 	}
 	s.serve()
@@ -308,6 +308,7 @@ func (s *Server) Close() error {
 	}
 	s.cmu.Unlock()
 	close(s.stop)
+	s.loop.stop()
 	s.closeListeners()
 	s.wg.Wait()
 	if s.aof != nil {

@@ -9,38 +9,39 @@ import (
 //
 // A connection's goroutine is the largest part of what an idle client
 // costs: its stack (2 KB at least) and read buffer (16 KB), where Redis
-// keeps a few hundred bytes per client. So a plain socket client with
-// nothing in flight gives its goroutine up: the socket is registered
-// with a process-wide readiness poller (sleep_linux.go) and the goroutine
-// returns its buffer and exits. A new connection starts that way. What
-// wakes it starts a new goroutine running serve again:
+// keeps a few hundred bytes per client. So a plain socket client that
+// needs nothing but requests and replies has no goroutine: it sleeps,
+// and the server's event loop serves it (loop_linux.go). A new
+// connection starts that way. What wakes it starts a goroutine running
+// serve:
 //
-//   - input arriving (or the peer closing), through the poller;
+//   - anything the loop does not serve (a blocking command, a
+//     subscription, a script; the loop's doc lists them);
 //   - a poke or a parked command's deadline: every engine-side wake-up
 //     goes through the socket's SetReadDeadline, which sockConn
 //     intercepts, so a sleeper cannot miss one;
-//   - Close (CLIENT KILL, timeouts, shutdown): the new goroutine finds
-//     the socket closed and runs the usual cleanup.
+//   - Close (CLIENT KILL, timeouts, shutdown): the goroutine finds the
+//     socket shut down and runs the usual cleanup.
 //
-// The waker that moves the state from asleep to awake is the only one
-// that starts the goroutine, so there is never more than one.
+// The loop is the only one that moves a client from asleep to awake,
+// so there is never more than one goroutine.
 //
-// A client that was busy goes back to sleep once it has been idle for
+// A client that was woken goes back to sleep once it has been idle for
 // a while: its first batch arms a read deadline sleepAfter away, and
 // when that deadline passes (poked) the goroutine goes to sleep if
 // nothing was read since, nothing is queued for it, it is not parked
 // and its buffer holds no partial request; otherwise it re-arms the
 // deadline. All of it happens under the engine lock, where pokes move
-// the same deadline, so neither loses the other. A busy client pays one
+// the same deadline, so neither loses the other. A woken client pays one
 // timer wake-up per sleepAfter, and no syscall per request.
 //
 // TLS clients never sleep (the TLS layer may hold decrypted input of its
 // own), nor do replicas and the master link, which have goroutines of
-// their own kinds.
+// their own kinds. Outside Linux there is no loop, and no client sleeps.
 
 // The states of a connection's goroutine. Between deciding to sleep and
-// being registered with the poller a client is falling asleep: a waker
-// then only marks it woken, and the goroutine stays.
+// being handed to the loop a client is falling asleep: a waker then only
+// marks it woken, and the goroutine stays.
 const (
 	awake int32 = iota
 	asleep
@@ -56,25 +57,26 @@ var sleepAfter = 2 * time.Second
 // sleepState is a sockConn's part of the sleeping mechanism.
 type sleepState struct {
 	state atomic.Int32
-	// token names the socket to the poller, 0 until first registered;
-	// armed is whether the poller knows the descriptor. Both are owned
-	// by the goroutine running the client (handed over with state).
-	// (armed sits beside state, where it takes no room.)
-	armed bool
-	token uint64
+	// handBack: the batch the loop just ran needs the client's
+	// goroutine; set by process, read by the loop.
+	handBack bool
+	// shut: Close was called; wakeQueued: the loop has the client in its
+	// queue of those to wake.
+	shut, wakeQueued atomic.Bool
+	// lfd is the loop's duplicate of the descriptor while asleep.
+	lfd int32
 	// client is the one to run again when woken; nil: never sleeps.
 	client *client
 }
 
-// wake starts the client's goroutine if it sleeps; a no-op otherwise.
+// wake has the loop start the client's goroutine if it sleeps; a no-op
+// otherwise.
 func (sc *sockConn) wake() {
 	for {
 		switch sc.state.Load() {
 		case asleep:
-			if sc.state.CompareAndSwap(asleep, awake) {
-				go sc.client.serve()
-				return
-			}
+			sc.client.s.loop.wake(sc)
+			return
 		case falling:
 			if sc.state.CompareAndSwap(falling, woken) {
 				return
@@ -92,12 +94,14 @@ func (sc *sockConn) sleep() bool {
 	if sc.raw == nil || sc.client == nil {
 		return false
 	}
+	l := sc.client.s.loop
 	sc.state.Store(falling)
-	if armSleeper(sc) && sc.state.CompareAndSwap(falling, asleep) {
+	fd := l.grab(sc)
+	if fd >= 0 && sc.state.CompareAndSwap(falling, asleep) {
+		l.adopt(sc, fd)
 		return true
 	}
-	// An event for a registration left armed finds the client awake
-	// and is dropped; the next sleep re-arms it.
+	l.drop(fd)
 	sc.state.Store(awake)
 	return false
 }
@@ -105,6 +109,12 @@ func (sc *sockConn) sleep() bool {
 // SetReadDeadline wakes a sleeping client for every deadline the engine
 // sets (pokes, parked commands), so that its goroutine sees it.
 func (sc *sockConn) SetReadDeadline(t time.Time) error {
+	if sc.state.Load() == asleep {
+		// The loop's client: the conn is not in use, and the goroutine
+		// starts with a deadline of its own.
+		sc.wake()
+		return nil
+	}
 	err := sc.Conn.SetReadDeadline(t)
 	if !t.IsZero() {
 		sc.wake()
@@ -118,14 +128,20 @@ func (sc *sockConn) SetReadDeadline(t time.Time) error {
 // holds, and net.Conn.Close waits for such a callback to return. So a
 // client's socket is only shut down here, which tells the peer at once
 // and fails the goroutine's next read or write; the goroutine closes the
-// descriptor itself on its way out (closeConn).
+// descriptor itself on its way out (closeConn). A sleeping client's
+// socket is shut down by the loop as it wakes the client: shut is set
+// before the state is read, and the loop reads shut after it changed
+// the state, so one of the two shuts the socket down.
 func (sc *sockConn) Close() error {
-	var err error
-	if sc.client != nil && sc.raw != nil {
-		err = shutdownSock(sc.raw)
-	} else {
-		err = sc.Conn.Close()
+	if sc.client == nil || sc.raw == nil {
+		return sc.Conn.Close()
 	}
+	sc.shut.Store(true)
+	if sc.state.Load() == asleep {
+		sc.wake()
+		return nil
+	}
+	err := shutdownSock(sc.raw)
 	sc.wake()
 	return err
 }

@@ -1,0 +1,543 @@
+package server
+
+import (
+	"net"
+	"os"
+	"runtime"
+	"sync"
+	"syscall"
+	"time"
+	"unsafe"
+
+	"github.com/respd/respd/internal/ticks"
+)
+
+// The event loop.
+//
+// A plain socket's client that needs nothing but requests and replies
+// is served without a goroutine of its own: its socket leaves Go's
+// netpoller and joins the epoll set of the server's event loop, one
+// goroutine that reads every ready client, runs its requests and, once
+// the round is over, writes the replies, as Redis does. This is the
+// "asleep" state of sleep.go: new connections start there, and a client
+// whose goroutine has been idle for sleepAfter returns to it.
+//
+// A socket is watched by one epoll set only. Where Go's netpoller and a
+// set of our own both held it, every request the client sent woke both
+// sets, in the client's own system call; the second registration cost
+// redis-benchmark about 1.3% of its CPU at `-P 1`. So a client moving
+// into the loop hands its descriptor over: the loop keeps a duplicate
+// and the net.Conn is closed, which takes the socket out of the
+// netpoller. When the loop itself has nothing to do it waits in the
+// netpoller on its own epoll set, registered only for that wait.
+//
+// Everything else goes back to a goroutine (wake): a command that
+// blocks or pauses the client, a subscription, MONITOR, tracking, a
+// replica, an output limit, a reply the socket cannot take at once, a
+// script or a transaction (so that a script running past
+// busy-reply-threshold leaves the loop free to answer BUSY), and every
+// engine-side wake-up (a read deadline set or the connection closed:
+// sockConn routes both to wake). The loop then makes a new net.Conn of
+// the descriptor and starts the client's goroutine with what it had
+// read and not yet written; the goroutine first sees a read deadline in
+// the past, so it runs poked, which looks at whatever the wake-up was
+// for.
+//
+// With one P the loop also keeps the CPU from going idle between
+// requests while clients send one command at a time: after a round it
+// polls its set for up to busyPollFor, yielding between polls. Go's
+// scheduler polls the network before a thread sleeps only from spare
+// threads, and with one P there are none; on a virtual machine that
+// halts an idle CPU without polling first, the next request would have
+// to wake the CPU, and the client's write pays for that. Where clients
+// pipeline, the gaps are the clients' own time to make the next
+// pipeline: so the loop polls only while the running mean of commands
+// per batch is at most smallBatches.
+//
+// Ownership: the loop goroutine owns the clients in its table, their
+// descriptors and input. Other goroutines only queue clients for it
+// (adopt, wake) under mu and kick its eventfd.
+type evLoop struct {
+	s    *Server
+	epfd int
+	// kick is an eventfd in the set: a write wakes the loop to look at
+	// its queues.
+	kick int
+	spin bool
+
+	mu sync.Mutex
+	// adopted are clients that entered the loop since its last look;
+	// woken are those to give back to a goroutine; stopped is set by
+	// Server.Close. Guarded by mu.
+	adopted, woken []*sockConn
+	stopped        bool
+
+	// Owned by the loop goroutine.
+	byFd   map[int32]*looped
+	events [128]syscall.EpollEvent
+	round  []*looped
+	// mean is the running mean of commands per batch, in sixteenths.
+	mean int32
+	// The registration sleep waits through: waiter, its RawConn and
+	// callback, what the callback read, and when the loop last slept.
+	waiter *os.File
+	waitRC syscall.RawConn
+	waitFn func(uintptr) bool
+	woke   int
+	slept  ticks.Stamp
+}
+
+// looped is a client in the loop: its descriptor and unparsed input,
+// and the replies to write at the end of the round.
+type looped struct {
+	sc  *sockConn
+	fd  int
+	in  input
+	out []byte
+	// queued: in round.
+	queued bool
+}
+
+// handoff is what a client's new goroutine takes over from the loop.
+type handoff struct {
+	in  input
+	out []byte
+	// close: the replies end the connection.
+	close bool
+}
+
+// smallBatches is the mean number of commands per batch (in sixteenths,
+// as mean keeps it) at or under which the loop polls after a round:
+// clients that send one command and wait for its reply.
+const smallBatches = 2 << 4
+
+// busyPollFor is how long the loop polls for more requests after a
+// round before it lets the server sleep.
+const busyPollFor = 20 * time.Microsecond
+
+// epollET is EPOLLET, which package syscall declares as a negative int.
+const epollET = 1 << 31
+
+// newLoop makes the server's loop, nil if it cannot have one (and then
+// clients keep their goroutines).
+func newLoop(s *Server) *evLoop {
+	epfd, err := syscall.EpollCreate1(syscall.EPOLL_CLOEXEC)
+	if err != nil {
+		return nil
+	}
+	kick, _, errno := syscall.RawSyscall(syscall.SYS_EVENTFD2, 0, syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0)
+	if errno != 0 {
+		syscall.Close(epfd)
+		return nil
+	}
+	ev := syscall.EpollEvent{Events: syscall.EPOLLIN | epollET, Fd: -1}
+	if syscall.SetNonblock(epfd, true) != nil || syscall.EpollCtl(epfd, syscall.EPOLL_CTL_ADD, int(kick), &ev) != nil {
+		syscall.Close(epfd)
+		syscall.Close(int(kick))
+		return nil
+	}
+	l := &evLoop{s: s, epfd: epfd, kick: int(kick), spin: runtime.GOMAXPROCS(0) == 1, byFd: make(map[int32]*looped)}
+	l.waitFn = l.waitStep
+	return l
+}
+
+// grab duplicates sc's descriptor for the loop; -1 when there is no
+// loop or no descriptor. Called by the goroutine that owns the client
+// (or by newClient before it has one) as the client falls asleep.
+func (l *evLoop) grab(sc *sockConn) int {
+	if l == nil || sc.raw == nil {
+		return -1
+	}
+	l.mu.Lock()
+	stopped := l.stopped
+	l.mu.Unlock()
+	if stopped {
+		return -1
+	}
+	fd := -1
+	if err := sc.raw.Control(func(sfd uintptr) {
+		fd, _ = dupCloexec(int(sfd))
+	}); err != nil {
+		return -1
+	}
+	return fd
+}
+
+// adopt hands the client, asleep now, to the loop with the descriptor
+// grab returned.
+func (l *evLoop) adopt(sc *sockConn, fd int) {
+	sc.lfd = int32(fd)
+	l.mu.Lock()
+	l.adopted = append(l.adopted, sc)
+	l.mu.Unlock()
+	l.poke()
+}
+
+// drop closes a descriptor grab returned that is not needed after all.
+func (l *evLoop) drop(fd int) {
+	if fd >= 0 {
+		syscall.Close(fd)
+	}
+}
+
+// wake queues sc to be given back to a goroutine.
+func (l *evLoop) wake(sc *sockConn) {
+	if sc.wakeQueued.Swap(true) {
+		return
+	}
+	l.mu.Lock()
+	l.woken = append(l.woken, sc)
+	l.mu.Unlock()
+	l.poke()
+}
+
+// stop makes the loop return once every client it has is gone.
+func (l *evLoop) stop() {
+	if l == nil {
+		return
+	}
+	l.mu.Lock()
+	l.stopped = true
+	l.mu.Unlock()
+	l.poke()
+}
+
+// poke kicks the loop's eventfd.
+func (l *evLoop) poke() {
+	one := uint64(1)
+	syscall.RawSyscall(syscall.SYS_WRITE, uintptr(l.kick), uintptr(unsafe.Pointer(&one)), 8)
+}
+
+// run is the loop goroutine.
+func (l *evLoop) run() {
+	defer func() {
+		if l.waiter != nil {
+			l.waiter.Close()
+		}
+		syscall.Close(l.epfd)
+		syscall.Close(l.kick)
+	}()
+	var idleSince ticks.Stamp
+	idle := false
+	for {
+		n := l.poll()
+		if n > 0 {
+			if l.serve(n) {
+				return
+			}
+			l.dropWaiter()
+			idle = false
+			continue
+		}
+		if l.spin && l.mean <= smallBatches {
+			if !idle {
+				idleSince, idle = ticks.Now(), true
+			}
+			if ticks.Between(idleSince, ticks.Now()) < busyPollFor {
+				runtime.Gosched()
+				continue
+			}
+		}
+		idle = false
+		if n = l.sleep(); n > 0 && l.serve(n) {
+			return
+		}
+	}
+}
+
+// poll reads the ready events without waiting.
+func (l *evLoop) poll() int {
+	n, _, errno := syscall.RawSyscall6(syscall.SYS_EPOLL_PWAIT, uintptr(l.epfd),
+		uintptr(unsafe.Pointer(&l.events[0])), uintptr(len(l.events)), 0, 0, 0)
+	if errno != 0 {
+		return 0
+	}
+	return int(n)
+}
+
+// sleep waits in Go's netpoller until the set has events, and returns
+// how many it read. The set is registered with the netpoller through a
+// duplicate (waiter), which stays registered while the loop keeps
+// sleeping and is dropped once it has not slept for keepWaiter: while
+// it is registered, every event in the set is passed on to the
+// netpoller's set too, in the system call that caused it, which is what
+// the loop is there to avoid; but registering costs system calls of its
+// own, too many to pay for every sleep when clients pipeline and the
+// loop sleeps between most rounds.
+func (l *evLoop) sleep() int {
+	if l.waiter == nil {
+		fd, err := dupCloexec(l.epfd)
+		if err != nil {
+			time.Sleep(time.Millisecond)
+			return 0
+		}
+		f := os.NewFile(uintptr(fd), "event-loop")
+		rc, err := f.SyscallConn()
+		if err != nil {
+			f.Close()
+			time.Sleep(time.Millisecond)
+			return 0
+		}
+		l.waiter, l.waitRC = f, rc
+	}
+	l.woke = 0
+	l.waitRC.Read(l.waitFn)
+	l.slept = ticks.Now()
+	return l.woke
+}
+
+// waitStep is the waiter's RawConn callback: it ends the wait once the
+// set has events.
+func (l *evLoop) waitStep(uintptr) bool {
+	l.woke = l.poll()
+	return l.woke > 0
+}
+
+// keepWaiter is how long the waiter stays registered after the loop's
+// last sleep.
+const keepWaiter = time.Millisecond
+
+// dropWaiter drops the waiter's registration if the loop has not slept
+// for keepWaiter.
+func (l *evLoop) dropWaiter() {
+	if l.waiter != nil && ticks.Between(l.slept, ticks.Now()) >= keepWaiter {
+		l.waiter.Close()
+		l.waiter, l.waitRC = nil, nil
+	}
+}
+
+// serve handles n events: it reads and runs every ready client, writes
+// the round's replies, then takes in the queues. It reports whether the
+// loop is done (stopped with no clients left).
+func (l *evLoop) serve(n int) bool {
+	kicked := false
+	for i := range l.events[:n] {
+		fd := l.events[i].Fd
+		if fd < 0 {
+			kicked = true
+			continue
+		}
+		if lc := l.byFd[fd]; lc != nil {
+			l.read(lc)
+		}
+	}
+	l.flush()
+	if kicked {
+		return l.queues()
+	}
+	return false
+}
+
+// queues drains the eventfd and takes in the adopted and woken clients.
+func (l *evLoop) queues() bool {
+	var cnt uint64
+	syscall.RawSyscall(syscall.SYS_READ, uintptr(l.kick), uintptr(unsafe.Pointer(&cnt)), 8)
+	l.mu.Lock()
+	adopted, woken, stopped := l.adopted, l.woken, l.stopped
+	l.adopted, l.woken = nil, nil
+	l.mu.Unlock()
+	for _, sc := range adopted {
+		lc := &looped{sc: sc, fd: int(sc.lfd)}
+		lc.in.c = sc.client
+		l.byFd[sc.lfd] = lc
+		// The socket leaves the netpoller (see the doc above).
+		sc.Conn.Close()
+		ev := syscall.EpollEvent{Events: syscall.EPOLLIN | syscall.EPOLLRDHUP | epollET, Fd: sc.lfd}
+		if syscall.EpollCtl(l.epfd, syscall.EPOLL_CTL_ADD, lc.fd, &ev) != nil {
+			l.release(lc, false)
+			continue
+		}
+		// Input that came before the registration raised no event.
+		l.read(lc)
+	}
+	for _, sc := range woken {
+		if lc := l.byFd[sc.lfd]; lc != nil && lc.sc == sc {
+			l.release(lc, false)
+		} else {
+			// Woken before it was adopted (both in one look): adopted
+			// above, released now; or already released.
+			sc.wakeQueued.Store(false)
+		}
+	}
+	l.flush()
+	return stopped && len(l.byFd) == 0
+}
+
+// read reads what lc's socket holds and runs the complete requests.
+func (l *evLoop) read(lc *looped) {
+	c := lc.sc.client
+	s := l.s
+	for {
+		b := lc.in.space()
+		r, err := sockRead(uintptr(lc.fd), b)
+		switch {
+		case err == syscall.EINTR:
+			continue
+		case err == syscall.EAGAIN:
+			lc.in.idle()
+			return
+		case err != nil || r == 0:
+			// The goroutine finds the end too, and cleans up.
+			l.release(lc, false)
+			return
+		}
+		s.stats.netIn.Add(int64(r))
+		lc.in.n += r
+		c.reads++
+		if at := c.parser.BulkStart(); at >= 0 && int64(lc.in.n-at) > s.queryLimit.Load() {
+			// Redis closes such a connection without a reply.
+			syscall.Shutdown(lc.fd, syscall.SHUT_RDWR)
+			l.release(lc, false)
+			return
+		}
+		if c.parser.Need() <= lc.in.n && !l.runBatch(lc) {
+			return
+		}
+		if r < len(b) {
+			lc.in.idle()
+			return
+		}
+	}
+}
+
+// runBatch runs lc's complete requests; false: the client left the
+// loop.
+func (l *evLoop) runBatch(lc *looped) bool {
+	c := lc.sc.client
+	if l.s.lua.engine.Running() {
+		// A script holds the engine: the goroutine answers BUSY if it
+		// runs long.
+		l.release(lc, false)
+		return false
+	}
+	consumed, closeNow, out := c.process(lc.in.buf[:lc.in.n])
+	if consumed > 0 {
+		lc.in.n = copy(lc.in.buf, lc.in.buf[consumed:lc.in.n])
+	}
+	if len(lc.out) == 0 {
+		if cap(lc.out) > 0 && cap(out) < cap(lc.out) {
+			c.spare = out[:0]
+			lc.out = append(lc.out[:0], out...)
+		} else {
+			lc.out = out
+		}
+	} else {
+		lc.out = append(lc.out, out...)
+		if cap(out) <= keepWriteBuf {
+			c.spare = out[:0]
+		}
+	}
+	if !lc.queued {
+		lc.queued = true
+		l.round = append(l.round, lc)
+	}
+	if closeNow || lc.sc.handBack {
+		l.release(lc, closeNow)
+		return false
+	}
+	return true
+}
+
+// flush writes the round's replies.
+func (l *evLoop) flush() {
+	for _, lc := range l.round {
+		lc.queued = false
+		if lc.fd < 0 || len(lc.out) == 0 {
+			continue
+		}
+		out := lc.out
+		for len(out) > 0 {
+			m, err := sockWrite(uintptr(lc.fd), out)
+			if err == syscall.EINTR {
+				continue
+			}
+			if err != nil {
+				break
+			}
+			out = out[m:]
+		}
+		l.s.stats.netOut.Add(int64(len(lc.out) - len(out)))
+		if len(out) > 0 {
+			// The socket is full: the goroutine writes the rest,
+			// waiting as it does.
+			lc.out = out
+			l.release(lc, false)
+			continue
+		}
+		c := lc.sc.client
+		if cap(lc.out) <= keepWriteBuf && c.spare == nil {
+			c.spare = lc.out[:0]
+		}
+		lc.out = lc.out[:0]
+		if cap(lc.out) > keepWriteBuf {
+			lc.out = nil
+		}
+	}
+	clear(l.round)
+	l.round = l.round[:0]
+}
+
+// count adds a batch of n commands to the running mean. Called by
+// process for the loop's clients, on the loop goroutine.
+func (l *evLoop) count(n int) {
+	l.mean += (int32(min(n, 1<<20))<<4 - l.mean) / 8
+}
+
+// release gives lc's client back to a goroutine: the descriptor
+// becomes a net.Conn again, and the goroutine starts with the input the
+// loop held, the replies it had not written yet and a read deadline in
+// the past. closeAfter: the replies end the connection.
+func (l *evLoop) release(lc *looped, closeAfter bool) {
+	if lc.fd < 0 {
+		return
+	}
+	sc := lc.sc
+	delete(l.byFd, int32(lc.fd))
+	syscall.EpollCtl(l.epfd, syscall.EPOLL_CTL_DEL, lc.fd, nil)
+	f := os.NewFile(uintptr(lc.fd), "")
+	conn, err := net.FileConn(f)
+	f.Close()
+	lc.fd = -1
+	h := &handoff{in: lc.in, out: lc.out, close: closeAfter}
+	lc.in, lc.out = input{}, nil
+	sc.handBack = false
+	sc.wakeQueued.Store(false)
+	if err == nil {
+		conn.SetReadDeadline(time.Unix(1, 0))
+		// Write's writer was bound to the old descriptor.
+		sc.Conn, sc.raw, sc.w = conn, rawConn(conn), nil
+	}
+	// Otherwise the goroutine's first read fails on the closed conn,
+	// and it cleans up.
+	sc.state.Store(awake)
+	if err == nil && sc.shut.Load() {
+		shutdownSock(sc.raw)
+	}
+	go sc.client.serveFrom(h)
+}
+
+// writeNow writes b to the socket of sc, the loop's client, before the
+// round's replies: processBusy's answers, made while a script holds the
+// engine. On the loop goroutine.
+func (l *evLoop) writeNow(sc *sockConn, b []byte) {
+	for len(b) > 0 {
+		m, err := sockWrite(uintptr(sc.lfd), b)
+		switch {
+		case err == syscall.EAGAIN || err == syscall.EINTR:
+			runtime.Gosched()
+		case err != nil:
+			return
+		default:
+			b = b[m:]
+		}
+	}
+}
+
+// dupCloexec duplicates fd with close-on-exec set.
+func dupCloexec(fd int) (int, error) {
+	r, _, errno := syscall.Syscall(syscall.SYS_FCNTL, uintptr(fd), syscall.F_DUPFD_CLOEXEC, 0)
+	if errno != 0 {
+		return -1, errno
+	}
+	return int(r), nil
+}

@@ -1,0 +1,32 @@
+//go:build !linux
+
+package server
+
+// evLoop needs epoll (loop_linux.go); elsewhere there is none, no client
+// sleeps, and every client keeps its goroutine.
+type evLoop struct{}
+
+// handoff is what the loop gives a client's goroutine; never made here.
+type handoff struct {
+	in    input
+	out   []byte
+	close bool
+}
+
+func newLoop(*Server) *evLoop { return nil }
+
+func (*evLoop) grab(*sockConn) int { return -1 }
+
+func (*evLoop) adopt(*sockConn, int) {}
+
+func (*evLoop) drop(int) {}
+
+func (*evLoop) wake(*sockConn) {}
+
+func (*evLoop) stop() {}
+
+func (*evLoop) run() {}
+
+func (*evLoop) count(int) {}
+
+func (*evLoop) writeNow(*sockConn, []byte) {}
