@@ -214,13 +214,13 @@ func (c *client) loop(h *handoff) bool {
 	if h != nil {
 		in.buf, in.n = h.in.buf, h.in.n
 		written := c.write(h.out)
-		if h.close {
+		if h.how == handClose {
 			if written {
 				c.sock.drain()
 			}
 			return false
 		}
-		if !written {
+		if !written || h.how == handRun && in.n > 0 && c.parser.Need() <= in.n && !c.run(in) {
 			return false
 		}
 	}
@@ -465,7 +465,7 @@ func (c *client) process(buf []byte) (int, bool, []byte) {
 		}
 		if inLoop && len(args) > 0 && runsLong(args[0]) {
 			// Not consumed: the client's goroutine runs it.
-			c.sock.handBack = true
+			c.sock.handBack = handRun
 			break
 		}
 		pos += n
@@ -498,7 +498,7 @@ func (c *client) process(buf []byte) (int, bool, []byte) {
 	if inLoop {
 		s.loop.count(ran)
 		if c.blocked != nil || c.paused || c.repl != nil || c.sess.Subs > 0 || c.monitor || c.track != nil || c.async {
-			c.sock.handBack = true
+			c.sock.handBack = handPoke
 		}
 	}
 	return pos, false, out

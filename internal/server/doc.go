@@ -3,18 +3,19 @@
 //
 // Goroutines and ownership:
 //   - one accept goroutine per listener;
-//   - one goroutine per connection, which reads, parses and writes,
-//     except while an idle plain-socket connection sleeps (sleep.go);
-//   - one process-wide poller goroutine waking sleeping connections;
-//   - when the runtime has one P, one goroutine that polls the sockets
-//     for a moment after a batch while clients send one command at a
-//     time (busypoll_linux.go);
+//   - on Linux, one event-loop goroutine per server, which reads, runs
+//     and answers the plain-socket connections that need nothing but
+//     requests and replies: they sleep, and have no goroutine of their
+//     own (sleep.go, loop_linux.go);
+//   - one goroutine per other connection, or per connection woken from
+//     its sleep, which reads, parses and writes;
 //   - one cron goroutine (hz times a second) for active expiry;
 //   - once the heap is large, one process-wide goroutine starting the
 //     Go collector's cycles (gcpace.go).
 //
 // All command execution is serialized by the engine lock (Server.mu): a
-// connection goroutine takes it once per read batch, runs every complete
+// connection goroutine (or the event loop, for each of its clients)
+// takes it once per read batch, runs every complete
 // command of its pipeline, releases it, and then writes the batch's
 // replies with one write. The keyspace, the configuration and every
 // client's Session are owned by whoever holds the engine lock. The

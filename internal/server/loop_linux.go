@@ -29,9 +29,9 @@ import (
 // into the loop hands its descriptor over: the loop keeps a duplicate
 // and the net.Conn is closed, which takes the socket out of the
 // netpoller. When the loop itself has nothing to do it waits in the
-// netpoller on its own epoll set, registered only for that wait.
+// netpoller on its own epoll set (sleep).
 //
-// Everything else goes back to a goroutine (wake): a command that
+// Everything else goes back to a goroutine (release): a command that
 // blocks or pauses the client, a subscription, MONITOR, tracking, a
 // replica, an output limit, a reply the socket cannot take at once, a
 // script or a transaction (so that a script running past
@@ -39,9 +39,11 @@ import (
 // engine-side wake-up (a read deadline set or the connection closed:
 // sockConn routes both to wake). The loop then makes a new net.Conn of
 // the descriptor and starts the client's goroutine with what it had
-// read and not yet written; the goroutine first sees a read deadline in
-// the past, so it runs poked, which looks at whatever the wake-up was
-// for.
+// read and not yet written. Woken by the engine, or left in a state
+// only the goroutine serves, the goroutine first sees a read deadline
+// in the past, so it runs poked, which looks at whatever the wake-up
+// was for; given a script or a transaction, it runs it as it would have
+// run the requests it read itself.
 //
 // With one P the loop also keeps the CPU from going idle between
 // requests while clients send one command at a time: after a round it
@@ -102,9 +104,22 @@ type looped struct {
 type handoff struct {
 	in  input
 	out []byte
-	// close: the replies end the connection.
-	close bool
+	// how the goroutine goes on once out is written.
+	how uint8
 }
+
+// How a client's goroutine starts when the loop gives it back.
+const (
+	// handRun: it runs the complete requests it holds (a script's,
+	// say) and reads on.
+	handRun uint8 = 1 + iota
+	// handPoke: it starts by looking at what it was woken for (poked):
+	// a deadline the engine set, replies queued for it, a parked
+	// command.
+	handPoke
+	// handClose: the replies end the connection.
+	handClose
+)
 
 // smallBatches is the mean number of commands per batch (in sixteenths,
 // as mean keeps it) at or under which the loop polls after a round:
@@ -148,12 +163,6 @@ func (l *evLoop) grab(sc *sockConn) int {
 	if l == nil || sc.raw == nil {
 		return -1
 	}
-	l.mu.Lock()
-	stopped := l.stopped
-	l.mu.Unlock()
-	if stopped {
-		return -1
-	}
 	fd := -1
 	if err := sc.raw.Control(func(sfd uintptr) {
 		fd, _ = dupCloexec(int(sfd))
@@ -163,14 +172,22 @@ func (l *evLoop) grab(sc *sockConn) int {
 	return fd
 }
 
-// adopt hands the client, asleep now, to the loop with the descriptor
-// grab returned.
-func (l *evLoop) adopt(sc *sockConn, fd int) {
-	sc.lfd = int32(fd)
+// adopt puts the client, falling asleep, to sleep and hands it to the
+// loop with the descriptor grab returned. It reports whether it did: not
+// when it was woken meanwhile, or the loop has stopped.
+func (l *evLoop) adopt(sc *sockConn, fd int) bool {
 	l.mu.Lock()
+	// Under mu, so that a loop that saw its queue empty when stopped
+	// cannot miss a client.
+	if l.stopped || !sc.state.CompareAndSwap(falling, asleep) {
+		l.mu.Unlock()
+		return false
+	}
+	sc.lfd = int32(fd)
 	l.adopted = append(l.adopted, sc)
 	l.mu.Unlock()
 	l.poke()
+	return true
 }
 
 // drop closes a descriptor grab returned that is not needed after all.
@@ -344,7 +361,7 @@ func (l *evLoop) queues() bool {
 		sc.Conn.Close()
 		ev := syscall.EpollEvent{Events: syscall.EPOLLIN | syscall.EPOLLRDHUP | epollET, Fd: sc.lfd}
 		if syscall.EpollCtl(l.epfd, syscall.EPOLL_CTL_ADD, lc.fd, &ev) != nil {
-			l.release(lc, false)
+			l.release(lc, handRun)
 			continue
 		}
 		// Input that came before the registration raised no event.
@@ -352,7 +369,7 @@ func (l *evLoop) queues() bool {
 	}
 	for _, sc := range woken {
 		if lc := l.byFd[sc.lfd]; lc != nil && lc.sc == sc {
-			l.release(lc, false)
+			l.release(lc, handPoke)
 		} else {
 			// Woken before it was adopted (both in one look): adopted
 			// above, released now; or already released.
@@ -378,7 +395,7 @@ func (l *evLoop) read(lc *looped) {
 			return
 		case err != nil || r == 0:
 			// The goroutine finds the end too, and cleans up.
-			l.release(lc, false)
+			l.release(lc, handRun)
 			return
 		}
 		s.stats.netIn.Add(int64(r))
@@ -387,7 +404,7 @@ func (l *evLoop) read(lc *looped) {
 		if at := c.parser.BulkStart(); at >= 0 && int64(lc.in.n-at) > s.queryLimit.Load() {
 			// Redis closes such a connection without a reply.
 			syscall.Shutdown(lc.fd, syscall.SHUT_RDWR)
-			l.release(lc, false)
+			l.release(lc, handRun)
 			return
 		}
 		if c.parser.Need() <= lc.in.n && !l.runBatch(lc) {
@@ -407,7 +424,7 @@ func (l *evLoop) runBatch(lc *looped) bool {
 	if l.s.lua.engine.Running() {
 		// A script holds the engine: the goroutine answers BUSY if it
 		// runs long.
-		l.release(lc, false)
+		l.release(lc, handRun)
 		return false
 	}
 	consumed, closeNow, out := c.process(lc.in.buf[:lc.in.n])
@@ -415,13 +432,10 @@ func (l *evLoop) runBatch(lc *looped) bool {
 		lc.in.n = copy(lc.in.buf, lc.in.buf[consumed:lc.in.n])
 	}
 	if len(lc.out) == 0 {
-		if cap(lc.out) > 0 && cap(out) < cap(lc.out) {
-			c.spare = out[:0]
-			lc.out = append(lc.out[:0], out...)
-		} else {
-			lc.out = out
-		}
+		// The engine's buffer itself; flush gives it back as the spare.
+		lc.out = out
 	} else {
+		// A second batch in one round (a read that filled the buffer).
 		lc.out = append(lc.out, out...)
 		if cap(out) <= keepWriteBuf {
 			c.spare = out[:0]
@@ -431,8 +445,12 @@ func (l *evLoop) runBatch(lc *looped) bool {
 		lc.queued = true
 		l.round = append(l.round, lc)
 	}
-	if closeNow || lc.sc.handBack {
-		l.release(lc, closeNow)
+	switch {
+	case closeNow:
+		l.release(lc, handClose)
+		return false
+	case lc.sc.handBack != 0:
+		l.release(lc, lc.sc.handBack)
 		return false
 	}
 	return true
@@ -442,7 +460,7 @@ func (l *evLoop) runBatch(lc *looped) bool {
 func (l *evLoop) flush() {
 	for _, lc := range l.round {
 		lc.queued = false
-		if lc.fd < 0 || len(lc.out) == 0 {
+		if lc.fd < 0 {
 			continue
 		}
 		out := lc.out
@@ -461,17 +479,13 @@ func (l *evLoop) flush() {
 			// The socket is full: the goroutine writes the rest,
 			// waiting as it does.
 			lc.out = out
-			l.release(lc, false)
+			l.release(lc, handRun)
 			continue
 		}
-		c := lc.sc.client
-		if cap(lc.out) <= keepWriteBuf && c.spare == nil {
+		if c := lc.sc.client; cap(lc.out) <= keepWriteBuf && c.spare == nil {
 			c.spare = lc.out[:0]
 		}
-		lc.out = lc.out[:0]
-		if cap(lc.out) > keepWriteBuf {
-			lc.out = nil
-		}
+		lc.out = nil
 	}
 	clear(l.round)
 	l.round = l.round[:0]
@@ -485,9 +499,9 @@ func (l *evLoop) count(n int) {
 
 // release gives lc's client back to a goroutine: the descriptor
 // becomes a net.Conn again, and the goroutine starts with the input the
-// loop held, the replies it had not written yet and a read deadline in
-// the past. closeAfter: the replies end the connection.
-func (l *evLoop) release(lc *looped, closeAfter bool) {
+// loop held and the replies it had not written yet, and goes on as how
+// says.
+func (l *evLoop) release(lc *looped, how uint8) {
 	if lc.fd < 0 {
 		return
 	}
@@ -498,12 +512,14 @@ func (l *evLoop) release(lc *looped, closeAfter bool) {
 	conn, err := net.FileConn(f)
 	f.Close()
 	lc.fd = -1
-	h := &handoff{in: lc.in, out: lc.out, close: closeAfter}
+	h := &handoff{in: lc.in, out: lc.out, how: how}
 	lc.in, lc.out = input{}, nil
-	sc.handBack = false
+	sc.handBack = 0
 	sc.wakeQueued.Store(false)
 	if err == nil {
-		conn.SetReadDeadline(time.Unix(1, 0))
+		if how == handPoke {
+			conn.SetReadDeadline(time.Unix(1, 0))
+		}
 		// Write's writer was bound to the old descriptor.
 		sc.Conn, sc.raw, sc.w = conn, rawConn(conn), nil
 	}
@@ -520,6 +536,12 @@ func (l *evLoop) release(lc *looped, closeAfter bool) {
 // round's replies: processBusy's answers, made while a script holds the
 // engine. On the loop goroutine.
 func (l *evLoop) writeNow(sc *sockConn, b []byte) {
+	if lc := l.byFd[sc.lfd]; lc != nil && lc.sc == sc && len(lc.out) > 0 {
+		// The replies of a batch before, first.
+		out := lc.out
+		lc.out = nil
+		l.writeNow(sc, out)
+	}
 	for len(b) > 0 {
 		m, err := sockWrite(uintptr(sc.lfd), b)
 		switch {

@@ -8,16 +8,22 @@ type evLoop struct{}
 
 // handoff is what the loop gives a client's goroutine; never made here.
 type handoff struct {
-	in    input
-	out   []byte
-	close bool
+	in  input
+	out []byte
+	how uint8
 }
+
+const (
+	handRun uint8 = 1 + iota
+	handPoke
+	handClose
+)
 
 func newLoop(*Server) *evLoop { return nil }
 
 func (*evLoop) grab(*sockConn) int { return -1 }
 
-func (*evLoop) adopt(*sockConn, int) {}
+func (*evLoop) adopt(*sockConn, int) bool { return false }
 
 func (*evLoop) drop(int) {}
 

@@ -58,8 +58,9 @@ var sleepAfter = 2 * time.Second
 type sleepState struct {
 	state atomic.Int32
 	// handBack: the batch the loop just ran needs the client's
-	// goroutine; set by process, read by the loop.
-	handBack bool
+	// goroutine, to start as it says (handRun, handPoke); set by
+	// process, read by the loop.
+	handBack uint8
 	// shut: Close was called; wakeQueued: the loop has the client in its
 	// queue of those to wake.
 	shut, wakeQueued atomic.Bool
@@ -97,8 +98,7 @@ func (sc *sockConn) sleep() bool {
 	l := sc.client.s.loop
 	sc.state.Store(falling)
 	fd := l.grab(sc)
-	if fd >= 0 && sc.state.CompareAndSwap(falling, asleep) {
-		l.adopt(sc, fd)
+	if fd >= 0 && l.adopt(sc, fd) {
 		return true
 	}
 	l.drop(fd)
@@ -133,13 +133,15 @@ func (sc *sockConn) SetReadDeadline(t time.Time) error {
 // before the state is read, and the loop reads shut after it changed
 // the state, so one of the two shuts the socket down.
 func (sc *sockConn) Close() error {
+	if sc.client != nil {
+		sc.shut.Store(true)
+		if sc.state.Load() == asleep {
+			sc.wake()
+			return nil
+		}
+	}
 	if sc.client == nil || sc.raw == nil {
 		return sc.Conn.Close()
-	}
-	sc.shut.Store(true)
-	if sc.state.Load() == asleep {
-		sc.wake()
-		return nil
 	}
 	err := shutdownSock(sc.raw)
 	sc.wake()

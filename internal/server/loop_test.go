@@ -1,0 +1,237 @@
+//go:build linux
+
+package server
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/respd/respd/internal/config"
+)
+
+// TestLoopSocketInOneSet: a sleeping client's socket is watched by one
+// epoll set, the loop's, and no longer by Go's netpoller; woken, it is
+// the netpoller's alone again.
+func TestLoopSocketInOneSet(t *testing.T) {
+	s := startSleepy(t, time.Hour)
+	c := dialRaw(t, s)
+	if got := c.do(t, "PING"); got != "+PONG" {
+		t.Fatalf("PING replied %q", got)
+	}
+	waitFor(t, "the client asleep", func() bool { a, _ := sleepers(s); return a == 1 })
+	inode := peerInode(t, c.Conn)
+	// The loop's set may have a second descriptor (its waiter): sets
+	// are told apart by what they hold.
+	loopSet := watched(t, s.loop.epfd)
+	sets := setsWatching(t, inode)
+	if len(sets) == 0 {
+		t.Fatal("asleep: no epoll set holds the socket")
+	}
+	for fd, held := range sets {
+		if held != loopSet {
+			t.Fatalf("asleep: the socket is in epoll set %d besides the loop's (%d)", fd, s.loop.epfd)
+		}
+	}
+	// SUBSCRIBE wakes it: the loop leaves subscribers to goroutines.
+	if got := c.do(t, "SUBSCRIBE ch"); got != "*3" {
+		t.Fatalf("SUBSCRIBE replied %q", got)
+	}
+	waitFor(t, "the client awake", func() bool { a, _ := sleepers(s); return a == 0 })
+	loopSet = watched(t, s.loop.epfd)
+	sets = setsWatching(t, inode)
+	if len(sets) != 1 {
+		t.Fatalf("awake: the socket is in %d epoll sets, want 1", len(sets))
+	}
+	for fd, held := range sets {
+		if held == loopSet {
+			t.Fatalf("awake: the socket is in the loop's set (%d)", fd)
+		}
+	}
+}
+
+// peerInode is the inode of the server's end of conn: the socket in
+// this process whose addresses are conn's, swapped.
+func peerInode(t *testing.T, conn net.Conn) uint64 {
+	t.Helper()
+	local, remote := conn.LocalAddr().(*net.TCPAddr), conn.RemoteAddr().(*net.TCPAddr)
+	is := func(sa syscall.Sockaddr, a *net.TCPAddr) bool {
+		in4, ok := sa.(*syscall.SockaddrInet4)
+		return ok && in4.Port == a.Port && a.IP.Equal(net.IP(in4.Addr[:]))
+	}
+	fds, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range fds {
+		fd, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		sa, err1 := syscall.Getsockname(fd)
+		pa, err2 := syscall.Getpeername(fd)
+		if err1 != nil || err2 != nil || !is(sa, remote) || !is(pa, local) {
+			continue
+		}
+		var st syscall.Stat_t
+		if syscall.Fstat(fd, &st) == nil {
+			return st.Ino
+		}
+	}
+	t.Fatalf("no descriptor of the server's end of %v", remote)
+	return 0
+}
+
+// watched is what the epoll set of descriptor fd holds, one
+// "tfd: ... ino:..." line of its fdinfo per watched descriptor.
+func watched(t *testing.T, fd int) string {
+	t.Helper()
+	info, err := os.ReadFile("/proc/self/fdinfo/" + strconv.Itoa(fd))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var held []string
+	for _, line := range strings.Split(string(info), "\n") {
+		if strings.HasPrefix(line, "tfd:") {
+			held = append(held, line)
+		}
+	}
+	return strings.Join(held, "\n")
+}
+
+// setsWatching maps each epoll descriptor of this process whose set
+// holds the socket with the given inode to what its set holds.
+func setsWatching(t *testing.T, inode uint64) map[int]string {
+	t.Helper()
+	fds, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sets := map[int]string{}
+	for _, e := range fds {
+		fd, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if link, err := os.Readlink("/proc/self/fd/" + e.Name()); err != nil || link != "anon_inode:[eventpoll]" {
+			continue
+		}
+		held := watched(t, fd)
+		for _, line := range strings.Split(held, "\n") {
+			// "tfd: 12 events: 2019 data: ... pos:0 ino:1a2b sdev:8"
+			i := strings.Index(line, " ino:")
+			if i < 0 {
+				continue
+			}
+			ino, err := strconv.ParseUint(strings.Fields(line[i+len(" ino:"):])[0], 16, 64)
+			if err == nil && ino == inode {
+				sets[fd] = held
+			}
+		}
+	}
+	return sets
+}
+
+// TestLoopFullSocket: a reply larger than the socket takes at once, to a
+// client that reads it late, arrives whole; the loop's client is woken
+// to write the rest.
+func TestLoopFullSocket(t *testing.T) {
+	s := startSleepy(t, time.Hour)
+	c := dialRaw(t, s)
+	val := strings.Repeat("x", 8<<20)
+	if got := c.do(t, fmt.Sprintf("*3\r\n$3\r\nSET\r\n$3\r\nbig\r\n$%d\r\n%s", len(val), val)); got != "+OK" {
+		t.Fatalf("SET replied %q", got)
+	}
+	waitFor(t, "the client asleep", func() bool { a, _ := sleepers(s); return a == 1 })
+	if _, err := c.Write([]byte("GET big\r\nPING\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(100 * time.Millisecond)
+	if got := c.line(t); got != "$"+strconv.Itoa(len(val)) {
+		t.Fatalf("GET replied %q", got)
+	}
+	got := make([]byte, len(val)+2)
+	if _, err := io.ReadFull(c.r, got); err != nil {
+		t.Fatal(err)
+	}
+	if string(got) != val+"\r\n" {
+		t.Fatal("GET's value came back changed")
+	}
+	if got := c.line(t); got != "+PONG" {
+		t.Fatalf("PING after the big reply: %q", got)
+	}
+	if a, _ := sleepers(s); a != 0 {
+		t.Fatal("the reply fit in the socket at once: the test did not fill it")
+	}
+}
+
+// TestServerWithOneP runs clients that send one command at a time, and
+// one that pipelines, against a server started with one P, where the
+// loop polls after its rounds, and checks every reply.
+func TestServerWithOneP(t *testing.T) {
+	old := runtime.GOMAXPROCS(1)
+	defer runtime.GOMAXPROCS(old)
+	srv, err := Start(config.New(), Options{Addr: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	if srv.loop == nil || !srv.loop.spin {
+		t.Fatal("no polling event loop with one P")
+	}
+	const clients, each = 20, 200
+	var wg sync.WaitGroup
+	errs := make(chan error, clients+1)
+	for i := range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs <- incrs(srv, fmt.Sprintf("INCR k%d\r\n", i), each, 1)
+		}()
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		errs <- incrs(srv, "INCR piped\r\n", each, each)
+	}()
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+// incrs sends req n times, in pipelines of depth, and checks that the
+// replies count from 1 to n.
+func incrs(srv *Server, req string, n, depth int) error {
+	conn, err := net.Dial("tcp", srv.Addr().String())
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(30 * time.Second))
+	r := bufio.NewReader(conn)
+	for j := 1; j <= n; j += depth {
+		if _, err := conn.Write([]byte(strings.Repeat(req, depth))); err != nil {
+			return err
+		}
+		for k := j; k < j+depth; k++ {
+			line, err := r.ReadString('\n')
+			if err != nil || line != ":"+strconv.Itoa(k)+"\r\n" {
+				return fmt.Errorf("%q number %d: %q %v", req, k, line, err)
+			}
+		}
+	}
+	return nil
+}
