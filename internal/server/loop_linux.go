@@ -81,13 +81,27 @@ type evLoop struct {
 	// mean is the running mean of commands per batch, in sixteenths.
 	mean int32
 	// The registration sleep waits through: waiter, its RawConn and
-	// callback, what the callback read, and when the loop last slept.
+	// callback; what the callback read and how many times it looked;
+	// when the loop last waited.
 	waiter *os.File
 	waitRC syscall.RawConn
 	waitFn func(uintptr) bool
 	woke   int
+	looks  int
 	slept  ticks.Stamp
+	// yielder lets the netpoller run while the loop stays busy, and
+	// yielded is when it last did (or the loop slept).
+	yielder *netYielder
+	yielded ticks.Stamp
 }
+
+// yieldEvery is how long the loop may keep the processor without
+// letting Go's netpoller run. The netpoller runs only when no goroutine
+// is runnable, and a busy loop always is: meanwhile the connections that
+// have goroutines (subscribers, replicas, a blocked command's client)
+// and the background jobs that yield through it (netYielder) would wait
+// for the runtime's monitor, up to 10 ms.
+const yieldEvery = 200 * time.Microsecond
 
 // looped is a client in the loop: its descriptor and unparsed input,
 // and the replies to write at the end of the round.
@@ -227,7 +241,9 @@ func (l *evLoop) poke() {
 
 // run is the loop goroutine.
 func (l *evLoop) run() {
+	l.yielder = newNetYielder()
 	defer func() {
+		l.yielder.close()
 		if l.waiter != nil {
 			l.waiter.Close()
 		}
@@ -237,27 +253,32 @@ func (l *evLoop) run() {
 	var idleSince ticks.Stamp
 	idle := false
 	for {
-		n := l.poll()
-		if n > 0 {
-			if l.serve(n) {
-				return
-			}
-			l.dropWaiter()
-			idle = false
-			continue
-		}
+		n := 0
 		if l.spin && l.mean <= smallBatches {
-			if !idle {
-				idleSince, idle = ticks.Now(), true
-			}
-			if ticks.Between(idleSince, ticks.Now()) < busyPollFor {
-				runtime.Gosched()
-				continue
+			// Polling between rounds (see the type's doc).
+			if n = l.poll(); n == 0 {
+				now := ticks.Now()
+				if !idle {
+					idleSince, idle = now, true
+				}
+				if ticks.Between(idleSince, now) < busyPollFor {
+					runtime.Gosched()
+					continue
+				}
 			}
 		}
 		idle = false
-		if n = l.sleep(); n > 0 && l.serve(n) {
+		if n == 0 {
+			// Its first look does not wait.
+			n = l.sleep()
+		}
+		if l.serve(n) {
 			return
+		}
+		l.dropWaiter()
+		if ticks.Between(l.yielded, ticks.Now()) >= yieldEvery {
+			l.yielder.yield()
+			l.yielded = ticks.Now()
 		}
 	}
 }
@@ -297,24 +318,29 @@ func (l *evLoop) sleep() int {
 		}
 		l.waiter, l.waitRC = f, rc
 	}
-	l.woke = 0
+	l.woke, l.looks = 0, 0
 	l.waitRC.Read(l.waitFn)
-	l.slept = ticks.Now()
+	if l.looks > 1 {
+		// It waited: the netpoller ran.
+		l.slept = ticks.Now()
+		l.yielded = l.slept
+	}
 	return l.woke
 }
 
 // waitStep is the waiter's RawConn callback: it ends the wait once the
 // set has events.
 func (l *evLoop) waitStep(uintptr) bool {
+	l.looks++
 	l.woke = l.poll()
 	return l.woke > 0
 }
 
-// keepWaiter is how long the waiter stays registered after the loop's
-// last sleep.
+// keepWaiter is how long the waiter stays registered after the loop
+// last waited.
 const keepWaiter = time.Millisecond
 
-// dropWaiter drops the waiter's registration if the loop has not slept
+// dropWaiter drops the waiter's registration if the loop has not waited
 // for keepWaiter.
 func (l *evLoop) dropWaiter() {
 	if l.waiter != nil && ticks.Between(l.slept, ticks.Now()) >= keepWaiter {
@@ -408,6 +434,13 @@ func (l *evLoop) read(lc *looped) {
 			return
 		}
 		if c.parser.Need() <= lc.in.n && !l.runBatch(lc) {
+			return
+		}
+		if need := c.parser.Need(); need > lc.in.n && need > readBufSize {
+			// A big request: the client's goroutine reads it, and pays
+			// for what it allocates (the collector's assists among it)
+			// without holding up the other clients.
+			l.release(lc, handRun)
 			return
 		}
 		if r < len(b) {
