@@ -114,27 +114,6 @@ type looped struct {
 	queued bool
 }
 
-// handoff is what a client's new goroutine takes over from the loop.
-type handoff struct {
-	in  input
-	out []byte
-	// how the goroutine goes on once out is written.
-	how uint8
-}
-
-// How a client's goroutine starts when the loop gives it back.
-const (
-	// handRun: it runs the complete requests it holds (a script's,
-	// say) and reads on.
-	handRun uint8 = 1 + iota
-	// handPoke: it starts by looking at what it was woken for (poked):
-	// a deadline the engine set, replies queued for it, a parked
-	// command.
-	handPoke
-	// handClose: the replies end the connection.
-	handClose
-)
-
 // smallBatches is the mean number of commands per batch (in sixteenths,
 // as mean keeps it) at or under which the loop polls after a round:
 // clients that send one command and wait for its reply.

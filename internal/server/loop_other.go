@@ -6,19 +6,6 @@ package server
 // sleeps, and every client keeps its goroutine.
 type evLoop struct{}
 
-// handoff is what the loop gives a client's goroutine; never made here.
-type handoff struct {
-	in  input
-	out []byte
-	how uint8
-}
-
-const (
-	handRun uint8 = 1 + iota
-	handPoke
-	handClose
-)
-
 func newLoop(*Server) *evLoop { return nil }
 
 func (*evLoop) grab(*sockConn) int { return -1 }

@@ -147,3 +147,25 @@ func (sc *sockConn) Close() error {
 	sc.wake()
 	return err
 }
+
+// handoff is what a client's new goroutine takes over from the event
+// loop (loop_linux.go).
+type handoff struct {
+	in  input
+	out []byte
+	// how the goroutine goes on once out is written.
+	how uint8
+}
+
+// How a client's goroutine starts when the loop gives it back.
+const (
+	// handRun: it runs the complete requests it holds (a script's,
+	// say) and reads on.
+	handRun uint8 = 1 + iota
+	// handPoke: it starts by looking at what it was woken for (poked):
+	// a deadline the engine set, replies queued for it, a parked
+	// command.
+	handPoke
+	// handClose: the replies end the connection.
+	handClose
+)
