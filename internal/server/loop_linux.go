@@ -295,7 +295,10 @@ func (l *evLoop) sleep() int {
 			time.Sleep(time.Millisecond)
 			return 0
 		}
-		l.waiter, l.waitRC = f, rc
+		// Registering counts as waiting, for dropWaiter: a loop whose
+		// first look finds events would otherwise register anew each
+		// round.
+		l.waiter, l.waitRC, l.slept = f, rc, ticks.Now()
 	}
 	l.woke, l.looks = 0, 0
 	l.waitRC.Read(l.waitFn)
