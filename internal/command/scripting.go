@@ -36,7 +36,7 @@ var (
 	runFunction = scripting(ScriptHost.Function)
 )
 
-const scriptFlags = NoScript | Stale | SkipMonitor | NoMandatoryKeys
+const scriptFlags = NoScript | Stale | SkipMonitor | NoMandatoryKeys | Long
 
 var scriptingCommands = []*Command{
 	{Name: "eval", Fn: runEval, Arity: -3, Flags: scriptFlags, ACL: CatSlow | CatScripting, Group: "scripting", Since: "2.6.0", Summary: "Executes a server-side Lua script."},

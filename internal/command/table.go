@@ -50,6 +50,11 @@ const (
 	// MISCONF while persistence is failing, as writes are: PING, so that
 	// monitoring notices.
 	DiskCheck
+	// Long marks the commands that may hold the engine long enough that
+	// other clients must be answered meanwhile: scripts, and EXEC, whose
+	// transaction may run scripts. The server's event loop leaves them
+	// to the client's own goroutine.
+	Long
 )
 
 var flagNames = []string{"write", "readonly", "denyoom", "admin", "pubsub", "noscript", "blocking", "loading", "stale",
@@ -132,8 +137,9 @@ func Count() int { return numCommands }
 // FullName is the name COMMAND and error texts use: "get", "config|get".
 func (c *Command) FullName() string { return c.fullName }
 
-// Has reports whether the command has every flag in f.
-func (c *Command) Has(f Flag) bool { return c.Flags&f == f }
+// Has reports whether the command has every flag in f; nil (no command
+// found) has none.
+func (c *Command) Has(f Flag) bool { return c != nil && c.Flags&f == f }
 
 // families lists every family table; each file owns its own.
 var families = [][]*Command{
@@ -228,13 +234,18 @@ type Finder struct{ last *Command }
 
 // Lookup is the package's Lookup.
 func (f *Finder) Lookup(args [][]byte) (*Command, string) {
+	return resolve(f.Top(args[0]), args)
+}
+
+// Top is Find with the finder's memory of the last command found.
+func (f *Finder) Top(name []byte) *Command {
 	c := f.last
-	if c == nil || !EqualFold(args[0], c.Name) {
-		if c = Find(args[0]); c != nil {
+	if c == nil || !EqualFold(name, c.Name) {
+		if c = Find(name); c != nil {
 			f.last = c
 		}
 	}
-	return resolve(c, args)
+	return c
 }
 
 // resolve is Lookup's part after finding the top-level command c (nil:

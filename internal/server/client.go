@@ -463,7 +463,7 @@ func (c *client) process(buf []byte) (int, bool, []byte) {
 			// Not consumed: it is parsed again when the pause ends.
 			break
 		}
-		if inLoop && len(args) > 0 && runsLong(args[0]) {
+		if inLoop && len(args) > 0 && s.finder.Top(args[0]).Has(command.Long) {
 			// Not consumed: the client's goroutine runs it.
 			c.sock.handBack = handRun
 			break
@@ -502,22 +502,6 @@ func (c *client) process(buf []byte) (int, bool, []byte) {
 		}
 	}
 	return pos, false, out
-}
-
-// runsLong is whether a command may hold the engine long enough that
-// other clients must be answered meanwhile (scripts, and transactions,
-// which may hold scripts): the event loop gives such a command's client
-// back to its goroutine first.
-func runsLong(name []byte) bool {
-	if len(name) == 0 || name[0]|0x20 != 'e' && name[0]|0x20 != 'f' {
-		return false
-	}
-	for _, n := range [...]string{"eval", "evalsha", "eval_ro", "evalsha_ro", "fcall", "fcall_ro", "exec"} {
-		if command.EqualFold(name, n) {
-			return true
-		}
-	}
-	return false
 }
 
 // execute runs one command and applies CLIENT REPLY to its output.
