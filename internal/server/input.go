@@ -49,13 +49,7 @@ func (in *input) space() []byte {
 // connection must close.
 func (in *input) got(r int) bool {
 	c := in.c
-	s := c.s
-	s.stats.netIn.Add(int64(r))
-	in.n += r
-	c.reads++
-	if at := c.parser.BulkStart(); at >= 0 && int64(in.n-at) > s.queryLimit.Load() {
-		// One argument larger than client-query-buffer-limit: Redis
-		// closes the connection without a reply.
+	if !in.add(r) {
 		return false
 	}
 	if c.parser.Need() > in.n {
@@ -74,6 +68,20 @@ func (in *input) got(r int) bool {
 		clear(c.args[:cap(c.args)])
 	}
 	return true
+}
+
+// add counts the r bytes just read into space's slice as input. It
+// returns false when the argument being read has grown past
+// client-query-buffer-limit: Redis closes such a connection without a
+// reply.
+func (in *input) add(r int) bool {
+	c := in.c
+	s := c.s
+	s.stats.netIn.Add(int64(r))
+	in.n += r
+	c.reads++
+	at := c.parser.BulkStart()
+	return at < 0 || int64(in.n-at) <= s.queryLimit.Load()
 }
 
 // idle is called before the goroutine waits for input: the buffer goes

@@ -254,8 +254,9 @@ func (l *evLoop) run() {
 		if l.serve(n) {
 			return
 		}
-		l.dropWaiter()
-		if ticks.Between(l.yielded, ticks.Now()) >= yieldEvery {
+		now := ticks.Now()
+		l.dropWaiter(now)
+		if ticks.Between(l.yielded, now) >= yieldEvery {
 			l.yielder.yield()
 			l.yielded = ticks.Now()
 		}
@@ -324,8 +325,8 @@ const keepWaiter = time.Millisecond
 
 // dropWaiter drops the waiter's registration if the loop has not waited
 // for keepWaiter.
-func (l *evLoop) dropWaiter() {
-	if l.waiter != nil && ticks.Between(l.slept, ticks.Now()) >= keepWaiter {
+func (l *evLoop) dropWaiter(now ticks.Stamp) {
+	if l.waiter != nil && ticks.Between(l.slept, now) >= keepWaiter {
 		l.waiter.Close()
 		l.waiter, l.waitRC = nil, nil
 	}
@@ -391,7 +392,6 @@ func (l *evLoop) queues() bool {
 // read reads what lc's socket holds and runs the complete requests.
 func (l *evLoop) read(lc *looped) {
 	c := lc.sc.client
-	s := l.s
 	for {
 		b := lc.in.space()
 		r, err := sockRead(uintptr(lc.fd), b)
@@ -406,11 +406,7 @@ func (l *evLoop) read(lc *looped) {
 			l.release(lc, handRun)
 			return
 		}
-		s.stats.netIn.Add(int64(r))
-		lc.in.n += r
-		c.reads++
-		if at := c.parser.BulkStart(); at >= 0 && int64(lc.in.n-at) > s.queryLimit.Load() {
-			// Redis closes such a connection without a reply.
+		if !lc.in.add(r) {
 			syscall.Shutdown(lc.fd, syscall.SHUT_RDWR)
 			l.release(lc, handRun)
 			return
