@@ -225,17 +225,12 @@ func Find(name []byte) *Command {
 // Lookup resolves args to a command, a subcommand where the command is a
 // container, and checks arity. On failure it returns the error reply
 // Redis gives, and the command too when only its arity was wrong.
-func Lookup(args [][]byte) (*Command, string) { return resolve(Find(args[0]), args) }
+func Lookup(args [][]byte) (*Command, string) { return Resolve(Find(args[0]), args) }
 
-// Finder is Lookup with a memory of the last command it found: the
+// Finder is Find with a memory of the last command it found: the
 // requests of a pipeline mostly repeat one command, and comparing its
 // name costs less than a lookup in the table. Not safe for concurrent use.
 type Finder struct{ last *Command }
-
-// Lookup is the package's Lookup.
-func (f *Finder) Lookup(args [][]byte) (*Command, string) {
-	return resolve(f.Top(args[0]), args)
-}
 
 // Top is Find with the finder's memory of the last command found.
 func (f *Finder) Top(name []byte) *Command {
@@ -248,9 +243,9 @@ func (f *Finder) Top(name []byte) *Command {
 	return c
 }
 
-// resolve is Lookup's part after finding the top-level command c (nil:
-// none).
-func resolve(c *Command, args [][]byte) (*Command, string) {
+// Resolve is Lookup's part after Find (or Finder.Top) found the
+// top-level command c of args (nil: none).
+func Resolve(c *Command, args [][]byte) (*Command, string) {
 	if c == nil {
 		return nil, unknownCommand(args)
 	}

@@ -18,7 +18,7 @@ func TestFinderMatchesLookup(t *testing.T) {
 		for _, a := range strings.Fields(req) {
 			args = append(args, []byte(a))
 		}
-		c1, e1 := f.Lookup(args)
+		c1, e1 := Resolve(f.Top(args[0]), args)
 		c2, e2 := Lookup(args)
 		if c1 != c2 || e1 != e2 {
 			t.Fatalf("%q: Finder gave %v %q, Lookup %v %q", req, c1, e1, c2, e2)

@@ -198,10 +198,11 @@ func (h *aofLoader) LoadRDB(r io.Reader) error {
 }
 
 func (h *aofLoader) Command(args [][]byte) error {
-	if command.Find(args[0]) == nil {
+	top := command.Find(args[0])
+	if top == nil {
 		return fmt.Errorf("Unknown command '%s'", args[0])
 	}
-	h.c.dispatch(args)
+	h.c.dispatch(top, args)
 	h.c.ctx.B = h.c.ctx.B[:0]
 	return nil
 }

@@ -463,19 +463,21 @@ func (c *client) process(buf []byte) (int, bool, []byte) {
 			// Not consumed: it is parsed again when the pause ends.
 			break
 		}
-		if inLoop && len(args) > 0 && s.finder.Top(args[0]).Has(command.Long) {
+		if len(args) == 0 {
+			pos += n
+			continue
+		}
+		top := s.finder.Top(args[0])
+		if inLoop && top.Has(command.Long) {
 			// Not consumed: the client's goroutine runs it.
 			c.sock.handBack = handRun
 			break
 		}
 		pos += n
-		if len(args) == 0 {
-			continue
-		}
 		if !ahead.off {
 			ahead.step(c.ctx.DB, buf, pos, args)
 		}
-		c.execute(args)
+		c.execute(top, args)
 		ran++
 		if s.overLimit(c) {
 			return pos, true, nil
@@ -504,10 +506,11 @@ func (c *client) process(buf []byte) (int, bool, []byte) {
 	return pos, false, out
 }
 
-// execute runs one command and applies CLIENT REPLY to its output.
-func (c *client) execute(args [][]byte) {
+// execute runs one command, whose name Find or Finder.Top looked up
+// as top, and applies CLIENT REPLY to its output.
+func (c *client) execute(top *command.Command, args [][]byte) {
 	if c.s.track.active() || c.track != nil {
-		c.executeTracked(args)
+		c.executeTracked(top, args)
 		return
 	}
 	mark := len(c.ctx.B)
@@ -515,7 +518,7 @@ func (c *client) execute(args [][]byte) {
 	if replica {
 		c.repl.replyMark = mark
 	}
-	c.dispatch(args)
+	c.dispatch(top, args)
 	if c.sess.Reply != command.ReplyOn {
 		c.applyReply(mark)
 	}
@@ -530,11 +533,11 @@ func (c *client) execute(args [][]byte) {
 
 // dispatch runs one command: lookup and arity, the checks the command's
 // flags call for, then queueing (inside MULTI) or the call.
-func (c *client) dispatch(args [][]byte) {
+func (c *client) dispatch(top *command.Command, args [][]byte) {
 	s := c.s
 	s.stats.commands++
 	c.lastMs = s.ks.Now()
-	cmd, errText := s.finder.Lookup(args)
+	cmd, errText := command.Resolve(top, args)
 	if errText != "" {
 		if cmd != nil { // a known command with the wrong arity
 			s.cmdStat(cmd).rejected++

@@ -452,7 +452,7 @@ func (s *Server) trackFlush() {
 // executeTracked is client.execute while tracking is in use: the
 // command's client is known to the invalidation hook, and what was held
 // back for it is sent after its reply.
-func (c *client) executeTracked(args [][]byte) {
+func (c *client) executeTracked(top *command.Command, args [][]byte) {
 	s := c.s
 	mark := len(c.ctx.B)
 	s.track.current = c
@@ -461,7 +461,7 @@ func (c *client) executeTracked(args [][]byte) {
 	// Unset by a command that is never called (unknown): it ends CLIENT
 	// CACHING's window too.
 	c.ctx.Cmd = nil
-	c.dispatch(args)
+	c.dispatch(top, args)
 	if c.sess.Reply != command.ReplyOn {
 		c.applyReply(mark)
 	}
