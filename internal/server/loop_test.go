@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"os/exec"
 	"runtime"
 	"strconv"
 	"strings"
@@ -189,20 +190,26 @@ func TestServerWithOneP(t *testing.T) {
 	if srv.loop == nil || !srv.loop.spin {
 		t.Fatal("no polling event loop with one P")
 	}
+	// Clients sending one request at a time, and enough pipelining ones
+	// for the loop to coalesce its rounds.
 	const clients, each = 20, 200
 	var wg sync.WaitGroup
-	errs := make(chan error, clients+1)
+	errs := make(chan error, 2*clients+1)
 	for i := range clients {
-		wg.Add(1)
+		wg.Add(2)
 		go func() {
 			defer wg.Done()
-			errs <- incrs(srv, fmt.Sprintf("INCR k%d\r\n", i), each, 1)
+			errs <- incrs(srv.Addr().String(), fmt.Sprintf("INCR k%d\r\n", i), each, 1)
+		}()
+		go func() {
+			defer wg.Done()
+			errs <- incrs(srv.Addr().String(), fmt.Sprintf("INCR p%d\r\n", i), 10*each, 16)
 		}()
 	}
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		errs <- incrs(srv, "INCR piped\r\n", each, each)
+		errs <- incrs(srv.Addr().String(), "INCR piped\r\n", each, each)
 	}()
 	wg.Wait()
 	close(errs)
@@ -213,10 +220,50 @@ func TestServerWithOneP(t *testing.T) {
 	}
 }
 
+// TestLoopCoalesces serves, with one P, clients in another process (this
+// test binary run as TestLoopClients) that pipeline INCRs 16 deep, the
+// load under which the loop coalesces its rounds, and checks every
+// reply. Whether the loop slept to coalesce depends on timing; the test
+// logs how often it did.
+func TestLoopCoalesces(t *testing.T) {
+	old := runtime.GOMAXPROCS(1)
+	defer runtime.GOMAXPROCS(old)
+	srv, err := Start(config.New(), Options{Addr: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestLoopClients$", "-test.count=1")
+	cmd.Env = append(os.Environ(), "RESPD_LOOP_CLIENTS="+srv.Addr().String())
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "PASS") {
+		t.Fatalf("clients: %v\n%s", err, out)
+	}
+	t.Logf("the loop slept %d times to coalesce", srv.loop.coalesced.Load())
+}
+
+// TestLoopClients is TestLoopCoalesces's client process.
+func TestLoopClients(t *testing.T) {
+	addr := os.Getenv("RESPD_LOOP_CLIENTS")
+	if addr == "" {
+		t.Skip("run by TestLoopCoalesces")
+	}
+	const clients = 32
+	errs := make(chan error, clients)
+	for i := range clients {
+		go func() { errs <- incrs(addr, fmt.Sprintf("INCR c%d\r\n", i), 16*2000, 16) }()
+	}
+	for range clients {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+}
+
 // incrs sends req n times, in pipelines of depth, and checks that the
 // replies count from 1 to n.
-func incrs(srv *Server, req string, n, depth int) error {
-	conn, err := net.Dial("tcp", srv.Addr().String())
+func incrs(addr string, req string, n, depth int) error {
+	conn, err := net.Dial("tcp", addr)
 	if err != nil {
 		return err
 	}
