@@ -68,10 +68,11 @@ import (
 // parks at once after its polling, as before the wait: with the wait
 // there too, the bench's GC test (GETs sent one at a time) saw the
 // server stall for 2.2 to 23 ms inside a collection in three of five
-// runs, against none in as many before it; the cause was not found.
+// runs, against none in three runs of the code before it; the cause was
+// not found.
 //
-// Many clients pipelining at once are served in few, large rounds
-// (coalescing). Where the loop is faster than the clients, each round
+// A loop with one P serves many clients pipelining at once in few,
+// large rounds (coalescing). Where the loop is faster than the clients, each round
 // finds the one or two pipelines that arrived during the round before,
 // and every round pays its own wait; Redis, slower, finds a round's
 // worth of clients ready at every wait, the clients it answered last
@@ -80,7 +81,7 @@ import (
 // the loop sleeps coalesceFor, without being woken by requests, before
 // its next look; the round that follows is large, and the next ones stay
 // large without sleeping again, as Redis's do. At LPUSH -P 16 the loop
-// then looks at its set a fifth as often (see the README).
+// then looks at its set a quarter as often (see the README).
 // With few clients the loop never sleeps so: each would wait out the
 // sleep with nothing else to do.
 //
@@ -350,11 +351,10 @@ func (l *evLoop) run() {
 	}
 }
 
-// coalescing reports whether the loop should sleep coalesceFor before
-// its next look (see the type's doc).
+// coalescing reports whether the loop, whose clients pipeline, should
+// sleep coalesceFor before its next look (see the type's doc).
 func (l *evLoop) coalescing() bool {
-	return l.ready && l.lastN <= coalesceRound && l.mean > smallBatches &&
-		max(l.active, l.wasActive) >= coalesceClients
+	return l.ready && l.lastN <= coalesceRound && max(l.active, l.wasActive) >= coalesceClients
 }
 
 // coalesce sleeps coalesceFor, unwoken by requests. Both calls are

@@ -176,22 +176,29 @@ func TestLoopFullSocket(t *testing.T) {
 	}
 }
 
-// TestServerWithOneP runs clients that send one command at a time, and
-// one that pipelines, against a server started with one P, where the
-// loop polls after its rounds, and checks every reply.
-func TestServerWithOneP(t *testing.T) {
+// startOneP starts a server with GOMAXPROCS set to 1 until the test
+// ends, where the loop polls after its rounds, waits in its own set and
+// coalesces rounds.
+func startOneP(t *testing.T) *Server {
 	old := runtime.GOMAXPROCS(1)
-	defer runtime.GOMAXPROCS(old)
+	t.Cleanup(func() { runtime.GOMAXPROCS(old) })
 	srv, err := Start(config.New(), Options{Addr: "127.0.0.1:0"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer srv.Close()
+	t.Cleanup(func() { srv.Close() })
 	if srv.loop == nil || !srv.loop.spin {
 		t.Fatal("no polling event loop with one P")
 	}
-	// Clients sending one request at a time, and enough pipelining ones
-	// for the loop to coalesce its rounds.
+	return srv
+}
+
+// TestServerWithOneP runs clients that send one command at a time, and
+// clients that pipeline, against a server started with one P, and
+// checks every reply. (Clients in the server's own process do not make
+// it coalesce: TestLoopCoalesces runs them in another.)
+func TestServerWithOneP(t *testing.T) {
+	srv := startOneP(t)
 	const clients, each = 20, 200
 	var wg sync.WaitGroup
 	errs := make(chan error, 2*clients+1)
@@ -226,13 +233,7 @@ func TestServerWithOneP(t *testing.T) {
 // reply. Whether the loop slept to coalesce depends on timing; the test
 // logs how often it did.
 func TestLoopCoalesces(t *testing.T) {
-	old := runtime.GOMAXPROCS(1)
-	defer runtime.GOMAXPROCS(old)
-	srv, err := Start(config.New(), Options{Addr: "127.0.0.1:0"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
+	srv := startOneP(t)
 	cmd := exec.Command(os.Args[0], "-test.run=^TestLoopClients$", "-test.count=1")
 	cmd.Env = append(os.Environ(), "RESPD_LOOP_CLIENTS="+srv.Addr().String())
 	out, err := cmd.CombinedOutput()
