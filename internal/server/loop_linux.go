@@ -72,18 +72,18 @@ import (
 // not found.
 //
 // A loop with one P serves many clients pipelining at once in few,
-// large rounds (coalescing). Where the loop is faster than the clients, each round
-// finds the one or two pipelines that arrived during the round before,
-// and every round pays its own wait; Redis, slower, finds a round's
-// worth of clients ready at every wait, the clients it answered last
-// having all sent again meanwhile. So when a round was small, its events
-// were there without waiting, and many clients have been served lately,
-// the loop sleeps coalesceFor, without being woken by requests, before
-// its next look; the round that follows is large, and the next ones stay
-// large without sleeping again, as Redis's do. At LPUSH -P 16 the loop
-// then looks at its set a quarter as often (see the README).
-// With few clients the loop never sleeps so: each would wait out the
-// sleep with nothing else to do.
+// large rounds (coalescing). Where the loop is faster than the clients,
+// each round finds the one or two pipelines that arrived during the
+// round before, and every round pays its own wait; Redis, slower,
+// finds a round's worth of clients ready at every wait, the clients it
+// answered last having all sent again meanwhile. So when a round was
+// small, its events were there without waiting, and many clients have
+// been served lately, the loop sleeps coalesceFor, without being woken
+// by requests, before its next look; the round that follows is large,
+// and the next ones stay large without sleeping again, as Redis's do.
+// At LPUSH -P 16 the loop then looks at its set a quarter as often (see
+// the README). With few clients the loop never sleeps so: each would
+// wait out the sleep with nothing else to do.
 //
 // Ownership: the loop goroutine owns the clients in its table, their
 // descriptors and input. Other goroutines only queue clients for it
@@ -97,15 +97,12 @@ type evLoop struct {
 	// spin: one P, so the loop polls between rounds and blocks before
 	// it sleeps (see the type's doc).
 	spin bool
-	// blockTS is blockFor as block passes it; noBlock is set once the
-	// kernel has turned epoll_pwait2 down.
-	blockTS syscall.Timespec
+	// noBlock is set once the kernel has turned epoll_pwait2 down.
 	noBlock bool
-	// Coalescing: whether the last look found events without waiting,
-	// and how many; the clients served in the current window of
-	// activeWindow (window counts them) and in the one before.
-	ready             bool
-	lastN             int
+	// Coalescing: how many events the last look found if it found them
+	// without waiting (0 otherwise); the clients served in the current
+	// window of activeWindow (window counts them) and in the one before.
+	readyN            int
 	windowStart       ticks.Stamp
 	window            uint32
 	active, wasActive int
@@ -192,8 +189,12 @@ const (
 	readyWithin     = 2 * time.Microsecond
 )
 
-// coalesceTS is coalesceFor as nanosleep takes it.
-var coalesceTS = syscall.NsecToTimespec(int64(coalesceFor))
+// blockTS and coalesceTS are blockFor and coalesceFor as the system
+// calls take them.
+var (
+	blockTS    = syscall.NsecToTimespec(int64(blockFor))
+	coalesceTS = syscall.NsecToTimespec(int64(coalesceFor))
+)
 
 // epollET is EPOLLET, which package syscall declares as a negative int.
 const epollET = 1 << 31
@@ -217,7 +218,6 @@ func newLoop(s *Server) *evLoop {
 		return nil
 	}
 	l := &evLoop{s: s, epfd: epfd, kick: int(kick), spin: runtime.GOMAXPROCS(0) == 1, byFd: make(map[int32]*looped)}
-	l.blockTS = syscall.NsecToTimespec(int64(blockFor))
 	l.waitFn = l.waitStep
 	return l
 }
@@ -326,9 +326,12 @@ func (l *evLoop) run() {
 			}
 			t := ticks.Now()
 			n = l.block()
-			l.ready, l.lastN = n > 0 && ticks.Between(t, ticks.Now()) < readyWithin, n
+			l.readyN = 0
+			if ticks.Between(t, ticks.Now()) < readyWithin {
+				l.readyN = n
+			}
 		} else {
-			l.ready = false
+			l.readyN = 0
 		}
 		if n == 0 {
 			// Its first look does not wait.
@@ -354,7 +357,7 @@ func (l *evLoop) run() {
 // coalescing reports whether the loop, whose clients pipeline, should
 // sleep coalesceFor before its next look (see the type's doc).
 func (l *evLoop) coalescing() bool {
-	return l.ready && l.lastN <= coalesceRound && max(l.active, l.wasActive) >= coalesceClients
+	return l.readyN > 0 && l.readyN <= coalesceRound && max(l.active, l.wasActive) >= coalesceClients
 }
 
 // coalesce sleeps coalesceFor, unwoken by requests. Both calls are
@@ -385,7 +388,7 @@ func (l *evLoop) poll() int {
 func (l *evLoop) block() int {
 	n, _, errno := syscall.RawSyscall6(unix.SYS_EPOLL_PWAIT2, uintptr(l.epfd),
 		uintptr(unsafe.Pointer(&l.events[0])), uintptr(len(l.events)),
-		uintptr(unsafe.Pointer(&l.blockTS)), 0, 0)
+		uintptr(unsafe.Pointer(&blockTS)), 0, 0)
 	if errno == syscall.ENOSYS {
 		// Before Linux 5.11.
 		l.noBlock = true
