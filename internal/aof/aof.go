@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -144,6 +145,10 @@ type AOF struct {
 	lastFsync    time.Time
 
 	writeErr error // aof_last_write_status; nil is ok
+
+	// While Load runs: the bytes of the files it replays, and how many
+	// of them it has read (LoadProgress).
+	loadTotal, loadRead atomic.Int64
 
 	rw          *rewrite // running rewrite, nil if none
 	rewriteID   int64

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"sync/atomic"
 	"time"
 )
 
@@ -80,28 +81,22 @@ func Load(dir string, cfg Config, h Handler) (*AOF, LoadStatus, error) {
 // Load replays the base and incremental files the manifest lists into h,
 // first moving a legacy single-file AOF into the directory as Redis 7
 // does. Call it once, before Start, when the server starts with
-// appendonly yes; an error means the server must not start.
+// appendonly yes; an error means the server must not start. The AOF's
+// lock is not held while h runs: h may wait for locks the server holds
+// around calls into the AOF (its INFO, CONFIG SET) while clients are
+// served during the load.
 func (a *AOF) Load(h Handler) (LoadStatus, error) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.state != StateOff {
-		return 0, errors.New("aof: Load on a running AOF")
-	}
 	start := time.Now()
-	if err := a.upgradeLegacy(); err != nil {
+	files, dir, legacyName, truncate, err := a.loadPlan()
+	if err != nil {
 		return 0, err
 	}
-	if a.man.Empty() {
+	if len(files) == 0 {
 		return LoadNotExist, nil
 	}
-	var files []FileInfo
-	if a.man.Base != nil {
-		files = append(files, *a.man.Base)
-	}
-	files = append(files, a.man.Incr...)
 	var total int64
 	for _, fi := range files {
-		st, err := os.Stat(filepath.Join(a.aofDir(), fi.Name))
+		st, err := os.Stat(filepath.Join(dir, fi.Name))
 		if err != nil {
 			return 0, &LoadError{File: fi.Name, Offset: -1, Err: err,
 				Msg: "Unable to obtain the AOF file " + fi.Name + " length. stat: " + strerror(err)}
@@ -111,11 +106,12 @@ func (a *AOF) Load(h Handler) (LoadStatus, error) {
 	if total == 0 {
 		return LoadEmpty, nil
 	}
+	a.loadTotal.Store(total)
 	status := LoadOK
 	for i, fi := range files {
 		last := i == len(files)-1
 		t0 := time.Now()
-		st, err := a.loadFile(fi.Name, h, fi.Type == TypeBase && fi.Name == a.cfg.FileName)
+		st, err := a.loadFile(dir, fi.Name, h, fi.Type == TypeBase && fi.Name == legacyName, truncate)
 		if err != nil {
 			return 0, err
 		}
@@ -133,10 +129,12 @@ func (a *AOF) Load(h Handler) (LoadStatus, error) {
 			status = LoadTruncated
 		}
 	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
 	// Sizes after any truncation (Redis keeps the sizes from before it).
 	total = 0
 	for _, fi := range files {
-		if st, err := os.Stat(filepath.Join(a.aofDir(), fi.Name)); err == nil {
+		if st, err := os.Stat(filepath.Join(dir, fi.Name)); err == nil {
 			total += st.Size()
 			if fi.Type == TypeBase {
 				a.baseSize = st.Size()
@@ -146,6 +144,44 @@ func (a *AOF) Load(h Handler) (LoadStatus, error) {
 	a.currentSize, a.fsyncOffset = total, total
 	a.logf(LogNotice, "DB loaded from append only file: %.3f seconds", time.Since(start).Seconds())
 	return status, nil
+}
+
+// loadPlan is Load's start, under the lock: the legacy upgrade, then the
+// files to replay (none when the manifest lists none), the AOF directory,
+// the legacy file name and whether a torn tail may be cut off.
+func (a *AOF) loadPlan() (files []FileInfo, dir, legacyName string, truncate bool, err error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.state != StateOff {
+		return nil, "", "", false, errors.New("aof: Load on a running AOF")
+	}
+	if err := a.upgradeLegacy(); err != nil {
+		return nil, "", "", false, err
+	}
+	if a.man.Base != nil {
+		files = append(files, *a.man.Base)
+	}
+	files = append(files, a.man.Incr...)
+	return files, a.aofDir(), a.cfg.FileName, a.cfg.LoadTruncated, nil
+}
+
+// LoadProgress reports, while Load runs, how many bytes the files it
+// replays hold and how many of them it has read; both are 0 before it
+// knows. Safe from any goroutine.
+func (a *AOF) LoadProgress() (read, total int64) {
+	return a.loadRead.Load(), a.loadTotal.Load()
+}
+
+// progressReader adds what it reads to the count LoadProgress reports.
+type progressReader struct {
+	r    io.Reader
+	read *atomic.Int64
+}
+
+func (p *progressReader) Read(b []byte) (int, error) {
+	n, err := p.r.Read(b)
+	p.read.Add(int64(n))
+	return n, err
 }
 
 // upgradeLegacy moves a Redis 6 appendonly.aof from dir into the AOF
@@ -182,11 +218,11 @@ func (a *AOF) upgradeLegacy() error {
 	return nil
 }
 
-// loadFile replays one file; legacy marks a Redis 6 single-file AOF,
-// which only changes the log lines. A torn tail is cut off here when
-// aof-load-truncated allows it.
-func (a *AOF) loadFile(name string, h Handler, legacy bool) (LoadStatus, error) {
-	path := filepath.Join(a.aofDir(), name)
+// loadFile replays one file of the AOF directory dir; legacy marks a
+// Redis 6 single-file AOF, which only changes the log lines. A torn tail
+// is cut off here when truncate (aof-load-truncated) allows it.
+func (a *AOF) loadFile(dir, name string, h Handler, legacy, truncate bool) (LoadStatus, error) {
+	path := filepath.Join(dir, name)
 	f, err := os.Open(path)
 	if err != nil {
 		msg := "Fatal error: can't open the append log file " + name + " for reading: " + strerror(err)
@@ -203,14 +239,14 @@ func (a *AOF) loadFile(name string, h Handler, legacy bool) (LoadStatus, error) 
 	if st.Size() == 0 {
 		return LoadEmpty, nil
 	}
-	valid, torn, err := replay(name, f, st.Size(), h, legacy, a.logf)
+	valid, torn, err := replay(name, &progressReader{f, &a.loadRead}, st.Size(), h, legacy, a.logf)
 	if err != nil {
 		return 0, err
 	}
 	if !torn {
 		return LoadOK, nil
 	}
-	if a.cfg.LoadTruncated {
+	if truncate {
 		a.logf(LogWarning, "!!! Warning: short read while loading the AOF file %s!!!", name)
 		a.logf(LogWarning, "!!! Truncating the AOF %s at offset %d !!!", name, valid)
 		if err := os.Truncate(path, valid); err != nil {
