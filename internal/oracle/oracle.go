@@ -21,13 +21,7 @@ import (
 // test is skipped, or fails when CI=true.
 func RedisServer(t testing.TB, args ...string) string {
 	t.Helper()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("redis-server not found on PATH; CI needs it for differential tests")
-		}
-		t.Skip("redis-server not found on PATH")
-	}
+	bin := Binary(t)
 	port := FreePort(t)
 	base := []string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
 		"--dir", t.TempDir(), "--daemonize", "no", "--protected-mode", "no", "--loglevel", "warning"}
@@ -50,6 +44,21 @@ func RedisServer(t testing.TB, args ...string) string {
 		time.Sleep(20 * time.Millisecond)
 	}
 	return addr
+}
+
+// Binary returns the path of redis-server, for tests that start it
+// themselves. Without it on PATH the test is skipped, or fails when
+// CI=true.
+func Binary(t testing.TB) string {
+	t.Helper()
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("redis-server not found on PATH; CI needs it for differential tests")
+		}
+		t.Skip("redis-server not found on PATH")
+	}
+	return bin
 }
 
 // FreePort returns a loopback TCP port nobody listens on now.

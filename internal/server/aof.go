@@ -21,8 +21,9 @@ import (
 
 // initAOF opens the AOF directory's manifest (always, as Redis refuses to
 // start on a bad one) and, with appendonly yes, loads the dataset from
-// it instead of the RDB file and turns the AOF on.
-func (s *Server) initAOF() (loaded bool, err error) {
+// it instead of the RDB file, pausing as ld does and showing its progress
+// (loading.go), and turns the AOF on.
+func (s *Server) initAOF(ld *loadState) (loaded bool, err error) {
 	cfg := aof.FromServerConfig(s.cfg)
 	cfg.Log = func(level aof.LogLevel, msg string) { s.logf("%s", msg) }
 	a, err := aof.New(s.cfg.Get("dir"), cfg)
@@ -54,7 +55,8 @@ func (s *Server) initAOF() (loaded bool, err error) {
 		return false, nil
 	}
 	start := time.Now()
-	if _, err := a.Load(&aofLoader{s: s, c: s.loadingClient()}); err != nil {
+	ld.progress = a.LoadProgress
+	if _, err := a.Load(&aofLoader{ld: ld, c: s.loadingClient()}); err != nil {
 		return false, err
 	}
 	s.logf("DB loaded from append only file: %.3f seconds", time.Since(start).Seconds())
@@ -179,21 +181,23 @@ func (s *Server) syncBase(w io.Writer) error {
 
 // loadingClient is the client AOF commands run as while loading.
 func (s *Server) loadingClient() *client {
-	c := &client{s: s}
+	c := &client{s: s, loader: true}
 	c.sess = command.Session{ID: -1, Name: "aof-loader"}
 	c.ctx = command.Ctx{Sess: &c.sess, KS: s.ks, DB: s.ks.DBs[0], Host: s, Conn: c, Writer: resp.Writer{Proto: 2, OnError: s.countError}, Notifying: &s.notifyMask, Prop: &s.prop.unit}
 	return c
 }
 
-// aofLoader executes what the AOF holds.
+// aofLoader executes what the AOF holds, pausing as its load does.
 type aofLoader struct {
-	s *Server
-	c *client
+	ld *loadState
+	c  *client
 }
 
 func (h *aofLoader) LoadRDB(r io.Reader) error {
-	rl := &rdbLoader{s: h.s}
-	_, err := rdb.Load(r, rdb.Options{Limits: rdb.ConfigLimits(h.s.cfg), DBs: len(h.s.ks.DBs), Warn: func(m string) { h.s.logf("%s", m) }}, rl)
+	s := h.ld.s
+	_, err := rdb.Load(r, rdb.Options{Limits: rdb.ConfigLimits(s.cfg), DBs: len(s.ks.DBs), Warn: func(m string) { s.logf("%s", m) }}, h.ld)
+	// INFO's rdb_last_load_keys_* describe the preamble, as in Redis.
+	s.persist.loadedKeys, s.persist.loadedExpired = h.ld.keys, h.ld.expired
 	return err
 }
 
@@ -204,7 +208,7 @@ func (h *aofLoader) Command(args [][]byte) error {
 	}
 	h.c.dispatch(top, args)
 	h.c.ctx.B = h.c.ctx.B[:0]
-	return nil
+	return h.ld.pause(0)
 }
 
 // baseEncoder is how a new AOF base is written: an RDB image with

@@ -93,8 +93,9 @@ type client struct {
 	// killed: closed by CLIENT KILL or the idle timeout; paused: holding
 	// a command back until a CLIENT PAUSE ends; monitor: MONITOR stream.
 	killed, paused, monitor bool
-	// isMaster marks the client our master's stream runs as (repl.go).
-	isMaster bool
+	// isMaster marks the client our master's stream runs as (repl.go);
+	// loader, the one AOF commands run as while loading (aof.go).
+	isMaster, loader bool
 }
 
 func (s *Server) newClient(conn net.Conn) {
@@ -582,8 +583,8 @@ func (c *client) dispatch(top *command.Command, args [][]byte) {
 		c.reject(cmd, errSubscribedMode(cmd))
 		return
 	}
-	if s.repl.load != nil && !cmd.Has(command.Loading) {
-		c.reject(cmd, string(errLoading)) // repl_loading.go
+	if s.repl.load != nil && !cmd.Has(command.Loading) && !c.loader {
+		c.reject(cmd, string(errLoading)) // loading.go
 		return
 	}
 	if c.multi != nil && cmd.Has(command.NoMulti) {

@@ -122,6 +122,11 @@ func (s *Server) followCluster() {
 		v := s.clus.cl.View()
 		me := v.Me()
 		s.mu.Lock()
+		if s.repl.load != nil {
+			// Not while the dataset loads: the next tick looks again.
+			s.mu.Unlock()
+			continue
+		}
 		if m := v.Nodes[me.Master]; m != nil && m.IP != "" {
 			port := strconv.Itoa(m.Port)
 			if s.masterHost != m.IP || s.masterPort != port {

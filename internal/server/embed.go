@@ -33,7 +33,7 @@ func (s *Server) Housekeep() {
 	s.ks.Tick()
 	paceGC()
 	if s.repl.load != nil {
-		// The dataset is half loaded (repl_loading.go): no saving,
+		// The dataset is half loaded (loading.go): no saving,
 		// eviction or anything else that would act on it.
 		return
 	}

@@ -478,18 +478,17 @@ func (s *Server) LoadRDB(merge bool) error {
 	if !merge {
 		s.lua.engine.FlushFunctions()
 	}
-	err := s.loadRDBFile(merge)
+	err := s.loadRDBFile(merge, nil)
 	if err != nil {
 		s.logf("%v", err)
 	}
 	return err
 }
 
-// loadRDB fills the keyspace from the RDB file at start-up, if there is
-// one.
-func (s *Server) loadRDB() error { return s.loadRDBFile(false) }
-
-func (s *Server) loadRDBFile(merge bool) error {
+// loadRDBFile fills the keyspace from the RDB file, if there is one.
+// With ld, the load at start-up, it pauses as ld does and shows its
+// progress (loading.go).
+func (s *Server) loadRDBFile(merge bool, ld *loadState) error {
 	f, err := os.Open(s.rdbPath())
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
@@ -500,7 +499,18 @@ func (s *Server) loadRDBFile(merge bool) error {
 	defer f.Close()
 	start := time.Now()
 	h := &rdbLoader{s: s, merge: merge}
-	_, err = rdb.Load(f, rdb.Options{Limits: rdb.ConfigLimits(s.cfg), DBs: len(s.ks.DBs), Warn: func(m string) { s.logf("%s", m) }}, h)
+	var handler rdb.Handler = h
+	var r io.Reader = f
+	if ld != nil {
+		lr := &loadReader{r: f}
+		var size int64
+		if st, err := f.Stat(); err == nil {
+			size = st.Size()
+		}
+		ld.rdbLoader, ld.progress = h, func() (int64, int64) { return lr.n, size }
+		handler, r = ld, lr
+	}
+	_, err = rdb.Load(r, rdb.Options{Limits: rdb.ConfigLimits(s.cfg), DBs: len(s.ks.DBs), Warn: func(m string) { s.logf("%s", m) }}, handler)
 	if err != nil {
 		return fmt.Errorf("Error loading %s: %w", s.rdbPath(), err)
 	}
@@ -594,7 +604,7 @@ func (s *Server) Shutdown(o command.ShutdownOptions) error {
 	}
 	s.cancelBgsave()
 	if s.repl.load != nil {
-		// Half a dataset is not saved, as in Redis (repl_loading.go).
+		// Half a dataset is not saved, as in Redis (loading.go).
 		o.Save, o.NoSave = false, true
 	}
 	if o.Save || len(s.persist.savePoints) > 0 && !o.NoSave {

@@ -98,8 +98,8 @@ type replState struct {
 	stats         struct{ full, partialOK, partialErr int64 }
 	// link is the connection to our master, nil on a master.
 	link *masterLink
-	// load is the RDB load from our master in progress, nil otherwise
-	// (repl_loading.go).
+	// load is the load in progress, of our master's RDB or of the
+	// dataset at start-up; nil otherwise (loading.go).
 	load *loadState
 	// streamDB is the master stream's selected db, kept across
 	// reconnections as Redis keeps its cached master.

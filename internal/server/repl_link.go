@@ -393,12 +393,12 @@ func (s *Server) linkOnce(l *masterLink) (synced bool, err error) {
 func (s *Server) loadFromMaster(data []byte, replid string, off int64) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	start := time.Now()
 	s.disconnectReplicas()
 	s.ks.FlushAll()
 	rd := bytes.NewReader(data)
-	h := &rdbLoader{s: s}
-	ld := &loadState{rdbLoader: h, start: start, total: int64(len(data)), rd: rd, lastYield: start, delay: s.cfg.Int("key-load-delay")}
+	ld := s.newLoad()
+	start, h := ld.start, ld.rdbLoader
+	ld.progress = func() (int64, int64) { return int64(len(data) - rd.Len()), int64(len(data)) }
 	s.repl.load = ld
 	defer func() { s.repl.load = nil }()
 	_, err := rdb.Load(rd, rdb.Options{Limits: rdb.ConfigLimits(s.cfg), DBs: len(s.ks.DBs), Warn: func(m string) { s.logf("%s", m) }}, ld)

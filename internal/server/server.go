@@ -180,16 +180,6 @@ func Start(cfg *config.Config, opts Options) (*Server, error) {
 		return nil, err
 	}
 	s.initPersist()
-	loaded, err := s.initAOF()
-	if err == nil && !loaded {
-		err = s.loadRDB()
-		if err == nil {
-			s.restoreReplInfo()
-		}
-	}
-	if err != nil {
-		return nil, err
-	}
 	if err := s.listen(opts.Addr); err != nil {
 		return nil, err
 	}
@@ -207,7 +197,18 @@ func Start(cfg *config.Config, opts Options) (*Server, error) {
 			s.loop.run()
 		}()
 	}
+	// Clients are accepted while the dataset loads, and get -LOADING
+	// meanwhile, as in Redis (loading.go).
+	s.repl.load = s.newLoad()
 	s.serve()
+	if err := s.loadAtStart(); err != nil {
+		s.Close()
+		if errors.Is(err, errLoadStopped) {
+			// SHUTDOWN during the load: the server has stopped (Done).
+			return s, nil
+		}
+		return nil, err
+	}
 	if s.masterHost != "" {
 		s.mu.Lock()
 		s.startLink()
