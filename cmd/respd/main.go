@@ -55,9 +55,6 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 		return 1
 	}
-	if len(cfg.Renames) > 0 {
-		fmt.Fprintln(stderr, "respd: rename-command is not supported yet; the commands keep their names")
-	}
 	srv, err := server.Start(cfg, server.Options{ConfigFile: cfg.File, Log: stderr})
 	if err != nil {
 		fmt.Fprintln(stderr, err)
@@ -84,14 +81,11 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// checkStartup rejects what the configuration names but respd cannot do
-// at all: renaming a command that does not exist (as Redis does) and
-// loading modules.
+// checkStartup rejects what Redis refuses to start with, or respd cannot
+// do at all: a bad rename-command line, and loading modules.
 func checkStartup(cfg *config.Config) error {
-	for _, r := range cfg.Renames {
-		if command.Find([]byte(r.From)) == nil {
-			return &config.LoadError{Line: r.Line.Num, Text: r.Line.Text, Msg: "No such command in rename-command"}
-		}
+	if _, err := command.Renamed(cfg.Renames); err != nil {
+		return err
 	}
 	if len(cfg.Modules) > 0 {
 		m := cfg.Modules[0]

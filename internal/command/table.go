@@ -208,10 +208,13 @@ func FindFull(name string) *Command {
 }
 
 // Find returns the top-level command named name (any case), or nil.
-func Find(name []byte) *Command {
+func Find(name []byte) *Command { return findIn(table, name) }
+
+// findIn looks name up in t, whose keys are lower case.
+func findIn(t map[string]*Command, name []byte) *Command {
 	var buf [32]byte
 	if len(name) > len(buf) {
-		return table[strings.ToLower(string(name))]
+		return t[strings.ToLower(string(name))]
 	}
 	for i, ch := range name {
 		if ch >= 'A' && ch <= 'Z' {
@@ -219,7 +222,7 @@ func Find(name []byte) *Command {
 		}
 		buf[i] = ch
 	}
-	return table[string(buf[:len(name)])]
+	return t[string(buf[:len(name)])]
 }
 
 // Lookup resolves args to a command, a subcommand where the command is a
@@ -230,10 +233,18 @@ func Lookup(args [][]byte) (*Command, string) { return Resolve(Find(args[0]), ar
 // Finder is Find with a memory of the last command it found: the
 // requests of a pipeline mostly repeat one command, and comparing its
 // name costs less than a lookup in the table. Not safe for concurrent use.
-type Finder struct{ last *Command }
+type Finder struct {
+	// Names, when not nil, are the names commands are called by (the
+	// finder then has no memory: a command's own name may not be one).
+	Names Names
+	last  *Command
+}
 
 // Top is Find with the finder's memory of the last command found.
 func (f *Finder) Top(name []byte) *Command {
+	if f.Names != nil {
+		return f.Names.Find(name)
+	}
 	c := f.last
 	if c == nil || !EqualFold(name, c.Name) {
 		if c = Find(name); c != nil {
@@ -241,6 +252,20 @@ func (f *Finder) Top(name []byte) *Command {
 		}
 	}
 	return c
+}
+
+// Stream finds the command a request read from the AOF or a master's
+// stream names: by the names clients call commands by, or else by the
+// command's own name, which is what a server writes there for the
+// commands it rewrites (SET ... PXAT) whatever they were called.
+func (f *Finder) Stream(name []byte) *Command {
+	if f.Names == nil {
+		return f.Top(name)
+	}
+	if c := f.Names.Find(name); c != nil {
+		return c
+	}
+	return Find(name)
 }
 
 // Resolve is Lookup's part after Find (or Finder.Top) found the

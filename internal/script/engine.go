@@ -56,6 +56,9 @@ type Engine struct {
 	funcs map[string]*Function
 	// Version is redis.REDIS_VERSION.
 	Version string
+	// Names are the names redis.call finds commands by (rename-command);
+	// nil is the built-in ones.
+	Names command.Names
 	// Log receives every redis.log line with its level; the server
 	// filters by its verbosity.
 	Log func(level int, msg string)

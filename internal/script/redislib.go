@@ -224,9 +224,9 @@ func (e *Engine) redisCall(L *lua.LState, raiseErr bool) int {
 			return fail("ERR Lua redis lib command arguments must be strings or integers")
 		}
 	}
-	cmd, errText := command.Lookup(args)
+	cmd, errText := e.Names.Lookup(args)
 	if errText != "" {
-		if command.Find(args[0]) == nil || strings.HasPrefix(errText, "ERR unknown subcommand") {
+		if cmd == nil {
 			return fail("ERR Unknown Redis command called from script")
 		}
 		return fail("ERR Wrong number of args calling Redis command from script")

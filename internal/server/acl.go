@@ -396,7 +396,7 @@ func (s *Server) aclDryRun(ctx *command.Ctx) {
 		return
 	}
 	args := ctx.Args[3:]
-	cmd, errText := command.Lookup(args)
+	cmd, errText := s.finder.Names.Lookup(args)
 	if cmd == nil {
 		ctx.Errorf("ERR Command '" + string(args[0]) + "' not found")
 		return

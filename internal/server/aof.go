@@ -202,7 +202,7 @@ func (h *aofLoader) LoadRDB(r io.Reader) error {
 }
 
 func (h *aofLoader) Command(args [][]byte) error {
-	top := command.Find(args[0])
+	top := h.ld.s.finder.Stream(args[0])
 	if top == nil {
 		return fmt.Errorf("Unknown command '%s'", args[0])
 	}

@@ -318,7 +318,7 @@ func (c *client) holdsBack(args [][]byte) bool {
 	if !s.pause.on && !s.pause.failover {
 		return false
 	}
-	cmd, errText := command.Lookup(args)
+	cmd, errText := s.finder.Names.Lookup(args)
 	if errText != "" {
 		return false
 	}

@@ -593,7 +593,7 @@ func (s *Server) applyFromMaster(l *masterLink, c *client, buf []byte, n, applie
 			continue
 		}
 		l.ackDue = false
-		c.dispatch(s.finder.Top(args[0]), args)
+		c.dispatch(s.finder.Stream(args[0]), args)
 		c.ctx.B = c.ctx.B[:0]
 		if l.ackDue {
 			// The GETACK itself is not counted yet.

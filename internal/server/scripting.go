@@ -30,6 +30,7 @@ type scriptState struct {
 
 func (s *Server) initScripting() {
 	s.lua.engine = script.New(Version)
+	s.lua.engine.Names = s.finder.Names
 	s.lua.engine.Log = func(level int, msg string) {
 		// The levels are in loglevel's order.
 		min := slices.Index([]string{"debug", "verbose", "notice", "warning"}, s.cfg.Get("loglevel"))

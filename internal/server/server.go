@@ -154,6 +154,11 @@ func Start(cfg *config.Config, opts Options) (*Server, error) {
 		log:        opts.Log,
 		onFatal:    opts.Fatal,
 	}
+	names, err := command.Renamed(cfg.Renames)
+	if err != nil {
+		return nil, err
+	}
+	s.finder.Names = names
 	s.initCmdStats()
 	s.initMemory()
 	s.initBlocking()
