@@ -255,17 +255,17 @@ func (f *Finder) Top(name []byte) *Command {
 }
 
 // Stream finds the command a request read from the AOF or a master's
-// stream names: by the names clients call commands by, or else by the
-// command's own name, which is what a server writes there for the
-// commands it rewrites (SET ... PXAT) whatever they were called.
+// stream names: by the command's own name first, which is what a server
+// writes there for the commands it rewrites (SET ... PXAT) whatever
+// they were called, or else by the names clients call commands by.
 func (f *Finder) Stream(name []byte) *Command {
 	if f.Names == nil {
 		return f.Top(name)
 	}
-	if c := f.Names.Find(name); c != nil {
+	if c := Find(name); c != nil {
 		return c
 	}
-	return Find(name)
+	return f.Names.Find(name)
 }
 
 // Resolve is Lookup's part after Find (or Finder.Top) found the
