@@ -23,7 +23,7 @@ import (
 // the whole dataset once it is in. The replies during the load must be
 // the same.
 func TestLoadingAtStart(t *testing.T) {
-	redisBin := oracle.Binary(t)
+	redisBin := oracle.Binary(t, "redis-server")
 	respdBin := buildRespd(t)
 	const keys = 2000
 	for _, source := range []string{"rdb", "aof"} {
@@ -133,7 +133,7 @@ func probeLoad(t *testing.T, bin, dir string, aof bool, keys int64, extra ...str
 // once, with exit status 0, without replying and without saving the half
 // loaded dataset over the file.
 func TestShutdownWhileLoadingAtStart(t *testing.T) {
-	redisBin := oracle.Binary(t)
+	redisBin := oracle.Binary(t, "redis-server")
 	dataDir := t.TempDir()
 	src := servertest.Start(t, "--dir", dataDir)
 	bulkKeys(t, src.Addr, 2000)

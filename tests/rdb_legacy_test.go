@@ -22,6 +22,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/respd/respd/internal/oracle"
 	"github.com/respd/respd/internal/servertest"
 )
 
@@ -53,13 +54,7 @@ func checkWithRedisTool(t *testing.T, path string) (ok, ran bool, out string) {
 // (refusing the file). Without redis-server the test is skipped.
 func redisLoad(t *testing.T, dir string, args ...string) (addr, log string) {
 	t.Helper()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("redis-server not found on PATH")
-		}
-		t.Skip("redis-server not found on PATH")
-	}
+	bin := oracle.Binary(t, "redis-server")
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

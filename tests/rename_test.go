@@ -60,7 +60,7 @@ func TestRenameCommand(t *testing.T) {
 // not exist (or no longer does under that name), and a new name already
 // taken.
 func TestRenameCommandRefused(t *testing.T) {
-	redisBin := oracle.Binary(t)
+	redisBin := oracle.Binary(t, "redis-server")
 	for _, tc := range []struct {
 		args []string
 		want string

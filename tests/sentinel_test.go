@@ -19,21 +19,6 @@ import (
 	"github.com/respd/respd/internal/servertest"
 )
 
-// sentinelBin is redis-sentinel's path; without it the test is skipped,
-// or fails when CI=true (CI installs it), as internal/oracle does for
-// redis-server.
-func sentinelBin(t *testing.T) string {
-	t.Helper()
-	bin, err := exec.LookPath("redis-sentinel")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("redis-sentinel not found on PATH; CI needs it for the failover test")
-		}
-		t.Skip("redis-sentinel not found on PATH")
-	}
-	return bin
-}
-
 // sentinel is one redis-sentinel process and its log file.
 type sentinel struct {
 	addr, log string
@@ -238,7 +223,7 @@ func waitFor(t *testing.T, within time.Duration, what func() string, cond func()
 // the new one by sentinel and gets the data back; SENTINEL FAILOVER then
 // gives it the master role back.
 func TestSentinelFailover(t *testing.T) {
-	sbin := sentinelBin(t)
+	sbin := oracle.Binary(t, "redis-sentinel")
 	bin := buildRespd(t)
 	master := startRespdNode(t, bin, oracle.FreePort(t), 0)
 	// Before the replicas exist: stream consumers' seen-times are a
@@ -436,7 +421,7 @@ func TestSentinelFailover(t *testing.T) {
 // sentinel's PINGs; once it counts as down, sentinel sends SCRIPT KILL,
 // which respd honours, and the script's caller gets the error.
 func TestSentinelScriptKill(t *testing.T) {
-	sbin := sentinelBin(t)
+	sbin := oracle.Binary(t, "redis-sentinel")
 	m := servertest.Start(t, "--busy-reply-threshold", "100")
 	_, p := hostPort(t, m.Addr)
 	port, _ := strconv.Atoi(p)

@@ -49,24 +49,12 @@ func (l *lockedBuffer) String() string {
 	return l.b.String()
 }
 
-func redisBinary(t *testing.T) string {
-	t.Helper()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("redis-server not found on PATH; CI needs it for the AOF interop tests")
-		}
-		t.Skip("redis-server not found on PATH")
-	}
-	return bin
-}
-
 // runRedis starts redis-server with dir as its dir and AOF on. It returns
 // the running server, or nil when redis-server exited instead (refused to
 // start); log is what it printed.
 func runRedis(t *testing.T, dir string, args ...string) (*redisProc, func() string) {
 	t.Helper()
-	bin := redisBinary(t)
+	bin := oracle.Binary(t, "redis-server")
 	port := oracle.FreePort(t)
 	base := []string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "yes",
 		"--dir", dir, "--daemonize", "no", "--protected-mode", "no", "--logfile", ""}
@@ -241,7 +229,7 @@ func TestInteropLoadRedisAOF(t *testing.T) {
 // TestInteropRedisLoadsOurAOF: a directory this package wrote, through a
 // start, a rewrite and more writes, is loaded by redis-server.
 func TestInteropRedisLoadsOurAOF(t *testing.T) {
-	redisBinary(t)
+	oracle.Binary(t, "redis-server")
 	dir := t.TempDir()
 	cfg := DefaultConfig()
 	cfg.UseRDBPreamble = false
@@ -302,7 +290,7 @@ func TestInteropRedisLoadsOurAOF(t *testing.T) {
 // Load accepts exactly what redis-server accepts, truncates files to the
 // same size and loads the same data.
 func TestInteropDecisions(t *testing.T) {
-	redisBinary(t)
+	oracle.Binary(t, "redis-server")
 	set := cmd("SET", "a", "1")
 	bodies := []string{
 		set,

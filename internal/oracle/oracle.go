@@ -21,7 +21,7 @@ import (
 // test is skipped, or fails when CI=true.
 func RedisServer(t testing.TB, args ...string) string {
 	t.Helper()
-	bin := Binary(t)
+	bin := Binary(t, "redis-server")
 	port := FreePort(t)
 	base := []string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
 		"--dir", t.TempDir(), "--daemonize", "no", "--protected-mode", "no", "--loglevel", "warning"}
@@ -46,17 +46,17 @@ func RedisServer(t testing.TB, args ...string) string {
 	return addr
 }
 
-// Binary returns the path of redis-server, for tests that start it
-// themselves. Without it on PATH the test is skipped, or fails when
-// CI=true.
-func Binary(t testing.TB) string {
+// Binary returns the path of a Redis program (redis-server, redis-cli,
+// redis-sentinel), for tests that run it themselves. Without it on PATH
+// the test is skipped, or fails when CI=true.
+func Binary(t testing.TB, name string) string {
 	t.Helper()
-	bin, err := exec.LookPath("redis-server")
+	bin, err := exec.LookPath(name)
 	if err != nil {
 		if os.Getenv("CI") == "true" {
-			t.Fatal("redis-server not found on PATH; CI needs it for differential tests")
+			t.Fatal(name + " not found on PATH; CI needs it for differential tests")
 		}
-		t.Skip("redis-server not found on PATH")
+		t.Skip(name + " not found on PATH")
 	}
 	return bin
 }

@@ -2,7 +2,6 @@ package server_test
 
 import (
 	"context"
-	"os"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/respd/respd/internal/oracle"
 	"github.com/respd/respd/internal/servertest"
 )
 
@@ -28,23 +28,11 @@ func startClusterNodes(t *testing.T, n int, extra ...string) []*servertest.Insta
 	return out
 }
 
-func redisCLI(t *testing.T) string {
-	t.Helper()
-	bin, err := exec.LookPath("redis-cli")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("redis-cli not found on PATH")
-		}
-		t.Skip("redis-cli not found on PATH")
-	}
-	return bin
-}
-
 func runCLI(t *testing.T, args ...string) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	out, err := exec.CommandContext(ctx, redisCLI(t), args...).CombinedOutput()
+	out, err := exec.CommandContext(ctx, oracle.Binary(t, "redis-cli"), args...).CombinedOutput()
 	if err != nil {
 		t.Fatalf("redis-cli %s: %v\n%s", strings.Join(args, " "), err, out)
 	}
@@ -97,7 +85,7 @@ func TestClusterCreate(t *testing.T) {
 // createCluster builds a 3-master/3-replica cluster of respd nodes with
 // redis-cli --cluster create.
 func createCluster(t *testing.T) []*servertest.Instance {
-	redisCLI(t)
+	oracle.Binary(t, "redis-cli")
 	nodes := startClusterNodes(t, 6)
 	args := []string{"--cluster", "create"}
 	for _, n := range nodes {
@@ -428,7 +416,7 @@ func waitSameKeys(t *testing.T, replica, master string) {
 // leader it reports cluster_state:fail and refuses keyed commands with
 // CLUSTERDOWN, while keyless ones still work.
 func TestClusterMinority(t *testing.T) {
-	redisCLI(t)
+	oracle.Binary(t, "redis-cli")
 	nodes := startClusterNodes(t, 3)
 	out := runCLI(t, "--cluster", "create", nodes[0].Addr, nodes[1].Addr, nodes[2].Addr, "--cluster-yes")
 	if !strings.Contains(out, "[OK] All 16384 slots covered.") {
@@ -463,7 +451,7 @@ func TestClusterMinority(t *testing.T) {
 // (a master, then a replica) and shrinks it with del-node, which FORGETs
 // the node on every other node and RESETs it.
 func TestClusterAddDelNode(t *testing.T) {
-	redisCLI(t)
+	oracle.Binary(t, "redis-cli")
 	nodes := startClusterNodes(t, 5)
 	out := runCLI(t, "--cluster", "create", nodes[0].Addr, nodes[1].Addr, nodes[2].Addr, "--cluster-yes")
 	if !strings.Contains(out, "[OK] All 16384 slots covered.") {
