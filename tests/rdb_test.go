@@ -403,3 +403,43 @@ func TestMisconf(t *testing.T) {
 		t.Fatalf("SET after a good SAVE: %v", err)
 	}
 }
+
+// TestBgsaveIncrementalSync saves a dataset of about 15 MB, several
+// steps of the save's incremental sync (rdb-save-incremental-fsync),
+// with the option on and off, and loads each file back.
+func TestBgsaveIncrementalSync(t *testing.T) {
+	ctx := context.Background()
+	for _, on := range []string{"yes", "no"} {
+		dir := t.TempDir()
+		in := servertest.Start(t, "--dir", dir, "--save", "", "--rdb-save-incremental-fsync", on, "--rdbcompression", "no")
+		c := in.Client(t)
+		value := strings.Repeat("v", 1000)
+		p := c.Pipeline()
+		for i := range 15000 {
+			p.Set(ctx, fmt.Sprint("key:", i), fmt.Sprint(value, i), 0)
+		}
+		if _, err := p.Exec(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.BgSave(ctx).Err(); err != nil {
+			t.Fatal(err)
+		}
+		for strings.Contains(c.Info(ctx, "persistence").Val(), "rdb_bgsave_in_progress:1") {
+			time.Sleep(10 * time.Millisecond)
+		}
+		if info := c.Info(ctx, "persistence").Val(); !strings.Contains(info, "rdb_last_bgsave_status:ok\r\n") {
+			t.Fatalf("incremental fsync %s: BGSAVE failed:\n%s", on, info)
+		}
+		in.Srv.Close()
+		if st, err := os.Stat(filepath.Join(dir, "dump.rdb")); err != nil || st.Size() < 15_000_000 {
+			t.Fatalf("incremental fsync %s: dump.rdb %v, %v", on, st, err)
+		}
+		c = servertest.Start(t, "--dir", dir, "--save", "").Client(t)
+		if n := c.DBSize(ctx).Val(); n != 15000 {
+			t.Fatalf("incremental fsync %s: %d keys loaded", on, n)
+		}
+		if v := c.Get(ctx, "key:14999").Val(); v != value+"14999" {
+			t.Fatalf("incremental fsync %s: key:14999 is %d bytes", on, len(v))
+		}
+	}
+}

@@ -55,6 +55,8 @@ type bgsave struct {
 	enc   *rdb.Encoder
 	// cancel ends the save early (FLUSHALL, shutdown).
 	cancel chan struct{}
+	// syncing: rdb-save-incremental-fsync (savesync.go).
+	syncing bool
 }
 
 func (s *Server) initPersist() {
@@ -212,7 +214,7 @@ func (s *Server) startBgsave() error {
 	enc := rdb.NewEncoder(nil, s.cfg.Bool("rdbcompression"))
 	enc.Header(s.auxFields(false))
 	s.writeFunctions(enc)
-	bg := &bgsave{start: time.Now(), enc: enc, cancel: make(chan struct{})}
+	bg := &bgsave{start: time.Now(), enc: enc, cancel: make(chan struct{}), syncing: s.cfg.Bool("rdb-save-incremental-fsync")}
 	bg.snap = s.snapshotInto(enc)
 	s.persist.bg = bg
 	s.persist.lastTry = time.Now().Unix()
@@ -264,7 +266,11 @@ func (s *Server) runBgsave(bg *bgsave, f *os.File, path string) error {
 		os.Remove(f.Name())
 		return err
 	}
-	if err := s.streamSnapshot(bg.snap, bg.enc, f, bg.cancel); err != nil {
+	var w io.Writer = f
+	if bg.syncing {
+		w = &syncingWriter{f: f}
+	}
+	if err := s.streamSnapshot(bg.snap, bg.enc, w, bg.cancel); err != nil {
 		return fail(err)
 	}
 	if err := f.Sync(); err != nil {
