@@ -2,6 +2,7 @@ package tests
 
 import (
 	"os/exec"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -33,6 +34,12 @@ func TestRenameCommand(t *testing.T) {
 		{"MULTI"}, {"GET", "b"}, {"EXEC"},
 		{"ACL", "DRYRUN", "default", "myset", "k", "v"},
 		{"ACL", "DRYRUN", "default", "get", "k"},
+		// COMMAND goes by the new names; ACL rules by the commands' own.
+		{"COMMAND", "GETKEYS", "myset", "k", "v"},
+		{"COMMAND", "GETKEYS", "get", "k"},
+		{"COMMAND", "INFO", "config", "get"},
+		{"ACL", "SETUSER", "u", "+myset"},
+		{"ACL", "SETUSER", "u", "+set", "+config"},
 	}
 	replies := map[string][]string{}
 	for _, name := range []string{"respd", "redis"} {
@@ -53,6 +60,18 @@ func TestRenameCommand(t *testing.T) {
 		}
 	}
 	t.Logf("redis: %q", replies["redis"])
+
+	// COMMAND INFO and COUNT find commands by the new names and give
+	// their own (respd's count differs from Redis's: 7.2's commands).
+	c := servertest.Dial(t, servertest.Start(t, args...).Addr)
+	if got := c.Do("COMMAND", "INFO", "myset"); !strings.HasPrefix(got, "*1\r\n*10\r\n$3\r\nset\r\n") {
+		t.Errorf("COMMAND INFO myset: %.40q", got)
+	}
+	plain := servertest.Dial(t, servertest.Start(t).Addr).Do("COMMAND", "COUNT")
+	n, _ := strconv.Atoi(strings.Trim(plain, ":\r\n"))
+	if got := c.Do("COMMAND", "COUNT"); got != ":"+strconv.Itoa(n-1)+"\r\n" {
+		t.Errorf("COMMAND COUNT with CONFIG removed: %q, without renames %q", got, plain)
+	}
 }
 
 // TestRenameCommandRefused checks the rename-command lines Redis refuses

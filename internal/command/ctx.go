@@ -76,6 +76,9 @@ type Host interface {
 	Info(sections []string) string
 	// Config is the live configuration.
 	Config() *config.Config
+	// CommandNames are the names clients call commands by
+	// (rename-command); nil is the built-in ones.
+	CommandNames() Names
 	PubSubHost
 	PersistenceHost
 	// Version is the Redis version respd reports (INFO, HELLO).

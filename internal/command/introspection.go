@@ -26,14 +26,14 @@ func infoCommand(c *Ctx) {
 
 // commandCommand with no subcommand lists every command.
 func commandCommand(c *Ctx) {
-	all := All()
+	all := c.Host.CommandNames().commands()
 	c.Array(len(all))
 	for _, cmd := range all {
 		writeCommandInfo(c, cmd)
 	}
 }
 
-func commandCount(c *Ctx) { c.Int(int64(len(table))) }
+func commandCount(c *Ctx) { c.Int(int64(c.Host.CommandNames().count())) }
 
 func commandInfo(c *Ctx) {
 	if len(c.Args) == 2 {
@@ -41,24 +41,14 @@ func commandInfo(c *Ctx) {
 		return
 	}
 	c.Array(len(c.Args) - 2)
+	names := c.Host.CommandNames()
 	for _, name := range c.Args[2:] {
-		if cmd := findFull(string(name)); cmd != nil {
+		if cmd := names.findFull(string(name)); cmd != nil {
 			writeCommandInfo(c, cmd)
 		} else {
-			c.NullArray()
+			c.Null()
 		}
 	}
-}
-
-// findFull resolves "get" or "config|get".
-func findFull(name string) *Command {
-	name = strings.ToLower(name)
-	parent, sub, ok := strings.Cut(name, "|")
-	cmd := table[parent]
-	if !ok || cmd == nil {
-		return cmd
-	}
-	return cmd.subIndex[sub]
 }
 
 func writeCommandInfo(c *Ctx, cmd *Command) {
@@ -105,10 +95,10 @@ func (cmd *Command) categories() []string {
 func commandDocs(c *Ctx) {
 	var cmds []*Command
 	if len(c.Args) == 2 {
-		cmds = All()
+		cmds = c.Host.CommandNames().commands()
 	} else {
 		for _, name := range c.Args[2:] {
-			if cmd := findFull(string(name)); cmd != nil {
+			if cmd := c.Host.CommandNames().findFull(string(name)); cmd != nil {
 				cmds = append(cmds, cmd)
 			}
 		}
@@ -143,7 +133,7 @@ func writeDocs(c *Ctx, cmd *Command) {
 }
 
 func commandList(c *Ctx) {
-	all := All()
+	all := c.Host.CommandNames().commands()
 	if len(c.Args) != 2 {
 		// FILTERBY arrives with ACL categories and modules; refuse rather
 		// than ignore it.
@@ -158,7 +148,7 @@ func commandList(c *Ctx) {
 
 func commandGetKeys(c *Ctx) {
 	args := c.Args[2:]
-	cmd, errText := Lookup(args)
+	cmd, errText := c.Host.CommandNames().Lookup(args)
 	if errText != "" {
 		if strings.HasPrefix(errText, "ERR wrong number") {
 			c.Errorf("ERR Invalid number of arguments specified for command")

@@ -1,6 +1,7 @@
 package command
 
 import (
+	"sort"
 	"strings"
 
 	"github.com/respd/respd/internal/config"
@@ -59,3 +60,42 @@ func (n Names) Find(name []byte) *Command {
 
 // Lookup is the package's Lookup with these names.
 func (n Names) Lookup(args [][]byte) (*Command, string) { return Resolve(n.Find(args[0]), args) }
+
+// findFull returns the command or subcommand called name ("get",
+// "config|get"; any case) with these names for the top-level part, or
+// nil.
+func (n Names) findFull(name string) *Command {
+	parent, sub, ok := strings.Cut(strings.ToLower(name), "|")
+	var c *Command
+	if n == nil {
+		c = table[parent]
+	} else {
+		c = n[parent]
+	}
+	if c == nil || !ok {
+		return c
+	}
+	return c.subIndex[sub]
+}
+
+// commands returns the commands these names call, sorted by their own
+// names, as COMMAND lists them.
+func (n Names) commands() []*Command {
+	if n == nil {
+		return All()
+	}
+	out := make([]*Command, 0, len(n))
+	for _, c := range n {
+		out = append(out, c)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// count is how many commands these names call.
+func (n Names) count() int {
+	if n == nil {
+		return len(table)
+	}
+	return len(n)
+}

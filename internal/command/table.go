@@ -198,14 +198,7 @@ func All() []*Command {
 
 // FindFull returns the command or subcommand with the given full name
 // ("get", "config|get"; any case), or nil.
-func FindFull(name string) *Command {
-	parent, sub, ok := strings.Cut(strings.ToLower(name), "|")
-	c := table[parent]
-	if c == nil || !ok {
-		return c
-	}
-	return c.subIndex[sub]
-}
+func FindFull(name string) *Command { return Names(nil).findFull(name) }
 
 // Find returns the top-level command named name (any case), or nil.
 func Find(name []byte) *Command { return findIn(table, name) }

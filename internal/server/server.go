@@ -404,3 +404,6 @@ func (s *Server) Role() string {
 func (s *Server) Config() *config.Config { return s.cfg }
 
 var _ command.Host = (*Server)(nil)
+
+// CommandNames implements command.Host: the names of rename-command.
+func (s *Server) CommandNames() command.Names { return s.finder.Names }
