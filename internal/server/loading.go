@@ -3,7 +3,6 @@ package server
 import (
 	"errors"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"runtime"
 	"strconv"
@@ -136,17 +135,4 @@ func (s *Server) loadAtStart() error {
 		}
 	}
 	return err
-}
-
-// loadReader counts the bytes a load reads from its file, for INFO.
-// Read by the loader and by INFO, both under the engine lock.
-type loadReader struct {
-	r io.Reader
-	n int64
-}
-
-func (l *loadReader) Read(p []byte) (int, error) {
-	n, err := l.r.Read(p)
-	l.n += int64(n)
-	return n, err
 }

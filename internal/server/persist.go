@@ -506,17 +506,19 @@ func (s *Server) loadRDBFile(merge bool, ld *loadState) error {
 	start := time.Now()
 	h := &rdbLoader{s: s, merge: merge}
 	var handler rdb.Handler = h
-	var r io.Reader = f
 	if ld != nil {
-		lr := &loadReader{r: f}
 		var size int64
 		if st, err := f.Stat(); err == nil {
 			size = st.Size()
 		}
-		ld.rdbLoader, ld.progress = h, func() (int64, int64) { return lr.n, size }
-		handler, r = ld, lr
+		// The file's offset: INFO asks while the load is paused.
+		ld.rdbLoader, ld.progress = h, func() (int64, int64) {
+			off, _ := f.Seek(0, io.SeekCurrent)
+			return off, size
+		}
+		handler = ld
 	}
-	_, err = rdb.Load(r, rdb.Options{Limits: rdb.ConfigLimits(s.cfg), DBs: len(s.ks.DBs), Warn: func(m string) { s.logf("%s", m) }}, handler)
+	_, err = rdb.Load(f, rdb.Options{Limits: rdb.ConfigLimits(s.cfg), DBs: len(s.ks.DBs), Warn: func(m string) { s.logf("%s", m) }}, handler)
 	if err != nil {
 		return fmt.Errorf("Error loading %s: %w", s.rdbPath(), err)
 	}
