@@ -94,11 +94,12 @@ func (cmd *Command) categories() []string {
 
 func commandDocs(c *Ctx) {
 	var cmds []*Command
+	names := c.Host.CommandNames()
 	if len(c.Args) == 2 {
-		cmds = c.Host.CommandNames().commands()
+		cmds = names.commands()
 	} else {
 		for _, name := range c.Args[2:] {
-			if cmd := c.Host.CommandNames().findFull(string(name)); cmd != nil {
+			if cmd := names.findFull(string(name)); cmd != nil {
 				cmds = append(cmds, cmd)
 			}
 		}
